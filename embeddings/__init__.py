@@ -1,0 +1,10 @@
+"""Vectors only: the sentence-transformers encoder and the FAISS vector index.
+
+Nothing here knows what a document, passage or citation is; `rag` builds on this package
+and never the other way round.
+"""
+
+from embeddings.encoder import DEFAULT_MODEL, Encoder, ModelLoadFailed
+from embeddings.vector_index import VectorIndex, VectorIndexError
+
+__all__ = ["DEFAULT_MODEL", "Encoder", "ModelLoadFailed", "VectorIndex", "VectorIndexError"]

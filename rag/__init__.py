@@ -1,0 +1,26 @@
+"""Semantic Q&A over documents with verifiable, sentence-level citations.
+
+    from rag import Library
+    lib = Library.open("library")
+    lib.add(["data/samples"])
+    answer = lib.ask("what joint drills happened?")
+"""
+
+from rag.errors import RagError
+from rag.library import Library, LibraryStats
+from rag.results import (
+    Answer,
+    Citation,
+    Document,
+    DocumentSummary,
+    FileFailure,
+    Hit,
+    IngestReport,
+    Passage,
+)
+from rag.search import QueryError, SearchFilters
+
+__all__ = [
+    "Answer", "Citation", "Document", "DocumentSummary", "FileFailure", "Hit", "IngestReport",
+    "Library", "LibraryStats", "Passage", "QueryError", "RagError", "SearchFilters",
+]

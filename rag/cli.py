@@ -1,0 +1,191 @@
+"""`python -m rag`: ingest, ask, search, list and remove documents from the shell.
+
+Owns argument parsing, the progress bar and human/JSON output. Errors the library raises on
+purpose (RagError) become one line on stderr and exit status 1; nothing else is caught.
+Heavy imports happen only inside commands, so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+DEFAULT_LIBRARY = "library"
+
+
+def library_default() -> str:
+    return os.environ.get("RAG_LIBRARY") or DEFAULT_LIBRARY
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rag",
+        description="Ask questions over your documents and get answers with checkable citations.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--library", default=library_default(), metavar="DIR",
+            help="library folder (default: $RAG_LIBRARY or ./library)",
+        )
+        return sub
+
+    ingest = command("ingest", "add or update files and folders (.txt .md .html .pdf .docx)")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument("--model", help="embedding model for a NEW library (name or folder)")
+
+    for name, help_text in (("ask", "answer a question with cited evidence"),
+                            ("search", "list the passages closest to a query")):
+        sub = command(name, help_text)
+        sub.add_argument("query", metavar="QUESTION" if name == "ask" else "QUERY")
+        sub.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+        sub.add_argument("--document", action="append", metavar="DOC_ID",
+                         help="only search this document (repeatable)")
+        sub.add_argument("--from", dest="published_from", metavar="YYYY-MM-DD",
+                         help="only documents published on or after this date")
+        sub.add_argument("--to", dest="published_to", metavar="YYYY-MM-DD",
+                         help="only documents published on or before this date")
+        sub.add_argument("--json", action="store_true", help="print one JSON object")
+
+    command("docs", "list the documents in the library")
+    remove = command("remove", "delete a document and its passages")
+    remove.add_argument("document_id", metavar="DOC_ID")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from rag.errors import RagError
+
+    try:
+        return COMMANDS[args.command](args)
+    except RagError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the library is unchanged by the unfinished step", file=sys.stderr)
+        return 130
+
+
+def _open(args, *, model: str | None = None):
+    from rag import Library
+
+    return Library.open(args.library, model=model)
+
+
+def _open_or_build(args):
+    """ask/search on a library that does not exist yet: build it from the samples first,
+    so the very first command a newcomer types works."""
+    folder = Path(args.library)
+    fresh = not (folder / "library.sqlite").exists()
+    library = _open(args)
+    if fresh and SAMPLES.is_dir():
+        print(f"No library at {folder}; building it from {SAMPLES} first.", file=sys.stderr)
+        report = library.add([SAMPLES], on_progress=ProgressBar())
+        print(report.summary(), file=sys.stderr)
+    return library
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only for a terminal."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.active = stream.isatty()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.active or total <= 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        self.stream.write(f"\r{stage:<9} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def cmd_ingest(args) -> int:
+    library = _open(args, model=args.model)
+    report = library.add(args.paths, on_progress=ProgressBar())
+    for document_id in report.added:
+        print(f"added    {document_id}")
+    for document_id in report.updated:
+        print(f"updated  {document_id}")
+    for failure in report.failed:
+        print(f"failed   {failure.path}: {failure.reason}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def _filters(args):
+    from rag import SearchFilters
+
+    return SearchFilters(
+        documents=tuple(args.document) if args.document else None,
+        published_from=args.published_from,
+        published_to=args.published_to,
+    )
+
+
+def cmd_ask(args) -> int:
+    answer = _open_or_build(args).ask(args.query, k=args.k, filters=_filters(args))
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return 0
+    print(answer.text)
+    for citation in answer.citations:
+        print(f"\n[{citation.n}] {citation.title} ({citation.published or 'date unknown'}), "
+              f"paragraph {citation.paragraph}, score {citation.score:.2f}")
+        print(f"    {citation.source}  [{citation.evidence_start}:{citation.evidence_end}]")
+        print(f"    “{citation.evidence}”")
+    if answer.abstained and answer.nearest:
+        print("\nNearest passages (not an answer):")
+        _print_hits(answer.nearest)
+    return 0
+
+
+def cmd_search(args) -> int:
+    hits = _open_or_build(args).search(args.query, k=args.k, filters=_filters(args))
+    if args.json:
+        print(json.dumps({"query": args.query, "hits": [h.to_json() for h in hits]}, ensure_ascii=False))
+        return 0
+    _print_hits(hits)
+    return 0
+
+
+def _print_hits(hits) -> None:
+    for hit in hits:
+        p = hit.passage
+        print(f"{hit.rank:>3}. {hit.score:.3f}  {p.title} ({p.published or 'date unknown'}), "
+              f"paragraph {p.paragraph}  [{p.document_id} {p.start}:{p.end}]")
+        print(f"     {p.text[:200]}{'…' if len(p.text) > 200 else ''}")
+
+
+def cmd_docs(args) -> int:
+    documents = _open(args).documents()
+    if not documents:
+        print("The library is empty; add files with `python -m rag ingest PATH`.")
+    for doc in documents:
+        print(f"{doc.id}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  {doc.title}")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    _open(args).remove(args.document_id)
+    print(f"removed  {args.document_id}")
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "ask": cmd_ask,
+    "search": cmd_search,
+    "docs": cmd_docs,
+    "remove": cmd_remove,
+}

@@ -1,0 +1,91 @@
+"""Every error this package raises on purpose.
+
+The CLI and the UI catch only `RagError`; each subclass's message names the bad value and
+says what to do about it. Wrong argument types stay `TypeError`/`ValueError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+
+
+class RagError(Exception):
+    """Base class: anything the library refuses, with a message meant for the user."""
+
+
+class DocumentError(RagError):
+    """A file that cannot become a document; the library is left unchanged."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"Cannot read {path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+class UnsupportedFileError(DocumentError):
+    def __init__(self, path: Path | str):
+        super().__init__(
+            path,
+            "unsupported file type; supported formats are " + " ".join(SUPPORTED_SUFFIXES),
+        )
+
+
+class EmptyDocumentError(DocumentError):
+    def __init__(self, path: Path | str, detail: str = "it contains no readable text"):
+        super().__init__(path, f"{detail}; add text to the file or leave it out")
+
+
+class FileTooLargeError(DocumentError):
+    def __init__(self, path: Path | str, size: int, limit: int):
+        super().__init__(
+            path,
+            f"the file is {size:,} bytes, over the {limit:,}-byte limit; "
+            "split it or raise the limit (max_file_bytes)",
+        )
+
+
+class MissingPathError(RagError):
+    def __init__(self, path: Path | str):
+        super().__init__(f"No such file or folder: {path}; check the path and try again")
+        self.path = Path(path)
+
+
+class LibraryError(RagError):
+    """The library folder itself is unusable (not a library, damaged, wrong version)."""
+
+
+class ModelMismatchError(LibraryError):
+    def __init__(self, library: Path | str, recorded: str, requested: str):
+        super().__init__(
+            f"The library at {library} was built with the model {recorded!r}, not {requested!r}; "
+            "open it without choosing a model, or use a new library folder for the other model"
+        )
+        self.recorded = recorded
+        self.requested = requested
+
+
+class LibraryBusyError(LibraryError):
+    def __init__(self, library: Path | str):
+        super().__init__(
+            f"Another ingest is writing to the library at {library}; "
+            "wait for it to finish and try again"
+        )
+
+
+class UnknownDocumentError(RagError):
+    def __init__(self, document_id: str):
+        super().__init__(
+            f"No document with id {document_id!r} in this library; list ids with `python -m rag docs`"
+        )
+        self.document_id = document_id
+
+
+class ModelLoadError(RagError):
+    def __init__(self, model: str, reason: str):
+        super().__init__(
+            f"Cannot load the embedding model {model!r}: {reason}. Give a sentence-transformers "
+            "model name available offline or a local model folder"
+        )
+        self.model = model

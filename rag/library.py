@@ -1,0 +1,418 @@
+"""The library: one folder holding documents, passages and their vectors.
+
+Owns opening/creating a library, the write protocol that keeps SQLite and FAISS consistent,
+and the public API (`add`, `remove`, `search`, `ask`, `documents`, `document`).
+
+Write protocol (why a crash never corrupts a library): vectors of generation g+1 are written
+to a new file, `vectors-<g+1>.faiss`, and fsynced; then one SQLite transaction changes the
+rows and points `meta.vector_file` at the new file. Before that commit the library is still
+generation g (the old file is untouched); after it, generation g+1. Files no generation
+points at are deleted by the next writer. Writers take an exclusive file lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
+from rag import store
+from rag.answers import compose
+from rag.errors import (
+    DocumentError,
+    LibraryBusyError,
+    LibraryError,
+    ModelLoadError,
+    ModelMismatchError,
+    UnknownDocumentError,
+)
+from rag.ingest import (
+    PreparedDocument,
+    discover,
+    document_id_for,
+    file_hash,
+    pipeline_fingerprint,
+    prepare,
+    source_name,
+)
+from rag.readers import DEFAULT_MAX_BYTES
+from rag.results import Answer, Document, DocumentSummary, FileFailure, Hit, IngestReport
+from rag.search import SearchFilters, check_k, dense_search, normalise_query
+
+log = logging.getLogger(__name__)
+
+LIBRARY_FORMAT = "rag-library"
+LOCK_NAME = "write.lock"
+# How long a second writer waits for the first before giving up with LibraryBusyError.
+DEFAULT_LOCK_TIMEOUT = 0.0
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total); stage: "reading" | "embedding"
+
+
+@dataclass(frozen=True)
+class LibraryStats:
+    documents: int
+    passages: int
+    model: str
+    dimension: int | None
+    generation: int
+
+
+@lru_cache(maxsize=8)
+def shared_encoder(model: str) -> Encoder:
+    """One encoder per model per process, so libraries and UI sessions share loaded weights."""
+    return Encoder(model)
+
+
+class Library:
+    def __init__(self, folder: Path, connection, encoder: Encoder):
+        self.folder = folder
+        self._db = connection
+        self.encoder = encoder
+        # Readers and the commit step share `_lock`; a long ingest (parsing, embedding) holds
+        # only `_write_lock`, so searches in other threads keep answering meanwhile.
+        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._vectors: VectorIndex | None = None
+        self._vectors_generation = -1
+        self.passages_embedded = 0  # this object's count, for "re-ingest embeds nothing"
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: Path | str = "library",
+        *,
+        model: str | None = None,
+        encoder: Encoder | None = None,
+    ) -> "Library":
+        """Open the library in `path`, creating an empty one if the folder is new or empty.
+
+        `model` (a sentence-transformers name or folder) only matters for a new library;
+        an existing one always uses the model it was built with, and asking for another is
+        a ModelMismatchError. `encoder` lets callers share an already loaded model.
+        """
+        folder = Path(path).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise LibraryError(f"{folder} is a file, not a library folder; choose a folder path")
+        database = folder / store.DATABASE_NAME
+        requested = encoder.name if encoder else (Encoder(model).name if model else None)
+        if not database.exists():
+            if folder.exists() and any(folder.iterdir()):
+                raise LibraryError(
+                    f"{folder} is not a library (it has no {store.DATABASE_NAME}) and is not empty; "
+                    "choose a new or empty folder"
+                )
+            folder.mkdir(parents=True, exist_ok=True)
+            connection = store.connect(database)
+            store.create(connection, {
+                "format": LIBRARY_FORMAT,
+                "model": requested or DEFAULT_MODEL,
+                "generation": "0",
+                "next_passage_id": "1",
+            })
+        else:
+            connection = store.connect(database)
+        meta = store.read_meta(connection)
+        if meta.get("format") != LIBRARY_FORMAT:
+            connection.close()
+            raise LibraryError(f"{database} is not a library database; choose another folder")
+        if meta.get("schema_version") != str(store.SCHEMA_VERSION):
+            connection.close()
+            raise LibraryError(
+                f"{folder} uses library schema {meta.get('schema_version')}; this version reads "
+                f"schema {store.SCHEMA_VERSION}. Re-create the library from your documents"
+            )
+        if requested and requested != meta["model"]:
+            connection.close()
+            raise ModelMismatchError(folder, meta["model"], requested)
+        return cls(folder, connection, encoder or shared_encoder(meta["model"]))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- reading -------------------------------------------------------------------------
+    def _meta(self) -> dict[str, str]:
+        return store.read_meta(self._db)
+
+    def _current_vectors(self) -> VectorIndex | None:
+        """The vector index of the committed generation, reloaded if another writer moved on."""
+        for _ in range(3):
+            meta = self._meta()
+            generation = int(meta["generation"])
+            if generation == self._vectors_generation:
+                return self._vectors
+            if "vector_file" not in meta:
+                self._vectors, self._vectors_generation = None, generation
+                return None
+            try:
+                vectors = VectorIndex.load(self.folder / meta["vector_file"], dimension=int(meta["dimension"]))
+            except VectorIndexError as error:
+                if (self.folder / meta["vector_file"]).exists():
+                    raise LibraryError(
+                        f"The library's vector file is damaged: {error}. Re-create the library "
+                        "from your documents"
+                    ) from error
+                continue  # a writer replaced it between our two reads; read meta again
+            self._vectors, self._vectors_generation = vectors, generation
+            return vectors
+        raise LibraryError(f"The library at {self.folder} keeps changing; try again")
+
+    def stats(self) -> LibraryStats:
+        with self._lock:
+            meta = self._meta()
+            documents, passages = self._db.execute(
+                "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM passages)"
+            ).fetchone()
+            dimension = int(meta["dimension"]) if "dimension" in meta else None
+            return LibraryStats(documents, passages, meta["model"], dimension, int(meta["generation"]))
+
+    def documents(self) -> list[DocumentSummary]:
+        with self._lock:
+            return store.list_documents(self._db)
+
+    def document(self, document_id: str) -> Document:
+        with self._lock:
+            found = store.get_document(self._db, document_id)
+        if found is None:
+            raise UnknownDocumentError(document_id)
+        return found
+
+    def passages(self, document_id: str):
+        """The passages of one document, in order (for showing a whole document)."""
+        self.document(document_id)
+        with self._lock:
+            return store.document_passages(self._db, document_id)
+
+    # -- search and answers --------------------------------------------------------------
+    def _embed_query(self, query: str) -> np.ndarray:
+        try:
+            return self.encoder.encode_query(query)
+        except ModelLoadFailed as error:
+            raise ModelLoadError(self.encoder.name, str(error)) from error
+
+    def search(self, query: str, k: int = 5, *, filters: SearchFilters | None = None) -> list[Hit]:
+        """The k passages closest to `query`, best first."""
+        query, k = normalise_query(query), check_k(k)
+        with self._lock:
+            vectors = self._current_vectors()
+            if vectors is None or len(vectors) == 0:
+                return []
+            return dense_search(self._db, vectors, self._embed_query(query), k, filters)
+
+    def ask(self, question: str, k: int = 5, *, filters: SearchFilters | None = None) -> Answer:
+        """An extractive answer with citations, or an abstention with the nearest passages."""
+        question, k = normalise_query(question), check_k(k)
+        with self._lock:
+            vectors = self._current_vectors()
+            if vectors is None or len(vectors) == 0:
+                return compose(question, None, [], [], self._encode)
+            query_vector = self._embed_query(question)
+            hits = dense_search(self._db, vectors, query_vector, k, filters)
+            cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
+            return compose(question, query_vector, hits, cosines, self._encode)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(texts)
+
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self, timeout: float = DEFAULT_LOCK_TIMEOUT):
+        """Exclusive across processes (flock) and threads (a lock per Library object)."""
+        with self._write_lock:
+            handle = open(self.folder / LOCK_NAME, "a+")
+            try:
+                deadline = time.monotonic() + timeout
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise LibraryBusyError(self.folder) from None
+                        time.sleep(0.1)
+                with self._lock:
+                    self._remove_orphan_files()
+                yield
+            finally:
+                handle.close()  # releases the lock
+
+    def _remove_orphan_files(self) -> None:
+        current = self._meta().get("vector_file")
+        for path in self.folder.glob("vectors-*.faiss*"):
+            if path.name != current:
+                path.unlink(missing_ok=True)
+
+    def add(
+        self,
+        paths: Iterable[Path | str],
+        *,
+        on_progress: Progress | None = None,
+        max_file_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> IngestReport:
+        """Ingest files and folders. Unchanged files are skipped, changed ones replaced.
+        A file that cannot be read is reported in `failed` and changes nothing; an error
+        or interruption while writing leaves the library exactly as it was."""
+        files = discover([paths] if isinstance(paths, (str, Path)) else paths)
+        progress = on_progress or (lambda stage, done, total: None)
+        with self._writing():
+            self._ensure_model_recorded()
+            fingerprint = pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
+            new, replaced, skipped, failed = self._prepare_files(files, fingerprint, progress)
+            if not new:
+                return IngestReport(skipped=tuple(skipped), failed=tuple(failed))
+            texts = [doc.text[p.start : p.end] for doc, _ in new for p in doc.passages]
+            try:
+                vectors = self.encoder.encode(texts, on_progress=lambda d, t: progress("embedding", d, t))
+            except ModelLoadFailed as error:
+                raise ModelLoadError(self.encoder.name, str(error)) from error
+            self.passages_embedded += len(texts)
+            ids = self._commit(new, vectors, fingerprint)
+        return IngestReport(
+            added=tuple(ids[i] for i, (_, old) in enumerate(new) if old is None),
+            updated=tuple(ids[i] for i, (_, old) in enumerate(new) if old is not None),
+            skipped=tuple(skipped),
+            failed=tuple(failed),
+            passages_embedded=len(texts),
+        )
+
+    def _ensure_model_recorded(self) -> None:
+        meta = self._meta()
+        if "dimension" not in meta:
+            try:
+                dimension = self.encoder.dimension
+            except ModelLoadFailed as error:
+                raise ModelLoadError(self.encoder.name, str(error)) from error
+            with store.transaction(self._db):
+                store.set_meta(self._db, {"dimension": str(dimension)})
+
+    def _prepare_files(self, files, fingerprint, progress):
+        new: list[tuple[PreparedDocument, str | None]] = []
+        skipped: list[str] = []
+        failed: list[FileFailure] = []
+        batch_hashes: set[str] = set()
+        for done, path in enumerate(files, 1):
+            try:
+                content_hash = file_hash(path)
+                existing = store.find_by_source(self._db, source_name(path))
+                if existing and existing[1:] == (content_hash, fingerprint):
+                    skipped.append(str(path))
+                    continue
+                duplicate = store.find_by_content(self._db, content_hash, fingerprint)
+                if (duplicate and duplicate[1] != source_name(path)) or content_hash in batch_hashes:
+                    log.info("skipping %s: same content as a document already in the library", path)
+                    skipped.append(str(path))
+                    continue
+                document = prepare(
+                    path,
+                    content_hash=content_hash,
+                    count_tokens=self.encoder.count_tokens,
+                    max_tokens=self.encoder.max_tokens,
+                )
+                batch_hashes.add(content_hash)
+                new.append((document, existing[0] if existing else None))
+            except DocumentError as error:
+                failed.append(FileFailure(str(path), error.reason))
+            except ModelLoadFailed as error:
+                raise ModelLoadError(self.encoder.name, str(error)) from error
+            finally:
+                progress("reading", done, len(files))
+        return new, [doc for doc, old in new if old], skipped, failed
+
+    def _commit(self, new, vectors: np.ndarray, fingerprint: str) -> list[str]:
+        """Write generation g+1 (vectors file, then one SQLite transaction)."""
+        with self._lock:
+            return self._commit_locked(new, vectors, fingerprint)
+
+    def _commit_locked(self, new, vectors: np.ndarray, fingerprint: str) -> list[str]:
+        meta = self._meta()
+        generation = int(meta["generation"]) + 1
+        next_id = int(meta["next_passage_id"])
+        index = self._current_vectors() or VectorIndex(int(meta["dimension"]))
+        vector_file = self.folder / f"vectors-{generation:06d}.faiss"
+        taken = store.document_ids(self._db)
+        ids: list[str] = []
+        try:
+            with store.transaction(self._db):
+                row = 0
+                for document, old_id in new:
+                    if old_id is not None:
+                        index.remove(store.passage_ids(self._db, old_id))
+                        store.delete_document(self._db, old_id)
+                    document_id = old_id or document_id_for(document.source, taken)
+                    taken.add(document_id)
+                    ids.append(document_id)
+                    store.insert_document(self._db, {
+                        "id": document_id,
+                        "title": document.title,
+                        "published": document.published,
+                        "source": document.source,
+                        "content_hash": document.content_hash,
+                        "pipeline": fingerprint,
+                        "format": document.format,
+                        "text": document.text,
+                        "paragraphs": len(document.paragraphs),
+                    })
+                    passage_ids = list(range(next_id, next_id + len(document.passages)))
+                    store.insert_passages(self._db, [
+                        (pid, document_id, ordinal, p.paragraph, p.start, p.end,
+                         json.dumps([[s.start, s.end, s.paragraph] for s in p.sentences]))
+                        for ordinal, (pid, p) in enumerate(zip(passage_ids, document.passages))
+                    ])
+                    index.add(passage_ids, vectors[row : row + len(passage_ids)])
+                    row += len(passage_ids)
+                    next_id += len(passage_ids)
+                self._publish(index, vector_file, generation, {"next_passage_id": str(next_id)})
+        except BaseException:
+            self._abandon(vector_file)
+            raise
+        self._adopt(index, generation)
+        return ids
+
+    def _publish(self, index: VectorIndex, vector_file: Path, generation: int, extra: dict) -> None:
+        """Inside the open transaction: write the vector file, then point meta at it."""
+        index.save(vector_file)
+        store.set_meta(self._db, {"generation": str(generation), "vector_file": vector_file.name, **extra})
+
+    def _abandon(self, vector_file: Path) -> None:
+        vector_file.unlink(missing_ok=True)
+        self._vectors_generation = -1  # the in-memory index may hold half a change: reload
+
+    def _adopt(self, index: VectorIndex, generation: int) -> None:
+        self._vectors, self._vectors_generation = index, generation
+        self._remove_orphan_files()
+
+    def remove(self, document_id: str) -> None:
+        """Delete a document, its passages and their vectors."""
+        with self._writing(), self._lock:
+            if store.get_document(self._db, document_id) is None:
+                raise UnknownDocumentError(document_id)
+            meta = self._meta()
+            generation = int(meta["generation"]) + 1
+            index = self._current_vectors()
+            vector_file = self.folder / f"vectors-{generation:06d}.faiss"
+            try:
+                with store.transaction(self._db):
+                    index.remove(store.passage_ids(self._db, document_id))
+                    store.delete_document(self._db, document_id)
+                    self._publish(index, vector_file, generation, {})
+            except BaseException:
+                self._abandon(vector_file)
+                raise
+            self._adopt(index, generation)

