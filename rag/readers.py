@@ -1,9 +1,10 @@
 """Read one file (or uploaded bytes) into plain text plus the title/date its format states.
 
 Owns: dispatch by suffix (.txt .md .markdown .html .htm .pdf .docx), checking that the content
-matches the suffix, the size limit, text decoding (see `rag.text_decoding`), and per-format
-extraction. For md/html/pdf/docx the text is paragraphs separated by a blank line, each on
-one line; .txt text is returned as decoded (paragraph splitting is `rag.cleaning`'s job).
+matches the suffix, the size limit, and PDF and DOCX extraction; text decoding, HTML and
+Markdown live in `rag.text_decoding`, `rag.html_text` and `rag.markdown_text`. For
+md/html/pdf/docx the text is paragraphs separated by a blank line, each on one line; .txt
+text is returned as decoded (paragraph splitting is `rag.cleaning`'s job).
 
 Leaves out: OCR (a scanned PDF is refused as having no text layer), legacy .doc/.odt/.rtf,
 DOCX headers, footers, footnotes and text boxes, PDF multi-column layout analysis, HTML
@@ -21,14 +22,20 @@ import statistics
 import warnings
 import zipfile
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from .errors import DocumentError, EmptyDocumentError, FileTooLargeError, UnsupportedFileError
+from .html_text import html_to_text
 from .markdown_text import markdown_to_text
 from .text_decoding import decode_text
 
 log = logging.getLogger(__name__)
+# pypdf and trafilatura log warnings about damaged input. Without a handler of their own, an
+# application that configured no logging would see Python's last-resort handler print them
+# to stderr; with a NullHandler, records still reach any handler the application installs.
+for _library in ("pypdf", "trafilatura", "htmldate"):
+    logging.getLogger(_library).addHandler(logging.NullHandler())
+del _library
 
 DEFAULT_MAX_BYTES = 50_000_000
 ZIP_MAX_TOTAL_BYTES = 200_000_000  # a .docx unpacking to more than this is refused
@@ -57,11 +64,13 @@ def read_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc
     except FileNotFoundError:
         raise DocumentError(path, "the file does not exist; check the path") from None
     except OSError as exc:
-        raise DocumentError(path, f"{exc.strerror or exc}; check the path and its permissions") from exc
+        reason = f"{exc.strerror or exc}; check the path and its permissions"
+        raise DocumentError(path, reason) from exc
     if stat.S_ISDIR(info.st_mode):
         raise DocumentError(path, "it is a folder, not a file; give the path of a file inside it")
     if not stat.S_ISREG(info.st_mode):
-        raise DocumentError(path, "it is not a regular file (a device, pipe or socket); give an ordinary file")
+        raise DocumentError(path, "it is not a regular file (a device, pipe or socket); "
+                            "give the path of an ordinary file")
     fmt = _format_of(path)
     if info.st_size > max_bytes:
         raise FileTooLargeError(path, info.st_size, max_bytes)
@@ -69,9 +78,11 @@ def read_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)  # the file may have grown since stat()
     except PermissionError:
-        raise DocumentError(path, "permission denied; make the file readable and try again") from None
+        reason = "permission denied; make the file readable and try again"
+        raise DocumentError(path, reason) from None
     except OSError as exc:
-        raise DocumentError(path, f"it could not be read ({exc.strerror or exc}); check the disk and try again") from exc
+        reason = f"it could not be read ({exc.strerror or exc}); check the disk and try again"
+        raise DocumentError(path, reason) from exc
     if len(data) > max_bytes:
         raise FileTooLargeError(path, len(data), max_bytes)
     return _parse(data, path, fmt)
@@ -94,14 +105,14 @@ def _format_of(path: Path) -> str:
 
 def _parse(data: bytes, source: Path | str, fmt: str) -> RawDocument:
     if not data.strip():
-        raise EmptyDocumentError(source, "the file is empty")
+        raise EmptyDocumentError(source, "the file is empty or only whitespace")
     if fmt == "txt":
         doc = RawDocument(decode_text(data, source), None, None, "txt")
     elif fmt == "md":
         text, title, published = markdown_to_text(decode_text(data, source))
         doc = RawDocument(text, title, published, "md")
     elif fmt == "html":
-        doc = _read_html(data, source)
+        doc = RawDocument(*html_to_text(data, source), "html")
     elif fmt == "pdf":
         doc = _read_pdf(data, source)
     else:
@@ -121,99 +132,10 @@ def _one_line(text: str | None) -> str | None:
     return (" ".join(text.split()) or None) if text else None
 
 
-# ---------------------------------------------------------------- HTML
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_TRAFILATURA_MARKUP = re.compile(r"^- |^\|\s*|\s*\|$")  # list bullets, a table row's outer bars
-_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
-_DROPPED = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
-_BLOCKS = {"address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt",
-           "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-           "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr", "ul"}
-_SEP = "\x00"  # paragraph marker; decode_text refuses NUL bytes, so it cannot occur in the text
-
-
-def _read_html(data: bytes, source: Path | str) -> RawDocument:
-    import lxml.etree
-    import lxml.html
-
-    match = _CHARSET.search(data[:4096])
-    text = decode_text(data, source, match.group(1).decode("ascii") if match else None)
-    text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses str with an encoding declaration
-    if not text.strip():
-        raise EmptyDocumentError(source, "the file is empty")
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
-    try:
-        tree = lxml.html.document_fromstring(text, parser=parser)
-    except (lxml.etree.LxmlError, ValueError) as exc:
-        raise DocumentError(source, f"the HTML cannot be parsed ({exc}); save the page again and retry") from exc
-    if any("depth" in entry.message.lower() for entry in parser.error_log):
-        raise DocumentError(source, "the HTML is nested more than 256 levels deep and cannot be read "
-                            "completely; save the page's text as a .txt file and add that instead")
-    meta_dates = _metadata_dates(tree)
-    extracted = _trafilatura(text, source)
-    body = ""
-    if extracted is not None and extracted.text:
-        lines = (_TRAFILATURA_MARKUP.sub("", line.strip()) for line in extracted.text.split("\n"))
-        body = "\n\n".join(" ".join(line.split()) for line in lines if line.strip())
-    if not body:
-        body = _html_block_text(tree)
-    title = _one_line(extracted.title if extracted else None) or _one_line(tree.findtext(".//title"))
-    published = extracted.date if extracted is not None and extracted.date in meta_dates else None
-    return RawDocument(body, title, published, "html")
-
-
-def _trafilatura(text: str, source: Path | str):
-    import trafilatura
-
-    try:
-        return trafilatura.bare_extraction(
-            text, with_metadata=True, output_format="python", include_comments=False,
-            date_extraction_params={"extensive_search": False, "original_date": True},
-        )
-    except Exception as exc:  # any trafilatura failure falls back to the plain lxml extraction
-        log.warning("trafilatura failed on %s (%r); using plain HTML text", source, exc)
-        return None
-
-
-def _metadata_dates(tree) -> set[str]:
-    """Dates stated in <meta>, <time datetime> and JSON-LD: the only dates trusted as published."""
-    values = tree.xpath("//meta[contains(translate(concat(@name,@property,@itemprop,@http-equiv),"
-                        "'DATEIMPUBLSH','dateimpublsh'),'date') or contains(translate(concat(@name,"
-                        "@property,@itemprop),'PUBLISHED','published'),'published')]/@content")
-    values += tree.xpath("//time/@datetime") + tree.xpath("//script[@type='application/ld+json']/text()")
-    found = set()
-    for value in values:
-        for year, month, day in _ISO_DATE.findall(str(value)):
-            try:
-                found.add(date(int(year), int(month), int(day)).isoformat())
-            except ValueError:
-                continue
-    return found
-
-
-def _html_block_text(tree) -> str:
-    """All visible text of the page, a paragraph per block-level element."""
-    import lxml.etree
-
-    for element in list(tree.iter(*_DROPPED)):
-        element.drop_tree()
-    root = tree.find("body") if tree.find("body") is not None else tree
-    parts: list[str] = []
-    for event, element in lxml.etree.iterwalk(root, events=("start", "end")):
-        block = element.tag in _BLOCKS
-        if event == "start":
-            parts.append((_SEP if block else "") + (element.text or ""))
-        else:
-            cell = " " if element.tag in ("td", "th") else ""
-            tail = (element.tail or "") if element is not root else ""
-            parts.append((_SEP if block else cell) + tail)
-    paragraphs = (" ".join(chunk.split()) for chunk in "".join(parts).split(_SEP))
-    return "\n\n".join(p for p in paragraphs if p)
-
-
 # ---------------------------------------------------------------- PDF
-_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+_LIGATURES = str.maketrans(
+    {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+)
 _BULLET = tuple("•◦▪‣●■")
 _PARAGRAPH_GAP = 1.4  # a vertical gap this many times the usual line spacing starts a paragraph
 
@@ -226,23 +148,22 @@ def _read_pdf(data: bytes, source: Path | str) -> RawDocument:
     damaged = "the PDF is damaged and cannot be read ({}); re-save or re-export it and try again"
     paragraphs: list[str] = []
     failed_pages = 0
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught:  # pypdf's warnings go to the log
         warnings.simplefilter("always")
         try:
             reader = pypdf.PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
-                try:
-                    opened = reader.decrypt("")  # owner-password-only PDFs open without one
-                except Exception:  # e.g. AES without the `cryptography` package
-                    opened = 0
-                if not opened:
-                    raise DocumentError(source, "encrypted PDF; remove the password and try again")
-            title = _one_line(reader.metadata.title) if reader.metadata else None
+                _decrypt(reader, source)
             pages = list(reader.pages)
         except DocumentError:
             raise
         except Exception as exc:  # pypdf raises many kinds of errors on malformed files
             raise DocumentError(source, damaged.format(exc)) from exc
+        try:
+            title = _one_line(reader.metadata.title) if reader.metadata else None
+        except Exception as exc:  # a damaged /Info dictionary costs only the title
+            log.debug("unreadable PDF metadata in %s: %r", source, exc)
+            title = None
         for number, page in enumerate(pages, 1):
             try:
                 paragraphs += _pdf_page_paragraphs(page)
@@ -253,10 +174,22 @@ def _read_pdf(data: bytes, source: Path | str) -> RawDocument:
         log.debug("pypdf warning on %s: %s", source, warning.message)
     if not paragraphs:
         if failed_pages:
-            raise DocumentError(source, damaged.format(f"no page could be read on {failed_pages} pages"))
+            reason = f"text extraction failed on {failed_pages} of {len(pages)} pages"
+            raise DocumentError(source, damaged.format(reason))
         raise EmptyDocumentError(source, "the PDF has no text layer (it is probably a scan); "
                                  "run OCR on it first (for example ocrmypdf)")
     return RawDocument("\n\n".join(paragraphs), title, None, "pdf")
+
+
+def _decrypt(reader, source: Path | str) -> None:
+    """Open a PDF that has only an owner password (no password to read); refuse the others."""
+    try:
+        opened = reader.decrypt("")
+    except Exception as exc:  # e.g. AES encryption without the `cryptography` package
+        raise DocumentError(source, f"encrypted PDF that cannot be decrypted here ({exc}); "
+                            "remove the password and try again") from exc
+    if not opened:
+        raise DocumentError(source, "encrypted PDF; remove the password and try again")
 
 
 def _pdf_page_paragraphs(page) -> list[str]:
@@ -283,7 +216,8 @@ def _pdf_page_paragraphs(page) -> list[str]:
     end_line()
     # The usual line spacing is the most common gap (the smaller one on a tie): on a page of
     # short paragraphs, paragraph gaps can outnumber line gaps, so a median would be wrong.
-    gaps = [round(above - below) for (above, _), (below, _) in zip(lines, lines[1:]) if above - below > 0.5]
+    steps = [above - below for (above, _), (below, _) in zip(lines, lines[1:])]
+    gaps = [round(step) for step in steps if step > 0.5]
     usual = min(statistics.multimode(gaps)) if gaps else None
     paragraphs = [[lines[0][1]]] if lines else []
     for (above, _), (below, text) in zip(lines, lines[1:]):
@@ -320,16 +254,23 @@ def _read_docx(data: bytes, source: Path | str) -> RawDocument:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DocumentError(source, f"the .docx (a ZIP archive) is damaged ({exc}); re-save it and try again") from exc
+        reason = f"the .docx (a ZIP archive) is damaged ({exc}); re-save it and try again"
+        raise DocumentError(source, reason) from exc
     if not any(entry.filename == "word/document.xml" for entry in entries):
-        raise DocumentError(source, "it is a ZIP archive without word/document.xml, so not a Word .docx "
-                            f"document; {_MISMATCH}")
+        raise DocumentError(source, "it is a ZIP archive without word/document.xml, so not a "
+                            f"Word .docx document; {_MISMATCH}")
     total = sum(entry.file_size for entry in entries)
-    bomb = any(e.file_size > ZIP_RATIO_MIN_BYTES and e.file_size > ZIP_MAX_RATIO * max(e.compress_size, 1)
-               for e in entries)
+    bomb = any(
+        entry.file_size > ZIP_RATIO_MIN_BYTES
+        and entry.file_size > ZIP_MAX_RATIO * max(entry.compress_size, 1)
+        for entry in entries
+    )
     if total > ZIP_MAX_TOTAL_BYTES or bomb:
-        raise DocumentError(source, f"it would unpack to {total:,} bytes from {len(data):,} (a possible zip bomb); "
-                            "open it in Word or LibreOffice, remove large embedded objects and save it again")
+        raise DocumentError(
+            source,
+            f"it would unpack to {total:,} bytes from {len(data):,} (a possible zip bomb); open it "
+            "in Word or LibreOffice, remove large embedded objects and save it again",
+        )
     import docx
 
     try:

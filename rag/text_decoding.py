@@ -105,5 +105,6 @@ def _reads_as_western(text: str) -> bool:
 def _binary(source: object) -> DocumentError:
     return DocumentError(
         source,
-        "it looks like binary data, not text; check that the file name's extension matches its content",
+        "it looks like binary data, not text; "
+        "check that the file name's extension matches its content",
     )

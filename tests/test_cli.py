@@ -1,0 +1,95 @@
+"""`python -m rag` as a user runs it: real processes, the packaged model, JSON on stdout."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import DRILLS_QUESTION, REPO, SAMPLES
+
+CITATION_KEYS = {"n", "document_id", "title", "published", "source", "paragraph", "start", "end",
+                 "passage", "evidence", "evidence_start", "evidence_end", "score"}
+
+
+def run(*args, library=None, check=True):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    if library is not None:
+        env["RAG_LIBRARY"] = str(library)
+    result = subprocess.run([sys.executable, "-m", "rag", *args], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def cli_library(tmp_path_factory):
+    """Built by the first `ask`, as a newcomer's first command would build it."""
+    folder = tmp_path_factory.mktemp("cli") / "library"
+    result = run("ask", DRILLS_QUESTION, "--json", library=folder)
+    return folder, result
+
+
+def test_first_ask_builds_the_library_and_prints_one_json_object(cli_library):
+    folder, result = cli_library
+    assert (folder / "library.sqlite").exists()
+    assert "building it from" in result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) >= {"question", "answer", "abstained", "citations"}
+    assert answer["question"] == DRILLS_QUESTION and answer["abstained"] is False
+    first = answer["citations"][0]
+    assert set(first) == CITATION_KEYS
+    assert "Bandar Abbas" in first["passage"] and first["n"] == 1
+    assert "[1]" in answer["answer"]
+    raw = (SAMPLES / "000_806c210b4fa405d6.txt").read_text(encoding="utf-8")
+    assert first["evidence"] in raw  # cleaned text, but the sentence itself is verbatim
+
+
+def test_search_json_and_docs(cli_library):
+    folder, _ = cli_library
+    hits = json.loads(run("search", "oil imports", "--k", "3", "--json", library=folder).stdout)
+    assert hits["query"] == "oil imports" and [h["rank"] for h in hits["hits"]] == [1, 2, 3]
+    assert set(hits["hits"][0]) == {"rank", "document_id", "title", "published", "source",
+                                    "paragraph", "start", "end", "passage", "score"}
+    docs = run("docs", library=folder).stdout
+    assert "000-806c210b4fa405d6" in docs and "2025-06-26" in docs
+
+
+def test_ingest_remove_and_errors(cli_library, tmp_path):
+    folder, _ = cli_library
+    good = tmp_path / "harbour.txt"
+    good.write_text("Harbour Report\n\nThe harbour master counted forty fishing boats in the bay on Sunday morning.",
+                    encoding="utf-8")
+    out = run("ingest", str(good), library=folder).stdout
+    assert "added    harbour" in out and "1 added" in out
+    assert "harbour" in run("docs", library=folder).stdout
+    assert "removed  harbour" in run("remove", "harbour", library=folder).stdout
+    assert "harbour" not in run("docs", library=folder).stdout
+
+    bad = tmp_path / "binary.txt"
+    bad.write_bytes(bytes(range(256)) * 4)
+    failed = run("ingest", str(bad), library=folder, check=False)
+    assert failed.returncode == 1 and "binary" in failed.stderr and "1 failed" in failed.stdout
+
+    missing = run("ingest", str(tmp_path / "nope"), library=folder, check=False)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: No such file or folder")
+    unknown = run("remove", "no-such-doc", library=folder, check=False)
+    assert unknown.returncode == 1 and "python -m rag docs" in unknown.stderr
+    empty = run("ask", "   ", library=folder, check=False)
+    assert empty.returncode == 1 and "empty" in empty.stderr and empty.stdout == ""
+
+
+def test_help_and_opening_a_library_do_not_import_torch(cli_library):
+    folder, _ = cli_library
+    code = (
+        "import sys, contextlib, io\n"
+        "from rag.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['docs', '--library', {str(folder)!r}])\n"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.stdout.split() == ["False", "False"], result.stderr
+    assert run("--help").stdout.startswith("usage: python -m rag")

@@ -1,0 +1,272 @@
+"""The library with a tiny real model: ingest, incremental updates, search, filters, failure."""
+
+import fcntl
+import shutil
+
+import numpy as np
+import pytest
+
+from rag import Library, RagError, SearchFilters
+from rag.errors import LibraryBusyError, LibraryError, MissingPathError, ModelMismatchError, UnknownDocumentError
+from rag.search import QueryError
+from tests.conftest import SAMPLES
+
+SCRAPE_ID = "003-f6b81b0075e755a8"
+CLEAN_ID = "000-806c210b4fa405d6"
+
+
+def snapshot(library: Library):
+    """Everything a user could observe about a library's contents."""
+    documents = library.documents()
+    return (
+        documents,
+        {d.id: library.document(d.id).text for d in documents},
+        {d.id: library.passages(d.id) for d in documents},
+        library.stats().passages,
+        len(library._current_vectors() or []),
+    )
+
+
+def test_add_samples(tiny_library):
+    report = tiny_library.add([SAMPLES])
+    assert sorted(report.added) == [CLEAN_ID, SCRAPE_ID]
+    assert report.failed == () and report.skipped == ()
+    scrape = tiny_library.document(SCRAPE_ID)
+    assert scrape.published == "2025-06-26"
+    assert scrape.title.startswith("Iran's defense minister goes to China")
+    assert scrape.source == str(SAMPLES / "003_f6b81b0075e755a8.txt")
+    for word in ("Related Articles", "Daily8", "OPEC", "Comments", "Orange background"):
+        assert word not in scrape.text
+
+
+def test_every_passage_and_sentence_slices_the_stored_text(tiny_library):
+    tiny_library.add([SAMPLES])
+    for summary in tiny_library.documents():
+        document = tiny_library.document(summary.id)
+        passages = tiny_library.passages(summary.id)
+        assert len(passages) == summary.passages > 0
+        for passage in passages:
+            assert document.text[passage.start:passage.end] == passage.text
+            for start, end, paragraph in passage.sentences:
+                sentence = document.text[start:end]
+                assert sentence and sentence == sentence.strip()
+                assert sentence in document.text.split("\n\n")[paragraph - 1]
+
+
+def test_reingest_changes_nothing_and_embeds_nothing(tiny_library, tiny_encoder):
+    tiny_library.add([SAMPLES])
+    before, encoded = snapshot(tiny_library), tiny_encoder.texts_encoded
+    report = tiny_library.add([SAMPLES])
+    assert report.added == report.updated == () and len(report.skipped) == 2
+    assert report.passages_embedded == 0
+    assert tiny_encoder.texts_encoded == encoded
+    assert snapshot(tiny_library) == before
+
+
+def test_editing_one_file_reembeds_only_that_file(tiny_library, samples_copy):
+    tiny_library.add([samples_copy])
+    untouched = tiny_library.passages(SCRAPE_ID)
+    edited = samples_copy / "000_806c210b4fa405d6.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n\nA new closing paragraph about the navy and its ships.", encoding="utf-8")
+    report = tiny_library.add([samples_copy])
+    assert report.updated == (CLEAN_ID,) and report.added == ()
+    assert report.passages_embedded == len(tiny_library.passages(CLEAN_ID))
+    assert tiny_library.passages(SCRAPE_ID) == untouched  # same ids, offsets, text
+    assert "new closing paragraph" in tiny_library.document(CLEAN_ID).text
+
+
+def test_remove_document(tiny_library):
+    tiny_library.add([SAMPLES])
+    before = tiny_library.stats().passages
+    removed = len(tiny_library.passages(CLEAN_ID))
+    tiny_library.remove(CLEAN_ID)
+    assert [d.id for d in tiny_library.documents()] == [SCRAPE_ID]
+    assert tiny_library.stats().passages == before - removed
+    assert len(tiny_library._current_vectors()) == before - removed
+    hits = tiny_library.search("Bandar Abbas warships joint naval exercises", k=50)
+    assert hits and all(h.passage.document_id == SCRAPE_ID for h in hits)
+    with pytest.raises(UnknownDocumentError):
+        tiny_library.remove(CLEAN_ID)
+
+
+def test_search_equals_brute_force_ranking(tiny_library, tiny_encoder):
+    tiny_library.add([SAMPLES])
+    passages = [p for d in tiny_library.documents() for p in tiny_library.passages(d.id)]
+    vectors = tiny_encoder.encode([p.text for p in passages])
+    for query in ["joint naval drills", "oil imports in June", "Shanghai Cooperation Organization"]:
+        expected = np.argsort(-(vectors @ tiny_encoder.encode_query(query)), kind="stable")[:5]
+        hits = tiny_library.search(query, k=5)
+        assert [h.passage.id for h in hits] == [passages[i].id for i in expected]
+        assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+        assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+
+
+def test_filters(tiny_library):
+    tiny_library.add([SAMPLES])
+    only = tiny_library.search("navy", k=50, filters=SearchFilters(documents=(CLEAN_ID,)))
+    assert only and {h.passage.document_id for h in only} == {CLEAN_ID}
+    dated = tiny_library.search("navy", k=50, filters=SearchFilters(published_from="2025-01-01"))
+    assert dated and {h.passage.document_id for h in dated} == {SCRAPE_ID}
+    # the 2015 article states no date, so no date range can match it
+    assert tiny_library.search("navy", k=50, filters=SearchFilters(published_to="2020-01-01")) == []
+    with pytest.raises(QueryError):
+        SearchFilters(published_from="26/06/2025")
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x00\x07", "?!"])
+def test_empty_queries_are_refused(tiny_library, query):
+    tiny_library.add([SAMPLES])
+    with pytest.raises(QueryError, match="empty"):
+        tiny_library.search(query)
+
+
+@pytest.mark.parametrize("k", [0, -3])
+def test_bad_k_is_refused(tiny_library, k):
+    with pytest.raises(QueryError, match="k must be"):
+        tiny_library.search("navy", k=k)
+
+
+def test_huge_k_returns_everything(tiny_library):
+    tiny_library.add([SAMPLES])
+    assert len(tiny_library.search("navy", k=10**9)) == tiny_library.stats().passages
+
+
+def write(path, data):
+    path.write_bytes(data) if isinstance(data, bytes) else path.write_text(data, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("notes.xyz", "some text", "unsupported"),
+        ("empty.txt", "", "empty"),
+        ("blank.md", "  \n\n \t ", "empty"),
+        ("binary.txt", bytes(range(256)) * 8, "binary"),
+        ("fake.pdf", "just text, not a pdf", "PDF"),
+        ("only-boilerplate.txt", "logo\n\nOrange background\n\nComments", "boilerplate"),
+    ],
+)
+def test_bad_files_fail_clearly_and_change_nothing(tiny_library, tmp_path, name, content, reason):
+    tiny_library.add([SAMPLES])
+    before = snapshot(tiny_library)
+    bad = write(tmp_path / name, content)
+    report = tiny_library.add([bad])
+    assert len(report.failed) == 1 and report.failed[0].path == str(bad)
+    assert reason.lower() in report.failed[0].reason.lower()
+    assert report.added == report.updated == ()
+    assert snapshot(tiny_library) == before
+
+
+def test_missing_path_raises_before_anything_is_read(tiny_library, tmp_path):
+    good = write(tmp_path / "good.txt", "A perfectly fine document with enough words to be a passage.")
+    with pytest.raises(MissingPathError, match="No such file"):
+        tiny_library.add([good, tmp_path / "typo.txt"])
+    assert tiny_library.documents() == []
+
+
+def test_good_files_still_added_beside_a_bad_one(tiny_library, tmp_path):
+    (tmp_path / "in").mkdir()
+    write(tmp_path / "in" / "good.txt", "A perfectly fine document with enough words to be a passage.")
+    write(tmp_path / "in" / "bad.txt", b"\x00\x01\x02" * 100)
+    report = tiny_library.add([tmp_path / "in"])
+    assert report.added == ("good",)
+    assert [f.path for f in report.failed] == [str(tmp_path / "in" / "bad.txt")]
+
+
+def test_legacy_encodings_are_read_not_mangled(tiny_library, tmp_path):
+    text = "The caf\u00e9 on the Z\u00fcrich quay served cr\u00e8me br\u00fbl\u00e9e \u2013 \u201cdelicious\u201d, said the na\u00efve critic."
+    write(tmp_path / "cp1252.txt", text.encode("cp1252"))
+    latin = "Le na\u00eff gar\u00e7on du caf\u00e9 a r\u00e9pondu tr\u00e8s poliment \u00e0 la cliente fran\u00e7aise."
+    write(tmp_path / "latin1.txt", latin.encode("latin-1"))
+    report = tiny_library.add([tmp_path / "cp1252.txt", tmp_path / "latin1.txt"])
+    assert report.failed == ()
+    assert tiny_library.document("cp1252").text == text
+    assert tiny_library.document("latin1").text == latin
+
+
+def test_duplicate_content_under_another_name_is_skipped(tiny_library, tmp_path):
+    shutil.copy(SAMPLES / "000_806c210b4fa405d6.txt", tmp_path / "copy.txt")
+    tiny_library.add([SAMPLES])
+    report = tiny_library.add([tmp_path / "copy.txt"])
+    assert report.added == () and report.skipped == (str(tmp_path / "copy.txt"),)
+
+
+def test_interrupted_ingest_leaves_library_as_it_was(tiny_library, samples_copy, tmp_path):
+    tiny_library.add([SAMPLES])
+    before = snapshot(tiny_library)
+    extra = write(tmp_path / "extra.txt", "Another article about naval drills in the Gulf of Oman, with ships.")
+
+    def interrupt(stage, done, total):
+        if stage == "embedding":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        tiny_library.add([extra], on_progress=interrupt)
+    assert snapshot(tiny_library) == before
+    reopened = Library.open(tiny_library.folder, encoder=tiny_library.encoder)
+    assert snapshot(reopened) == before
+
+
+def test_failure_while_writing_vectors_leaves_library_as_it_was(tiny_library, tmp_path, monkeypatch):
+    tiny_library.add([SAMPLES])
+    before = snapshot(tiny_library)
+    files_before = sorted(p.name for p in tiny_library.folder.iterdir())
+    extra = write(tmp_path / "extra.txt", "Another article about naval drills in the Gulf of Oman, with ships.")
+    from embeddings import VectorIndex
+
+    def disk_full(self, path):
+        path.write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(VectorIndex, "save", disk_full)
+    with pytest.raises(OSError):
+        tiny_library.add([extra])
+    monkeypatch.undo()
+    assert snapshot(tiny_library) == before
+    assert sorted(p.name for p in tiny_library.folder.iterdir()) == files_before
+    assert tiny_library.add([extra]).added == ("extra",)  # and it still works afterwards
+
+
+def test_reopen_gives_the_same_results(tiny_library):
+    tiny_library.add([SAMPLES])
+    hits = tiny_library.search("joint naval drills", k=5)
+    tiny_library.close()
+    reopened = Library.open(tiny_library.folder, encoder=tiny_library.encoder)
+    assert reopened.search("joint naval drills", k=5) == hits
+
+
+def test_other_library_objects_see_changes(tiny_library, tiny_encoder):
+    other = Library.open(tiny_library.folder, encoder=tiny_encoder)
+    assert other.search("navy", k=3) == []
+    tiny_library.add([SAMPLES])
+    assert len(other.search("navy", k=3)) == 3
+
+
+def test_second_writer_is_told_to_wait(tiny_library, tmp_path):
+    with open(tiny_library.folder / "write.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(LibraryBusyError, match="Another ingest"):
+            tiny_library.add([SAMPLES])
+    assert tiny_library.add([SAMPLES]).added
+
+
+def test_model_mismatch_is_a_clear_error(tiny_library, tiny_model_dir):
+    with pytest.raises(ModelMismatchError, match="built with the model"):
+        Library.open(tiny_library.folder, model="sentence-transformers/all-MiniLM-L6-v2")
+    assert Library.open(tiny_library.folder, model=tiny_model_dir).encoder.name == tiny_model_dir
+
+
+def test_a_folder_that_is_not_a_library(tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(LibraryError, match="not a library"):
+        Library.open(tmp_path / "photos")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(LibraryError, match="not a library folder|is a file"):
+        Library.open(tmp_path / "file")
+
+
+def test_errors_share_one_base_class():
+    for error in (LibraryError, MissingPathError, QueryError, UnknownDocumentError):
+        assert issubclass(error, RagError)
