@@ -22,7 +22,7 @@ import numpy as np
 
 from rag.results import Answer, Citation, Hit
 
-ABSTAIN_BELOW = 0.30
+ABSTAIN_BELOW = 0.35
 EVIDENCE_MIN = 0.35
 NEIGHBOUR_MARGIN = 0.15
 LEXICAL_WEIGHT = 0.15

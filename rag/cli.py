@@ -13,7 +13,6 @@ import os
 import sys
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 DEFAULT_LIBRARY = "library"
 
 
@@ -82,12 +81,12 @@ def _open(args, *, model: str | None = None):
 def _open_or_build(args):
     """ask/search on a library that does not exist yet: build it from the samples first,
     so the very first command a newcomer types works."""
-    folder = Path(args.library)
-    fresh = not (folder / "library.sqlite").exists()
-    library = _open(args)
-    if fresh and SAMPLES.is_dir():
-        print(f"No library at {folder}; building it from {SAMPLES} first.", file=sys.stderr)
-        report = library.add([SAMPLES], on_progress=ProgressBar())
+    from rag.samples import SAMPLES_DIR, open_with_samples
+
+    if not Path(args.library, "library.sqlite").exists():
+        print(f"No library at {args.library}; building it from {SAMPLES_DIR} first.", file=sys.stderr)
+    library, report = open_with_samples(args.library, on_progress=ProgressBar())
+    if report is not None:
         print(report.summary(), file=sys.stderr)
     return library
 

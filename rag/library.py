@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
-from rag import store
+from rag import store, uploads
 from rag.answers import compose
 from rag.errors import (
     DocumentError,
@@ -88,6 +88,11 @@ class Library:
         self.passages_embedded = 0  # this object's count, for "re-ingest embeds nothing"
 
     # -- opening -------------------------------------------------------------------------
+    @staticmethod
+    def exists(path: Path | str) -> bool:
+        """Whether `path` already holds a library (without opening or creating it)."""
+        return (Path(path).expanduser() / store.DATABASE_NAME).exists()
+
     @classmethod
     def open(
         cls,
@@ -270,20 +275,49 @@ class Library:
         A file that cannot be read is reported in `failed` and changes nothing; an error
         or interruption while writing leaves the library exactly as it was."""
         files = discover([paths] if isinstance(paths, (str, Path)) else paths)
-        progress = on_progress or (lambda stage, done, total: None)
         with self._writing():
-            self._ensure_model_recorded()
-            fingerprint = pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
-            new, replaced, skipped, failed = self._prepare_files(files, fingerprint, progress)
-            if not new:
-                return IngestReport(skipped=tuple(skipped), failed=tuple(failed))
-            texts = [doc.text[p.start : p.end] for doc, _ in new for p in doc.passages]
+            return self._add_files(files, on_progress, max_file_bytes)
+
+    def add_upload(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        on_progress: Progress | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> IngestReport:
+        """Ingest an uploaded file. It is checked (name, size, content) before anything is
+        written; then stored under `<library>/uploads/`; a failed ingest removes it again."""
+        try:
+            safe_name = uploads.validate(name, data, max_bytes)
+        except DocumentError as error:
+            return IngestReport(failed=(FileFailure(name, error.reason),))
+        with self._writing():
+            staged = uploads.StagedUpload(self.folder, safe_name, data)
             try:
-                vectors = self.encoder.encode(texts, on_progress=lambda d, t: progress("embedding", d, t))
-            except ModelLoadFailed as error:
-                raise ModelLoadError(self.encoder.name, str(error)) from error
-            self.passages_embedded += len(texts)
-            ids = self._commit(new, vectors, fingerprint)
+                report = self._add_files([staged.path], on_progress, max_bytes)
+            except BaseException:
+                staged.undo()
+                raise
+            if report.failed:
+                staged.undo()
+                return IngestReport(failed=tuple(FileFailure(name, f.reason) for f in report.failed))
+            return report
+
+    def _add_files(self, files: list[Path], on_progress: Progress | None, max_file_bytes: int) -> IngestReport:
+        progress = on_progress or (lambda stage, done, total: None)
+        self._ensure_model_recorded()
+        fingerprint = pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
+        new, skipped, failed = self._prepare_files(files, fingerprint, progress, max_file_bytes)
+        if not new:
+            return IngestReport(skipped=tuple(skipped), failed=tuple(failed))
+        texts = [doc.text[p.start : p.end] for doc, _ in new for p in doc.passages]
+        try:
+            vectors = self.encoder.encode(texts, on_progress=lambda d, t: progress("embedding", d, t))
+        except ModelLoadFailed as error:
+            raise ModelLoadError(self.encoder.name, str(error)) from error
+        self.passages_embedded += len(texts)
+        ids = self._commit(new, vectors, fingerprint)
         return IngestReport(
             added=tuple(ids[i] for i, (_, old) in enumerate(new) if old is None),
             updated=tuple(ids[i] for i, (_, old) in enumerate(new) if old is not None),
@@ -302,7 +336,7 @@ class Library:
             with store.transaction(self._db):
                 store.set_meta(self._db, {"dimension": str(dimension)})
 
-    def _prepare_files(self, files, fingerprint, progress):
+    def _prepare_files(self, files, fingerprint, progress, max_file_bytes):
         new: list[tuple[PreparedDocument, str | None]] = []
         skipped: list[str] = []
         failed: list[FileFailure] = []
@@ -324,6 +358,7 @@ class Library:
                     content_hash=content_hash,
                     count_tokens=self.encoder.count_tokens,
                     max_tokens=self.encoder.max_tokens,
+                    max_bytes=max_file_bytes,
                 )
                 batch_hashes.add(content_hash)
                 new.append((document, existing[0] if existing else None))
@@ -333,7 +368,7 @@ class Library:
                 raise ModelLoadError(self.encoder.name, str(error)) from error
             finally:
                 progress("reading", done, len(files))
-        return new, [doc for doc, old in new if old], skipped, failed
+        return new, skipped, failed
 
     def _commit(self, new, vectors: np.ndarray, fingerprint: str) -> list[str]:
         """Write generation g+1 (vectors file, then one SQLite transaction)."""

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Set up, then answer the sample question over the sample articles (building the library
-# in ./library on first run).
+# Set up, then start the UI on http://127.0.0.1:8501 over ./library (or $RAG_LIBRARY).
+# On first start the sample articles are ingested, with a progress bar in the page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export HF_HUB_OFFLINE=1
-exec .venv/bin/python -m rag ask "${1:-what joint drills happened?}"
+echo "Open http://127.0.0.1:${PORT:-8501} in your browser."
+exec .venv/bin/streamlit run app.py --server.address 127.0.0.1 --server.port "${PORT:-8501}" \
+  --server.headless true --browser.gatherUsageStats false

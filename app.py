@@ -1,0 +1,146 @@
+"""The Streamlit UI: ask questions, read the cited evidence, manage the library.
+
+A thin shell over `rag`: widgets, layout and caching only. Run with scripts/start.sh.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from rag import Library, RagError, SearchFilters
+from rag.render import STYLE, answer_html, card_html, document_page, document_row_html, passage_html
+from rag.samples import FirstRun
+from rag.settings import Settings
+
+st.set_page_config(page_title="Ask the library", page_icon="📰", layout="wide")
+
+
+@st.cache_resource(show_spinner="Opening the library…")
+def open_library(path: str) -> tuple[Library, FirstRun]:
+    fresh = not Library.exists(path)
+    library = Library.open(path)
+    return library, FirstRun(library, needed=fresh)
+
+
+def progress_bar(label: str):
+    bar = st.progress(0.0, text=label)
+    return lambda stage, done, total: bar.progress(done / max(total, 1), text=f"{label}: {stage} {done}/{total}")
+
+
+try:
+    settings = Settings.from_env()
+    library, first_run = open_library(settings.library)
+    if first_run.needed:
+        report = first_run.run(progress_bar("Building the library from the sample articles"))
+        st.toast(f"Sample articles ingested: {report.summary()}")
+except RagError as error:
+    st.error(str(error))
+    st.stop()
+
+st.html(STYLE)
+history = st.session_state.setdefault("history", [])
+
+# -- sidebar: library, uploads, settings ---------------------------------------------------
+with st.sidebar:
+    st.header("Library")
+    stats = library.stats()
+    st.caption(f"{stats.documents} documents · {stats.passages} passages · model `{stats.model}`")
+    documents = library.documents()
+    for doc in documents:
+        left, right = st.columns([5, 1])
+        left.html(document_row_html(doc))
+        if right.button("✕", key=f"remove-{doc.id}", help=f"Remove {doc.id}"):
+            try:
+                library.remove(doc.id)
+                st.toast(f"Removed {doc.title}")
+            except RagError as error:
+                st.error(str(error))
+            st.rerun()
+
+    st.subheader("Add documents")
+    uploaded = st.file_uploader(
+        f"Upload .txt .md .html .pdf .docx (up to {settings.max_upload_mb} MB each)",
+        type=["txt", "md", "html", "htm", "pdf", "docx"], accept_multiple_files=True, key="upload",
+    )
+    if st.button("Add to library", key="upload-add", disabled=not uploaded):
+        results = st.session_state["upload_results"] = []
+        bar = st.progress(0.0, text="Adding files")
+        for i, file in enumerate(uploaded, 1):
+            try:
+                report = library.add_upload(file.name, file.getvalue(), max_bytes=settings.max_upload_bytes)
+                if report.failed:
+                    results.append(("failed", file.name, report.failed[0].reason))
+                elif report.changed:
+                    results.append(("added", file.name, ", ".join(report.added + report.updated)))
+                else:
+                    results.append(("unchanged", file.name, "already in the library"))
+            except RagError as error:
+                results.append(("failed", file.name, str(error)))
+            bar.progress(i / len(uploaded), text=f"Added {i}/{len(uploaded)} files")
+        st.rerun()
+    for outcome, name, detail in st.session_state.get("upload_results", []):
+        {"added": st.success, "unchanged": st.info, "failed": st.error}[outcome](f"{name}: {outcome} — {detail}")
+
+    st.header("Settings")
+    k = st.slider("Passages to retrieve", 1, 20, settings.k, key="k")
+    titles = {doc.id: doc.title for doc in documents}
+    chosen = st.multiselect("Only these documents", list(titles), format_func=titles.get, key="filter-documents")
+    date_from = st.date_input("Published from", value=None, key="filter-from")
+    date_to = st.date_input("Published until", value=None, key="filter-to")
+    if st.button("Clear conversation", key="clear-history", disabled=not history):
+        history.clear()
+        st.rerun()
+
+# -- main: the conversation -----------------------------------------------------------------
+st.title("Ask the library")
+st.caption("Every sentence of an answer is quoted from a document; click [n] to see where.")
+
+
+def show_answer(turn: int, answer) -> None:
+    prefix = f"q{turn}"
+    if answer.abstained:
+        st.warning(answer.text)
+        if answer.nearest:
+            st.html('<div class="nearest-note">Nearest passages — these do not answer the question:</div>')
+            for hit in answer.nearest[:3]:
+                p = hit.passage
+                st.caption(f"{p.title} · {p.published or 'date unknown'} · paragraph {p.paragraph} · score {hit.score:.2f}")
+                st.html(passage_html(p.text))
+        return
+    st.html(answer_html(answer, prefix))
+    for citation in answer.citations:
+        st.html(card_html(citation, prefix))
+        if st.toggle("Open document", key=f"open-{prefix}-{citation.n}"):
+            try:
+                document = library.document(citation.document_id)
+                components.html(document_page(document, citation.start, citation.end), height=420, scrolling=True)
+            except RagError as error:
+                st.error(str(error))
+
+
+for turn, (question, answer) in enumerate(history):
+    with st.chat_message("user"):
+        st.text(question)
+    with st.chat_message("assistant"):
+        show_answer(turn, answer)
+
+question = st.chat_input("Ask a question about your documents", key="question")
+if question:
+    try:
+        filters = SearchFilters(
+            documents=tuple(chosen) or None,
+            published_from=date_from.isoformat() if isinstance(date_from, datetime.date) else None,
+            published_to=date_to.isoformat() if isinstance(date_to, datetime.date) else None,
+        )
+        answer = library.ask(question, k=k, filters=filters)
+    except RagError as error:
+        st.error(str(error))
+    else:
+        history.append((question, answer))
+        with st.chat_message("user"):
+            st.text(question)
+        with st.chat_message("assistant"):
+            show_answer(len(history) - 1, answer)

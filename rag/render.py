@@ -1,0 +1,118 @@
+"""HTML for answers, source cards and whole documents, with every piece of text escaped.
+
+Document text is untrusted (anyone can upload a file containing `<script>`), so the only
+markup in these strings is the markup built here; text goes through `html.escape` first.
+Used by the UI; no Streamlit here, so it is testable on its own.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from rag.results import Answer, Citation, Document, DocumentSummary
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def escape(text: str) -> str:
+    # `$` is escaped too: Streamlit would render text between dollar signs as LaTeX.
+    return html.escape(text, quote=True).replace("$", "&#36;").replace("\n", "<br>")
+
+
+def card_id(prefix: str, n: int) -> str:
+    return f"{prefix}-source-{n}"
+
+
+def answer_html(answer: Answer, prefix: str) -> str:
+    """The answer text with each [n] turned into a link to its source card."""
+    pieces = []
+    position = 0
+    for match in _MARKER.finditer(answer.text):
+        pieces.append(escape(answer.text[position : match.start()]))
+        n = match.group(1)
+        pieces.append(f'<a class="cite" href="#{card_id(prefix, int(n))}">[{n}]</a>')
+        position = match.end()
+    pieces.append(escape(answer.text[position:]))
+    return f'<div class="answer">{"".join(pieces)}</div>'
+
+
+def highlighted(text: str, start: int, end: int, *, mark_id: str | None = None) -> str:
+    """`text` with text[start:end] wrapped in <mark>, all escaped."""
+    attribute = f' id="{mark_id}"' if mark_id else ""
+    return (
+        escape(text[:start])
+        + f"<mark{attribute}>{escape(text[start:end])}</mark>"
+        + escape(text[end:])
+    )
+
+
+def card_html(citation: Citation, prefix: str) -> str:
+    """A source card: title, date, source, paragraph, score, and the passage with the
+    evidence sentence highlighted."""
+    date = citation.published or "date unknown"
+    body = highlighted(
+        citation.passage,
+        citation.evidence_start - citation.start,
+        citation.evidence_end - citation.start,
+    )
+    return (
+        f'<div class="card" id="{card_id(prefix, citation.n)}">'
+        f'<div class="card-head"><b>[{citation.n}] {escape(citation.title)}</b> · {escape(date)}'
+        f" · paragraph {citation.paragraph} · score {citation.score:.2f}</div>"
+        f'<div class="card-source">{escape(citation.source)}</div>'
+        f'<blockquote class="card-passage">{body}</blockquote></div>'
+    )
+
+
+def document_row_html(document: DocumentSummary) -> str:
+    return (
+        f'<div class="doc-row"><b>{escape(document.title)}</b><br>'
+        f'<span class="doc-meta">{escape(document.published or "date unknown")} · '
+        f"{document.paragraphs} paragraphs · <code>{escape(document.id)}</code></span></div>"
+    )
+
+
+def passage_html(text: str) -> str:
+    return f'<blockquote class="card-passage">{escape(text)}</blockquote>'
+
+
+def document_page(document: Document, start: int, end: int) -> str:
+    """A standalone page with the whole cleaned document, the cited passage highlighted and
+    scrolled into view (the only script is this fixed one; the text is escaped)."""
+    paragraphs, position, marked = [], 0, False
+    for paragraph in document.text.split("\n\n"):
+        low, high = max(start, position), min(end, position + len(paragraph))
+        if low < high:
+            mark_id = None if marked else "cited"
+            paragraphs.append(f"<p>{highlighted(paragraph, low - position, high - position, mark_id=mark_id)}</p>")
+            marked = True
+        else:
+            paragraphs.append(f"<p>{escape(paragraph)}</p>")
+        position += len(paragraph) + 2
+    date = document.published or "date unknown"
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><style>"
+        "body{font-family:sans-serif;line-height:1.5;margin:0 1rem;color:#222}"
+        "mark{background:#ffe08a;padding:0 2px}</style></head><body>"
+        f"<h3>{escape(document.title)}</h3><p><i>{escape(date)} · {escape(document.source)}</i></p>"
+        + "".join(paragraphs)
+        + "<script>var m=document.getElementById('cited');if(m){m.scrollIntoView({block:'center'});}</script>"
+        "</body></html>"
+    )
+
+
+STYLE = """
+<style>
+.answer {font-size: 1.05rem; line-height: 1.6;}
+.answer a.cite {text-decoration: none; font-weight: 600;}
+.card {border: 1px solid rgba(128,128,128,.35); border-radius: .5rem; padding: .6rem .8rem; margin: .4rem 0;}
+.card-head {font-size: .95rem;}
+.card-source {font-size: .8rem; color: gray; word-break: break-all;}
+.card-passage {margin: .4rem 0 0 0; padding-left: .7rem; border-left: 3px solid #f0b400;}
+.card-passage mark {background: #ffe08a; padding: 0 2px;}
+.nearest-note {color: #a15c00; font-weight: 600;}
+.doc-row {font-size: .9rem; line-height: 1.3;}
+.doc-meta {font-size: .8rem; color: gray;}
+</style>
+"""

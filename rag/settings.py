@@ -1,0 +1,33 @@
+"""Settings read from the environment once, at the edge (the CLI and the UI).
+
+Library code takes explicit arguments; only entry points call `Settings.from_env()`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from rag.errors import RagError
+
+
+@dataclass(frozen=True)
+class Settings:
+    library: str = "library"  # RAG_LIBRARY: the library folder
+    max_upload_mb: int = 20  # RAG_MAX_UPLOAD_MB: larger uploads are refused before reading
+    k: int = 5  # passages retrieved per question unless the user changes it
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Settings":
+        raw = environ.get("RAG_MAX_UPLOAD_MB", str(cls.max_upload_mb))
+        try:
+            max_upload_mb = int(raw)
+            if max_upload_mb < 1:
+                raise ValueError
+        except ValueError:
+            raise RagError(f"RAG_MAX_UPLOAD_MB must be a whole number of megabytes, got {raw!r}") from None
+        return cls(library=environ.get("RAG_LIBRARY") or cls.library, max_upload_mb=max_upload_mb)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1_000_000

@@ -1,0 +1,66 @@
+"""Uploaded files: validated before they touch the library, stored only inside it.
+
+Owns safe file names (no directories, no traversal, no hidden files), the size limit, and
+the content check (the bytes must really be the format the name claims, via `rag.readers`).
+A valid upload is written atomically to `<library>/uploads/` and ingested; if the ingest
+fails, the previous file (or no file) is put back, so a failed upload changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from rag.errors import SUPPORTED_SUFFIXES, DocumentError, FileTooLargeError, UnsupportedFileError
+from rag.readers import read_bytes
+
+UPLOADS = "uploads"
+MAX_NAME_CHARS = 120
+
+
+def safe_filename(name: str) -> str:
+    """The base name only, with anything but letters, digits, '.', '-', '_' replaced."""
+    base = PureWindowsPath(PurePosixPath(unicodedata.normalize("NFC", name or "")).name).name
+    stem, suffix = os.path.splitext(base)
+    stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII).strip("._") or "upload"
+    suffix = suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFileError(name)
+    return stem[: MAX_NAME_CHARS - len(suffix)] + suffix
+
+
+def validate(name: str, data: bytes, max_bytes: int) -> str:
+    """The safe name to store the upload under; raises DocumentError if it is unusable."""
+    safe = safe_filename(name)
+    if len(data) > max_bytes:
+        raise FileTooLargeError(name, len(data), max_bytes)
+    read_bytes(data, safe, max_bytes=max_bytes)  # parses it: wrong content fails here
+    return safe
+
+
+class StagedUpload:
+    """Writes the upload into place, remembering what it replaced so it can be undone."""
+
+    def __init__(self, folder: Path, name: str, data: bytes):
+        self.path = folder / UPLOADS / name
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.previous = self.path.read_bytes() if self.path.exists() else None
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".upload-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, self.path)
+
+    def undo(self) -> None:
+        if self.previous is None:
+            self.path.unlink(missing_ok=True)
+        else:
+            self._write(self.previous)
+
+
+__all__ = ["DocumentError", "StagedUpload", "safe_filename", "validate"]

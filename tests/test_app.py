@@ -1,0 +1,148 @@
+"""The Streamlit UI driven by widget key with AppTest, on the packaged MiniLM."""
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from embeddings import DEFAULT_MODEL
+from rag.library import shared_encoder
+from tests.conftest import DRILLS_QUESTION, REPO
+
+APP = str(REPO / "app.py")
+NEW_DOC = (b"Harbour Authority Report\n\nThe harbour master counted forty-two fishing trawlers "
+           b"moored at the Kestrel Bay marina during the autumn regatta on Sunday.")
+TRAWLER_QUESTION = "how many fishing trawlers were moored at Kestrel Bay?"
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, minilm_encoder):
+    monkeypatch.setenv("RAG_LIBRARY", str(tmp_path / "library"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    yield at
+    st.cache_resource.clear()
+
+
+def ask(at, question):
+    at.chat_input(key="question").set_value(question).run()
+    assert not at.exception
+    return at
+
+
+def html_bodies(at):
+    return [element.proto.body for element in at.get("html")]
+
+
+def cards(at):
+    return [body for body in html_bodies(at) if body.startswith('<div class="card"')]
+
+
+def upload(at, name, data):
+    at.file_uploader(key="upload").set_value([(name, data, "application/octet-stream")]).run()
+    at.button(key="upload-add").click().run()
+    assert not at.exception
+    return at
+
+
+def document_ids(at):
+    return sorted(b.key.removeprefix("remove-") for b in at.button if b.key and b.key.startswith("remove-"))
+
+
+def test_first_start_builds_the_library_from_the_samples(app):
+    assert document_ids(app) == ["000-806c210b4fa405d6", "003-f6b81b0075e755a8"]
+    assert "2 documents" in app.sidebar.caption[0].value
+
+
+def test_sample_question_cites_bandar_abbas(app):
+    ask(app, DRILLS_QUESTION)
+    answer = next(b for b in html_bodies(app) if b.startswith('<div class="answer">'))
+    assert '<a class="cite" href="#q0-source-1">[1]</a>' in answer
+    first = cards(app)[0]
+    assert 'id="q0-source-1"' in first and "paragraph 4" in first
+    assert "Bandar Abbas" in first
+    assert "<mark>" in first  # the evidence sentence is highlighted
+    # the card for [1] is the one the marker links to, and it is shown in a chat message
+    assert [m.name for m in app.chat_message] == ["user", "assistant"]
+
+
+def test_open_document_shows_the_whole_cleaned_document(app):
+    ask(app, DRILLS_QUESTION)
+    app.toggle(key="open-q0-1").set_value(True).run()
+    assert not app.exception
+    page = app.get("iframe")[0].proto.srcdoc
+    assert 'id="cited"' in page and "Bandar Abbas" in page
+    assert "scrollIntoView" in page
+
+
+def test_unanswerable_question_shows_the_abstention(app):
+    ask(app, "who won the 2018 football world cup?")
+    assert app.warning[0].value == "The library has no passage that answers this."
+    assert any("do not answer the question" in b for b in html_bodies(app))
+    assert cards(app) == []
+
+
+def test_upload_makes_a_document_searchable_and_remove_takes_it_away(app):
+    ask(app, TRAWLER_QUESTION)
+    assert app.warning[0].value.startswith("The library has no passage")
+    upload(app, "harbour.txt", NEW_DOC)
+    assert "harbour" in document_ids(app)
+    assert app.sidebar.success[0].value.startswith("harbour.txt: added")
+    ask(app, TRAWLER_QUESTION)
+    assert any("forty-two fishing trawlers" in card for card in cards(app))
+
+    app.button(key="remove-harbour").click().run()
+    assert "harbour" not in document_ids(app)
+    app.button(key="clear-history").click().run()
+    ask(app, TRAWLER_QUESTION)
+    assert not any("trawlers" in card for card in cards(app))
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("scan.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not a PDF"),
+    ("notes.docx", b"MZ\x90\x00" * 40, "not a Word .docx document"),
+    ("empty.txt", b"", "empty"),
+    ("../../etc/passwd.txt", b"\x00\x01\x02\x03" * 50, "binary"),
+])
+def test_failed_upload_shows_the_reason_and_changes_nothing(app, tmp_path, name, data, reason):
+    before = document_ids(app)
+    upload(app, name, data)
+    message = app.sidebar.error[0].value
+    assert message.startswith(f"{name}: failed") and reason in message
+    assert document_ids(app) == before
+    assert not (tmp_path / "library" / "uploads").exists() or not any((tmp_path / "library" / "uploads").iterdir())
+
+
+def test_upload_names_cannot_escape_the_library(app, tmp_path):
+    upload(app, "../../outside.txt", NEW_DOC)
+    assert "outside" in document_ids(app)
+    assert (tmp_path / "library" / "uploads" / "outside.txt").read_bytes() == NEW_DOC
+    assert not (tmp_path / "outside.txt").exists()
+
+
+def test_too_large_upload_is_refused(app, monkeypatch):
+    monkeypatch.setenv("RAG_MAX_UPLOAD_MB", "1")
+    app.run()
+    upload(app, "big.txt", b"word " * 300_000)
+    assert "over the 1,000,000-byte limit" in app.sidebar.error[0].value
+
+
+def test_rerun_loads_no_model_and_embeds_nothing(app):
+    ask(app, DRILLS_QUESTION)
+    encoder = shared_encoder(DEFAULT_MODEL)
+    loads, encoded = encoder.loads, encoder.texts_encoded
+    assert loads == 1
+    for _ in range(3):
+        app.run()
+        assert not app.exception
+    assert (encoder.loads, encoder.texts_encoded) == (loads, encoded)
+    assert len(cards(app)) == 3  # the answer is still shown, from the session history
+
+
+def test_script_bearing_text_is_escaped(app):
+    upload(app, "evil.txt", b"Evil Page\n\nThe harbour pilots reported <script>alert('x')</script> "
+                            b"and <img src=x onerror=alert(1)> near the Kestrel Bay lighthouse today.")
+    ask(app, "what did the harbour pilots report near Kestrel Bay lighthouse?")
+    card = next(c for c in cards(app) if "Kestrel" in c)
+    assert "<script>" not in card and "<img" not in card
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in card
