@@ -11,7 +11,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from rag import Library, RagError, SearchFilters
-from rag.render import STYLE, answer_html, card_html, document_page, document_row_html, passage_html
+from rag.render import STYLE, answer_html, card_html, document_page, document_row_html, group_citations, passage_html
 from rag.samples import FirstRun
 from rag.settings import Settings
 
@@ -50,9 +50,8 @@ with st.sidebar:
     st.caption(f"{stats.documents} documents · {stats.passages} passages · model `{stats.model}`")
     documents = library.documents()
     for doc in documents:
-        left, right = st.columns([5, 1])
-        left.html(document_row_html(doc))
-        if right.button("✕", key=f"remove-{doc.id}", help=f"Remove {doc.id}"):
+        st.html(document_row_html(doc))
+        if st.button("Remove", key=f"remove-{doc.id}", type="tertiary", help=f"Remove {doc.id} from the library"):
             try:
                 library.remove(doc.id)
                 st.toast(f"Removed {doc.title}")
@@ -111,12 +110,13 @@ def show_answer(turn: int, answer) -> None:
                 st.html(passage_html(p.text))
         return
     st.html(answer_html(answer, prefix))
-    for citation in answer.citations:
-        st.html(card_html(citation, prefix))
-        if st.toggle("Open document", key=f"open-{prefix}-{citation.n}"):
+    for group in group_citations(answer):
+        first = group[0]
+        st.html(card_html(group, prefix))
+        if st.toggle("Open document", key=f"open-{prefix}-{first.n}"):
             try:
-                document = library.document(citation.document_id)
-                components.html(document_page(document, citation.start, citation.end), height=420, scrolling=True)
+                document = library.document(first.document_id)
+                components.html(document_page(document, first.start, first.end), height=420, scrolling=True)
             except RagError as error:
                 st.error(str(error))
 

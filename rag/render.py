@@ -47,21 +47,34 @@ def highlighted(text: str, start: int, end: int, *, mark_id: str | None = None) 
     )
 
 
-def card_html(citation: Citation, prefix: str) -> str:
-    """A source card: title, date, source, paragraph, score, and the passage with the
-    evidence sentence highlighted."""
-    date = citation.published or "date unknown"
-    body = highlighted(
-        citation.passage,
-        citation.evidence_start - citation.start,
-        citation.evidence_end - citation.start,
-    )
+def group_citations(answer: Answer) -> list[list[Citation]]:
+    """Citations that quote the same passage share one card, in order of first use."""
+    groups: dict[tuple[str, int], list[Citation]] = {}
+    for citation in answer.citations:
+        groups.setdefault((citation.document_id, citation.start), []).append(citation)
+    return list(groups.values())
+
+
+def card_html(citations: list[Citation], prefix: str) -> str:
+    """A source card for one passage: title, date, source, paragraph, score, and the passage
+    with each cited evidence sentence highlighted. Every [n] of the group anchors here."""
+    first = citations[0]
+    date = first.published or "date unknown"
+    spans = sorted((c.evidence_start - first.start, c.evidence_end - first.start) for c in citations)
+    body, position = [], 0
+    for low, high in spans:
+        body.append(escape(first.passage[position:low]) + f"<mark>{escape(first.passage[low:high])}</mark>")
+        position = high
+    body.append(escape(first.passage[position:]))
+    anchors = "".join(f'<span id="{card_id(prefix, c.n)}"></span>' for c in citations[1:])
+    markers = " ".join(f"[{c.n}]" for c in citations)
+    paragraphs = sorted({c.paragraph for c in citations})
     return (
-        f'<div class="card" id="{card_id(prefix, citation.n)}">'
-        f'<div class="card-head"><b>[{citation.n}] {escape(citation.title)}</b> · {escape(date)}'
-        f" · paragraph {citation.paragraph} · score {citation.score:.2f}</div>"
-        f'<div class="card-source">{escape(citation.source)}</div>'
-        f'<blockquote class="card-passage">{body}</blockquote></div>'
+        f'<div class="card" id="{card_id(prefix, first.n)}">{anchors}'
+        f'<div class="card-head"><b>{markers} {escape(first.title)}</b> · {escape(date)}'
+        f" · paragraph {', '.join(map(str, paragraphs))} · score {first.score:.2f}</div>"
+        f'<div class="card-source">{escape(first.source)}</div>'
+        f'<blockquote class="card-passage">{"".join(body)}</blockquote></div>'
     )
 
 

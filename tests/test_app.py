@@ -60,6 +60,8 @@ def test_sample_question_cites_bandar_abbas(app):
     assert '<a class="cite" href="#q0-source-1">[1]</a>' in answer
     first = cards(app)[0]
     assert 'id="q0-source-1"' in first and "paragraph 4" in first
+    assert first.count("<mark>") == 2  # [1] and [2] quote two sentences of the same passage
+    assert 'id="q0-source-2"' in first
     assert "Bandar Abbas" in first
     assert "<mark>" in first  # the evidence sentence is highlighted
     # the card for [1] is the one the marker links to, and it is shown in a chat message
@@ -136,7 +138,7 @@ def test_rerun_loads_no_model_and_embeds_nothing(app):
         app.run()
         assert not app.exception
     assert (encoder.loads, encoder.texts_encoded) == (loads, encoded)
-    assert len(cards(app)) == 3  # the answer is still shown, from the session history
+    assert len(cards(app)) == 2  # still shown, from the session history ([1] and [2] share a card)
 
 
 def test_script_bearing_text_is_escaped(app):

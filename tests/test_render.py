@@ -1,0 +1,48 @@
+"""HTML built for the UI: untrusted text is always escaped, markers link to their cards."""
+
+from rag.render import answer_html, card_html, document_page, escape, group_citations
+from rag.results import Answer, Citation, Document
+
+EVIL = "<script>alert(1)</script> & <img src=x onerror=alert(2)> costs $5 and $6"
+
+
+def citation(n, evidence_start, evidence_end, passage=EVIL, start=100):
+    return Citation(n=n, document_id="d", title="<b>Title</b>", published=None, source="/x/<y>.txt",
+                    paragraph=1, start=start, end=start + len(passage), passage=passage,
+                    evidence=passage[evidence_start - start:evidence_end - start],
+                    evidence_start=evidence_start, evidence_end=evidence_end, score=0.5)
+
+
+def test_escape_neutralises_markup_and_latex():
+    out = escape(EVIL)
+    assert "<" not in out and ">" not in out and "$" not in out
+    assert "&lt;script&gt;" in out
+
+
+def test_answer_markers_become_links_and_text_is_escaped():
+    answer = Answer("q", f"{EVIL} [1] more [2]", False, (citation(1, 100, 110), citation(2, 100, 110)))
+    out = answer_html(answer, "q3")
+    assert '<a class="cite" href="#q3-source-1">[1]</a>' in out
+    assert '<a class="cite" href="#q3-source-2">[2]</a>' in out
+    assert "<script>" not in out and "<img" not in out
+
+
+def test_card_highlights_each_evidence_and_escapes_everything():
+    group = [citation(1, 100, 125), citation(2, 128, 162)]
+    out = card_html(group, "q0")
+    assert out.count("<mark>") == 2 and "<script>" not in out and "<img" not in out and "<b>Title" not in out
+    assert 'id="q0-source-1"' in out and 'id="q0-source-2"' in out
+
+
+def test_citations_of_one_passage_share_a_card():
+    a, b, c = citation(1, 100, 110), citation(2, 112, 120), citation(3, 10, 20, passage="other text here", start=5)
+    assert group_citations(Answer("q", "", False, (a, b, c))) == [[a, b], [c]]
+
+
+def test_document_page_marks_the_passage_and_only_runs_its_own_script():
+    text = "First paragraph.\n\n" + EVIL + "\n\nLast paragraph."
+    document = Document("d", "T", None, "s", "h", "txt", text, 3, 3)
+    start = text.index("<script>")
+    page = document_page(document, start, start + len(EVIL))
+    assert page.count("<script>") == 1 and "scrollIntoView" in page
+    assert '<mark id="cited">&lt;script&gt;' in page
