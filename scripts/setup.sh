@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh machine: a venv with the pinned requirements, and with
-# --browser also Debian's chromium for the browser tests (never `playwright install`).
+# --browser also Debian's chromium for the browser tests (Playwright's own browser download
+# cannot work offline, so it is never used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
