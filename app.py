@@ -35,7 +35,8 @@ try:
     library, first_run = open_library(settings.library)
     if first_run.needed:
         report = first_run.run(progress_bar("Building the library from the sample articles"))
-        st.toast(f"Sample articles ingested: {report.summary()}")
+        if report is not None:  # None: another session built it meanwhile
+            st.toast(f"Sample articles ingested: {report.summary()}")
 except RagError as error:
     st.error(str(error))
     st.stop()
@@ -70,18 +71,14 @@ with st.sidebar:
         for i, file in enumerate(uploaded, 1):
             try:
                 report = library.add_upload(file.name, file.getvalue(), max_bytes=settings.max_upload_bytes)
-                if report.failed:
-                    results.append(("failed", file.name, report.failed[0].reason))
-                elif report.changed:
-                    results.append(("added", file.name, ", ".join(report.added + report.updated)))
-                else:
-                    results.append(("unchanged", file.name, "already in the library"))
+                results.append((*report.outcome(), file.name))
             except RagError as error:
-                results.append(("failed", file.name, str(error)))
+                results.append(("failed", str(error), file.name))
             bar.progress(i / len(uploaded), text=f"Added {i}/{len(uploaded)} files")
         st.rerun()
-    for outcome, name, detail in st.session_state.get("upload_results", []):
-        {"added": st.success, "unchanged": st.info, "failed": st.error}[outcome](f"{name}: {outcome} — {detail}")
+    for outcome, detail, name in st.session_state.get("upload_results", []):
+        show = {"added": st.success, "updated": st.success, "unchanged": st.info, "failed": st.error}[outcome]
+        show(f"{name}: {outcome} — {detail}")
 
     st.header("Settings")
     k = st.slider("Passages to retrieve", 1, 20, settings.k, key="k")

@@ -12,7 +12,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -144,7 +143,3 @@ class Encoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
-
-
-def is_local_model(model: str) -> bool:
-    return Path(model).expanduser().exists()

@@ -135,6 +135,14 @@ class IngestReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated)
 
+    def outcome(self) -> tuple[str, str]:
+        """For a one-file ingest: ("added" | "updated" | "unchanged" | "failed", detail)."""
+        if self.failed:
+            return "failed", self.failed[0].reason
+        if self.added or self.updated:
+            return ("added" if self.added else "updated"), ", ".join(self.added + self.updated)
+        return "unchanged", "already in the library"
+
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "
