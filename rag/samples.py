@@ -22,9 +22,7 @@ def open_with_samples(
     Returns the library and the samples' ingest report (None if nothing was built)."""
     fresh = not Library.exists(path)
     library = Library.open(path, **open_options)
-    if fresh and SAMPLES_DIR.is_dir():
-        return library, library.add([SAMPLES_DIR], on_progress=on_progress)
-    return library, None
+    return library, FirstRun(library, needed=fresh).run(on_progress)
 
 
 class FirstRun:

@@ -14,7 +14,7 @@ import tempfile
 import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from rag.errors import SUPPORTED_SUFFIXES, DocumentError, FileTooLargeError, UnsupportedFileError
+from rag.errors import SUPPORTED_SUFFIXES, FileTooLargeError, UnsupportedFileError
 from rag.readers import read_bytes
 
 UPLOADS = "uploads"
@@ -61,6 +61,3 @@ class StagedUpload:
             self.path.unlink(missing_ok=True)
         else:
             self._write(self.previous)
-
-
-__all__ = ["DocumentError", "StagedUpload", "safe_filename", "validate"]
