@@ -7,6 +7,7 @@
 """
 
 from rag.errors import RagError
+from rag.ingest import TextRecord
 from rag.library import Library, LibraryStats
 from rag.results import (
     Answer,
@@ -18,9 +19,10 @@ from rag.results import (
     IngestReport,
     Passage,
 )
-from rag.search import QueryError, SearchFilters
+from rag.search import SEARCH_MODES, QueryError, SearchFilters
 
 __all__ = [
     "Answer", "Citation", "Document", "DocumentSummary", "FileFailure", "Hit", "IngestReport",
-    "Library", "LibraryStats", "Passage", "QueryError", "RagError", "SearchFilters",
+    "Library", "LibraryStats", "Passage", "QueryError", "RagError", "SEARCH_MODES",
+    "SearchFilters", "TextRecord",
 ]

@@ -1,4 +1,4 @@
-"""Files -> documents ready to store: discovery, reading, cleaning and passage cutting.
+"""Files and texts -> documents ready to store: discovery, reading, cleaning, passage cutting.
 
 Owns which files a path means (folders are walked recursively, hidden entries and
 unsupported suffixes inside folders are skipped, symlinked folders are not followed, so a
@@ -9,6 +9,7 @@ and storage are `rag.library`'s job.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -17,14 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.cleaning import clean, rules_fingerprint
-from rag.errors import SUPPORTED_SUFFIXES, DocumentError, EmptyDocumentError, MissingPathError
-from rag.passages import PassageSpan, build_passages
-from rag.readers import DEFAULT_MAX_BYTES, read_file
+from rag.dates import normalise_iso_date
+from rag.errors import (
+    SUPPORTED_SUFFIXES,
+    DocumentError,
+    EmptyDocumentError,
+    FileTooLargeError,
+    MissingPathError,
+)
+from rag.passages import PassageSpan, build_passages, in_context, title_context
+from rag.readers import DEFAULT_MAX_BYTES, RawDocument, read_file
 
 log = logging.getLogger(__name__)
 
 # Bump when reading, cleaning or cutting changes, so stored documents are re-ingested.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: passages are read with their document's title
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,11 @@ class PreparedDocument:
     @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+    def contextual_passages(self) -> list[str]:
+        """Each passage as the model and the lexical index read it (`passages.in_context`)."""
+        text = self.text
+        return [in_context(self.title, text[p.start : p.end]) for p in self.passages]
 
 
 def pipeline_fingerprint(model: str, max_tokens: int) -> str:
@@ -96,32 +109,104 @@ def source_name(path: Path) -> str:
     return str(Path(os.path.abspath(path)))
 
 
+@dataclass(frozen=True)
+class TextRecord:
+    """A document that is already text (a database row, a JSON record): `source` names it
+    uniquely (re-adding the same source replaces it); `title` and `published` (YYYY-MM-DD)
+    are used as given, else found in the text like for a file."""
+
+    source: str
+    text: str
+    title: str | None = None
+    published: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise ValueError("a TextRecord needs a non-empty source string")
+        if not isinstance(self.text, str):
+            raise TypeError(f"TextRecord.text must be a string, got {type(self.text).__name__}")
+
+
+class FileInput:
+    """A file to ingest: read lazily, hashed by its bytes."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.source = source_name(path)
+        self.label = str(path)
+
+    def content_hash(self) -> str:
+        return file_hash(self.path)
+
+    def read(self, max_bytes: int) -> RawDocument:
+        return read_file(self.path, max_bytes=max_bytes)
+
+    def fallback_title(self) -> str:
+        return re.sub(r"[_\s]+", " ", self.path.stem).strip() or self.path.name
+
+
+class RecordInput:
+    """A TextRecord to ingest, hashed by its fields."""
+
+    def __init__(self, record: TextRecord):
+        self.record = record
+        self.source = self.label = record.source
+
+    def content_hash(self) -> str:
+        r = self.record
+        fields = json.dumps([r.text, r.title, r.published], ensure_ascii=False)
+        return hashlib.sha256(fields.encode("utf-8")).hexdigest()
+
+    def read(self, max_bytes: int) -> RawDocument:
+        size = len(self.record.text.encode("utf-8"))
+        if size > max_bytes:
+            raise FileTooLargeError(self.source, size, max_bytes)
+        published = normalise_iso_date(self.record.published) if self.record.published else None
+        if self.record.published and published is None:
+            raise DocumentError(self.source, f"published must be a date written YYYY-MM-DD, got {self.record.published!r}")
+        return RawDocument(self.record.text.replace("\r\n", "\n"), self.record.title, published, "text")
+
+    def fallback_title(self) -> str:
+        return self.source
+
+
 def prepare(
-    path: Path,
+    item: FileInput | RecordInput,
     *,
     content_hash: str,
     count_tokens,
     max_tokens: int,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> PreparedDocument:
-    raw = read_file(path, max_bytes=max_bytes)
+    raw = item.read(max_bytes)
     cleaned = clean(raw.text, title=raw.title, published=raw.published)
     if not cleaned.paragraphs:
-        raise EmptyDocumentError(path, "nothing is left after removing page boilerplate")
-    passages = build_passages(cleaned.paragraphs, count_tokens=count_tokens, max_tokens=max_tokens)
+        raise EmptyDocumentError(item.label, "nothing is left after removing page boilerplate")
+    title = cleaned.title or item.fallback_title()
+    passages = build_passages(
+        cleaned.paragraphs,
+        count_tokens=count_tokens,
+        max_tokens=max_tokens - context_tokens(title, count_tokens),
+    )
     return PreparedDocument(
-        source=source_name(path),
+        source=item.source,
         content_hash=content_hash,
         format=raw.format,
-        title=cleaned.title or _title_from_name(path),
+        title=title,
         published=cleaned.published,
         paragraphs=cleaned.paragraphs,
         passages=tuple(passages),
     )
 
 
-def _title_from_name(path: Path) -> str:
-    return re.sub(r"[_\s]+", " ", path.stem).strip() or path.name
+def context_tokens(title: str, count_tokens) -> int:
+    """Tokens the title context adds to every passage, so passages are cut short enough for
+    the model to read title and passage whole."""
+    context = title_context(title)
+    if not context:
+        return 0
+    with_context, alone = count_tokens([in_context(title, "x"), "x"])
+    return with_context - alone
 
 
 def document_id_for(path: Path | str, taken: set[str]) -> str:

@@ -37,17 +37,20 @@ from rag.errors import (
     UnknownDocumentError,
 )
 from rag.ingest import (
+    FileInput,
     PreparedDocument,
+    RecordInput,
+    TextRecord,
     discover,
     document_id_for,
-    file_hash,
     pipeline_fingerprint,
     prepare,
-    source_name,
 )
+from rag.lexical import indexed_text
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import Answer, Document, DocumentSummary, FileFailure, Hit, IngestReport
-from rag.search import SearchFilters, check_k, dense_search, normalise_query
+from rag.search import DEFAULT_MODE, SearchFilters, check_k, check_mode, normalise_query
+from rag.search import search as search_passages
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,23 @@ class LibraryStats:
     model: str
     dimension: int | None
     generation: int
+
+
+@contextmanager
+def write_lock(folder: Path, timeout: float = DEFAULT_LOCK_TIMEOUT):
+    """The writers' lock across processes: an flock on <folder>/write.lock. The kernel
+    drops it when the holder exits or is killed, so a crash never leaves a library locked."""
+    with open(folder / LOCK_NAME, "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LibraryBusyError(folder) from None
+                time.sleep(0.1)
+        yield
 
 
 @lru_cache(maxsize=8)
@@ -113,25 +133,28 @@ class Library:
         database = folder / store.DATABASE_NAME
         requested = encoder.name if encoder else (Encoder(model).name if model else None)
         if not database.exists():
-            if folder.exists() and any(folder.iterdir()):
+            # Files named library.sqlite* may be another process creating this library now.
+            if folder.exists() and any(not p.name.startswith(store.DATABASE_NAME) for p in folder.iterdir()):
                 raise LibraryError(
                     f"{folder} is not a library (it has no {store.DATABASE_NAME}) and is not empty; "
                     "choose a new or empty folder"
                 )
             folder.mkdir(parents=True, exist_ok=True)
-            connection = store.connect(database)
+        connection = store.connect(database)
+        if store.is_empty(connection):  # new, or another process has not committed it yet
             store.create(connection, {
                 "format": LIBRARY_FORMAT,
                 "model": requested or DEFAULT_MODEL,
                 "generation": "0",
                 "next_passage_id": "1",
             })
-        else:
-            connection = store.connect(database)
         meta = store.read_meta(connection)
         if meta.get("format") != LIBRARY_FORMAT:
             connection.close()
             raise LibraryError(f"{database} is not a library database; choose another folder")
+        if meta.get("schema_version") in store.UPGRADABLE:
+            store.upgrade(connection)
+            meta = store.read_meta(connection)
         if meta.get("schema_version") != str(store.SCHEMA_VERSION):
             connection.close()
             raise LibraryError(
@@ -212,24 +235,44 @@ class Library:
         except ModelLoadFailed as error:
             raise ModelLoadError(self.encoder.name, str(error)) from error
 
-    def search(self, query: str, k: int = 5, *, filters: SearchFilters | None = None) -> list[Hit]:
-        """The k passages closest to `query`, best first."""
-        query, k = normalise_query(query), check_k(k)
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        filters: SearchFilters | None = None,
+        mode: str = DEFAULT_MODE,
+    ) -> list[Hit]:
+        """The k best passages for `query`, best first. `mode` is "hybrid" (dense and BM25
+        fused, the default), "dense" (cosine similarity) or "lexical" (BM25); a hit's score
+        is that mode's score."""
+        query, k, mode = normalise_query(query), check_k(k), check_mode(mode)
         with self._lock:
             vectors = self._current_vectors()
             if vectors is None or len(vectors) == 0:
                 return []
-            return dense_search(self._db, vectors, self._embed_query(query), k, filters)
+            query_vector = None if mode == "lexical" else self._embed_query(query)
+            return search_passages(self._db, vectors, query, query_vector, k, filters, mode)
 
-    def ask(self, question: str, k: int = 5, *, filters: SearchFilters | None = None) -> Answer:
-        """An extractive answer with citations, or an abstention with the nearest passages."""
-        question, k = normalise_query(question), check_k(k)
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        filters: SearchFilters | None = None,
+        mode: str = DEFAULT_MODE,
+    ) -> Answer:
+        """An extractive answer with citations from the top k passages of `mode`, or an
+        abstention with the nearest passages."""
+        question, k, mode = normalise_query(question), check_k(k), check_mode(mode)
         with self._lock:
             vectors = self._current_vectors()
             if vectors is None or len(vectors) == 0:
                 return compose(question, None, [], [], self._encode)
+            # Even a lexical search needs the question's vector: abstention and evidence
+            # scoring are by meaning.
             query_vector = self._embed_query(question)
-            hits = dense_search(self._db, vectors, query_vector, k, filters)
+            hits = search_passages(self._db, vectors, question, query_vector, k, filters, mode)
             cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
             return compose(question, query_vector, hits, cosines, self._encode)
 
@@ -240,23 +283,10 @@ class Library:
     @contextmanager
     def _writing(self, timeout: float = DEFAULT_LOCK_TIMEOUT):
         """Exclusive across processes (flock) and threads (a lock per Library object)."""
-        with self._write_lock:
-            handle = open(self.folder / LOCK_NAME, "a+")
-            try:
-                deadline = time.monotonic() + timeout
-                while True:
-                    try:
-                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() >= deadline:
-                            raise LibraryBusyError(self.folder) from None
-                        time.sleep(0.1)
-                with self._lock:
-                    self._remove_orphan_files()
-                yield
-            finally:
-                handle.close()  # releases the lock
+        with self._write_lock, write_lock(self.folder, timeout):
+            with self._lock:
+                self._remove_orphan_files()
+            yield
 
     def _remove_orphan_files(self) -> None:
         current = self._meta().get("vector_file")
@@ -276,7 +306,21 @@ class Library:
         or interruption while writing leaves the library exactly as it was."""
         files = discover([paths] if isinstance(paths, (str, Path)) else paths)
         with self._writing():
-            return self._add_files(files, on_progress, max_file_bytes)
+            return self._add_inputs([FileInput(f) for f in files], on_progress, max_file_bytes)
+
+    def add_texts(
+        self,
+        records: Iterable[TextRecord],
+        *,
+        on_progress: Progress | None = None,
+        max_text_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> IngestReport:
+        """Ingest documents that are already text (`TextRecord(source, text, title=,
+        published=)`), through the same cleaning, passages and write protocol as files.
+        A record whose source is already in the library replaces it if its fields changed."""
+        inputs = [RecordInput(record) for record in records]
+        with self._writing():
+            return self._add_inputs(inputs, on_progress, max_text_bytes)
 
     def add_upload(
         self,
@@ -295,7 +339,7 @@ class Library:
         with self._writing():
             staged = uploads.StagedUpload(self.folder, safe_name, data)
             try:
-                report = self._add_files([staged.path], on_progress, max_bytes)
+                report = self._add_inputs([FileInput(staged.path)], on_progress, max_bytes)
             except BaseException:
                 staged.undo()
                 raise
@@ -304,14 +348,14 @@ class Library:
                 return IngestReport(failed=tuple(FileFailure(name, f.reason) for f in report.failed))
             return report
 
-    def _add_files(self, files: list[Path], on_progress: Progress | None, max_file_bytes: int) -> IngestReport:
+    def _add_inputs(self, inputs, on_progress: Progress | None, max_bytes: int) -> IngestReport:
         progress = on_progress or (lambda stage, done, total: None)
         self._ensure_model_recorded()
         fingerprint = pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
-        new, skipped, failed = self._prepare_files(files, fingerprint, progress, max_file_bytes)
+        new, skipped, failed = self._prepare(inputs, fingerprint, progress, max_bytes)
         if not new:
             return IngestReport(skipped=tuple(skipped), failed=tuple(failed))
-        texts = [doc.text[p.start : p.end] for doc, _ in new for p in doc.passages]
+        texts = [text for doc, _ in new for text in doc.contextual_passages()]
         try:
             vectors = self.encoder.encode(texts, on_progress=lambda d, t: progress("embedding", d, t))
         except ModelLoadFailed as error:
@@ -336,38 +380,38 @@ class Library:
             with store.transaction(self._db):
                 store.set_meta(self._db, {"dimension": str(dimension)})
 
-    def _prepare_files(self, files, fingerprint, progress, max_file_bytes):
+    def _prepare(self, inputs, fingerprint, progress, max_bytes):
         new: list[tuple[PreparedDocument, str | None]] = []
         skipped: list[str] = []
         failed: list[FileFailure] = []
         batch_hashes: set[str] = set()
-        for done, path in enumerate(files, 1):
+        for done, item in enumerate(inputs, 1):
             try:
-                content_hash = file_hash(path)
-                existing = store.find_by_source(self._db, source_name(path))
+                content_hash = item.content_hash()
+                existing = store.find_by_source(self._db, item.source)
                 if existing and existing[1:] == (content_hash, fingerprint):
-                    skipped.append(str(path))
+                    skipped.append(item.label)
                     continue
                 duplicate = store.find_by_content(self._db, content_hash, fingerprint)
-                if (duplicate and duplicate[1] != source_name(path)) or content_hash in batch_hashes:
-                    log.info("skipping %s: same content as a document already in the library", path)
-                    skipped.append(str(path))
+                if (duplicate and duplicate[1] != item.source) or content_hash in batch_hashes:
+                    log.info("skipping %s: same content as a document already in the library", item.label)
+                    skipped.append(item.label)
                     continue
                 document = prepare(
-                    path,
+                    item,
                     content_hash=content_hash,
                     count_tokens=self.encoder.count_tokens,
                     max_tokens=self.encoder.max_tokens,
-                    max_bytes=max_file_bytes,
+                    max_bytes=max_bytes,
                 )
                 batch_hashes.add(content_hash)
                 new.append((document, existing[0] if existing else None))
             except DocumentError as error:
-                failed.append(FileFailure(str(path), error.reason))
+                failed.append(FileFailure(item.label, error.reason))
             except ModelLoadFailed as error:
                 raise ModelLoadError(self.encoder.name, str(error)) from error
             finally:
-                progress("reading", done, len(files))
+                progress("reading", done, len(inputs))
         return new, skipped, failed
 
     def _commit(self, new, vectors: np.ndarray, fingerprint: str) -> list[str]:
@@ -409,6 +453,10 @@ class Library:
                         (pid, document_id, ordinal, p.paragraph, p.start, p.end,
                          json.dumps([[s.start, s.end, s.paragraph] for s in p.sentences]))
                         for ordinal, (pid, p) in enumerate(zip(passage_ids, document.passages))
+                    ])
+                    store.insert_terms(self._db, [
+                        (pid, indexed_text(text))
+                        for pid, text in zip(passage_ids, document.contextual_passages())
                     ])
                     index.add(passage_ids, vectors[row : row + len(passage_ids)])
                     row += len(passage_ids)

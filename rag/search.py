@@ -1,9 +1,10 @@
-"""Query checking, filters, and dense retrieval over a library's vectors.
+"""Query checking, filters, and retrieval: dense (FAISS), lexical (BM25) or both fused.
 
-Owns what a valid query is, what the filters mean, and turning FAISS ids into typed hits.
-Filters are applied inside FAISS (an id selector), so a filtered search returns the true
-top-k of the allowed passages rather than the survivors of a short list. A document with no
-known publication date never matches a date filter.
+Owns what a valid query is, what the filters and modes mean, and turning passage ids into
+typed hits. Filters are applied inside each retriever (a FAISS id selector, an SQL
+condition), so a filtered search returns the true top-k of the allowed passages rather than
+the survivors of a short list. A document with no known publication date never matches a
+date filter. How the two rankings are combined is `rag.fusion`'s job.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from embeddings import VectorIndex
 from rag import store
 from rag.dates import normalise_iso_date
 from rag.errors import RagError
+from rag.fusion import FUSION_DEPTH, fuse
+from rag.lexical import match_expression
 from rag.results import Hit
 
 # Longer queries are cut here; the model reads at most a few hundred tokens anyway.
 MAX_QUERY_CHARS = 2000
 MAX_K = 1000
+SEARCH_MODES = ("hybrid", "dense", "lexical")
+DEFAULT_MODE = "hybrid"
 
 
 class QueryError(RagError):
@@ -70,29 +75,87 @@ def check_k(k: int) -> int:
     return min(k, MAX_K)
 
 
-def allowed_ids(connection: sqlite3.Connection, filters: SearchFilters | None) -> np.ndarray | None:
+def check_mode(mode: str) -> str:
+    if mode not in SEARCH_MODES:
+        raise QueryError(f"search mode must be one of {', '.join(SEARCH_MODES)}, got {mode!r}")
+    return mode
+
+
+def _restriction(filters: SearchFilters | None) -> tuple[str, list] | None:
     if filters is None or not filters.active:
         return None
-    return np.asarray(
-        store.filtered_passage_ids(
-            connection,
-            document_ids=filters.documents,
-            published_from=filters.published_from,
-            published_to=filters.published_to,
-        ),
-        dtype=np.int64,
+    return store.filter_clause(
+        document_ids=filters.documents,
+        published_from=filters.published_from,
+        published_to=filters.published_to,
     )
 
 
-def dense_search(
+@dataclass(frozen=True)
+class Candidates:
+    """What each retriever says about one query: (passage id, score) lists, best first."""
+
+    dense: list[tuple[int, float]]
+    lexical: list[tuple[int, float]]
+
+
+def retrieve(
     connection: sqlite3.Connection,
     vectors: VectorIndex,
-    query_vector: np.ndarray,
+    query: str,
+    query_vector: np.ndarray | None,
+    depth: int,
+    filters: SearchFilters | None,
+    mode: str,
+) -> Candidates:
+    """The top `depth` passages of the retrievers `mode` needs."""
+    restriction = _restriction(filters)
+    dense: list[tuple[int, float]] = []
+    lexical: list[tuple[int, float]] = []
+    if mode in ("dense", "hybrid"):
+        allowed = None
+        if restriction is not None:
+            allowed = np.asarray(store.filtered_passage_ids(connection, *restriction), dtype=np.int64)
+        scores, ids = vectors.search(query_vector, depth, allowed_ids=allowed)
+        dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    if mode in ("lexical", "hybrid"):
+        match = match_expression(query)
+        if match is not None:
+            lexical = store.lexical_search(connection, match, depth, restriction)
+    return Candidates(dense, lexical)
+
+
+def search(
+    connection: sqlite3.Connection,
+    vectors: VectorIndex,
+    query: str,
+    query_vector: np.ndarray | None,
     k: int,
     filters: SearchFilters | None = None,
+    mode: str = DEFAULT_MODE,
 ) -> list[Hit]:
-    scores, ids = vectors.search(query_vector, k, allowed_ids=allowed_ids(connection, filters))
-    pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-    passages = store.get_passages(connection, [i for i, _ in pairs])
-    ranked = [(passages[i], s) for i, s in pairs if i in passages]
-    return [Hit(rank=r, score=s, passage=p) for r, (p, s) in enumerate(ranked, 1)]
+    """The k best passages for `query` in `mode`; `query_vector` is unused by "lexical"."""
+    if mode == "hybrid":
+        candidates = retrieve(connection, vectors, query, query_vector, max(k, FUSION_DEPTH), filters, mode)
+        ranked = fuse(_complete(connection, vectors, query, query_vector, candidates))[:k]
+    else:
+        candidates = retrieve(connection, vectors, query, query_vector, k, filters, mode)
+        ranked = candidates.dense if mode == "dense" else candidates.lexical
+    passages = store.get_passages(connection, [i for i, _ in ranked])
+    kept = [(passages[i], s) for i, s in ranked if i in passages]
+    return [Hit(rank=r, score=s, passage=p) for r, (p, s) in enumerate(kept, 1)]
+
+
+def _complete(connection, vectors, query, query_vector, candidates: Candidates) -> Candidates:
+    """Both scores for every candidate either retriever found, so fusion never has to guess
+    a missing score: cosines from the stored vectors, BM25 from the index."""
+    union = list(dict.fromkeys([i for i, _ in candidates.dense] + [i for i, _ in candidates.lexical]))
+    if not union:
+        return candidates
+    cosines = vectors.vectors(union) @ query_vector
+    match = match_expression(query)
+    bm25 = store.lexical_scores(connection, match, union) if match else {}
+    return Candidates(
+        dense=[(i, float(c)) for i, c in zip(union, cosines)],
+        lexical=[(i, bm25.get(i, 0.0)) for i in union],
+    )

@@ -1,6 +1,9 @@
-"""The SQLite half of a library: documents, passages and library metadata.
+"""The SQLite half of a library: documents, passages, their lexical index, and metadata.
 
-Owns the schema, its version, and the queries. The vector half lives in a FAISS file named
+Owns the schema, its version (and the upgrade from older versions), and the queries. The
+lexical index is an FTS5 table keyed by passage id holding each passage's analysed terms
+(`rag.lexical`); it is written in the same transactions as the passages, so the two always
+agree. The vector half lives in a FAISS file named
 in the `meta` table (`vector_file`), so a single SQLite commit switches both halves at once:
 see `rag.library` for the write protocol. Does not embed or parse anything.
 """
@@ -13,9 +16,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rag.errors import LibraryError
+from rag.lexical import indexed_text
+from rag.passages import in_context
 from rag.results import Document, DocumentSummary, Passage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+UPGRADABLE = {"1"}  # older schema versions `upgrade` knows how to bring up to date
 DATABASE_NAME = "library.sqlite"
 
 _SCHEMA = """
@@ -44,6 +50,8 @@ CREATE TABLE passages (
 CREATE INDEX passages_by_document ON passages(document_id);
 CREATE INDEX documents_by_hash ON documents(content_hash);
 """
+# The terms are already analysed by rag.lexical: the ascii tokenizer only splits at spaces.
+_LEXICAL_SCHEMA = "CREATE VIRTUAL TABLE passage_terms USING fts5(terms, tokenize = 'ascii')"
 
 _PASSAGE_SELECT = """
 SELECT p.id, p.document_id, d.title, d.published, d.source, p.paragraph, p.start, p.end,
@@ -66,12 +74,37 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def is_empty(connection: sqlite3.Connection) -> bool:
+    """Whether the database has no tables yet (a brand-new file)."""
+    return connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+
 def create(connection: sqlite3.Connection, meta: dict[str, str]) -> None:
+    """Create the schema in an empty database. Two processes may open a new library at the
+    same instant: BEGIN IMMEDIATE lets one create it, and the other then finds it made."""
     with transaction(connection):
+        if not is_empty(connection):
+            return
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 connection.execute(statement)
+        connection.execute(_LEXICAL_SCHEMA)
         set_meta(connection, {"schema_version": str(SCHEMA_VERSION), **meta})
+
+
+def upgrade(connection: sqlite3.Connection) -> None:
+    """Bring an older library's schema up to SCHEMA_VERSION in one transaction. Schema 1
+    had no lexical index: build it from the stored text (no re-embedding needed)."""
+    with transaction(connection):
+        version = read_meta(connection).get("schema_version")
+        if version == "1":
+            connection.execute(_LEXICAL_SCHEMA)
+            rows = connection.execute(
+                "SELECT p.id, d.title, substr(d.text, p.start + 1, p.end - p.start) "
+                "FROM passages p JOIN documents d ON d.id = p.document_id"
+            ).fetchall()
+            insert_terms(connection, [(pid, indexed_text(in_context(title, text))) for pid, title, text in rows])
+            set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
 
 
 class transaction:
@@ -153,13 +186,13 @@ def passage_ids(connection: sqlite3.Connection, document_id: str | None = None) 
     return [row[0] for row in rows]
 
 
-def filtered_passage_ids(
-    connection: sqlite3.Connection,
+def filter_clause(
     *,
     document_ids: Sequence[str] | None,
     published_from: str | None,
     published_to: str | None,
-) -> list[int]:
+) -> tuple[str, list]:
+    """A WHERE condition over passages `p` joined with documents `d`, and its arguments."""
     clauses, arguments = [], []
     if document_ids is not None:
         clauses.append(f"d.id IN ({','.join('?' * len(document_ids))})")
@@ -170,12 +203,58 @@ def filtered_passage_ids(
     if published_to:
         clauses.append("d.published <= ?")
         arguments.append(published_to)
-    where = " AND ".join(clauses) or "1"
+    return " AND ".join(clauses) or "1", arguments
+
+
+def filtered_passage_ids(connection: sqlite3.Connection, where: str, arguments: list) -> list[int]:
     rows = connection.execute(
         f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.document_id WHERE {where}",
         arguments,
     )
     return [row[0] for row in rows]
+
+
+# -- the lexical index -----------------------------------------------------------------------
+def insert_terms(connection: sqlite3.Connection, rows: Sequence[tuple[int, str]]) -> None:
+    """rows: (passage id, analysed terms separated by spaces)."""
+    connection.executemany("INSERT INTO passage_terms(rowid, terms) VALUES (?, ?)", rows)
+
+
+def lexical_search(
+    connection: sqlite3.Connection,
+    match: str,
+    k: int,
+    restriction: tuple[str, list] | None = None,
+) -> list[tuple[int, float]]:
+    """(passage id, BM25 score) of the k best passages for an FTS5 MATCH expression, best
+    first; `restriction` is a `filter_clause` the passages must satisfy."""
+    sql = "SELECT rowid, -bm25(passage_terms) FROM passage_terms WHERE passage_terms MATCH ?"
+    arguments: list = [match]
+    if restriction is not None:
+        where, extra = restriction
+        sql += (" AND rowid IN (SELECT p.id FROM passages p JOIN documents d "
+                f"ON d.id = p.document_id WHERE {where})")
+        arguments.extend(extra)
+    # bm25() is negative, more negative is better; ties broken by id for a stable order.
+    sql += " ORDER BY bm25(passage_terms), rowid LIMIT ?"
+    return [(row[0], float(row[1])) for row in connection.execute(sql, [*arguments, k])]
+
+
+def lexical_scores(connection: sqlite3.Connection, match: str, ids: Sequence[int]) -> dict[int, float]:
+    """BM25 scores of the given passages; a passage sharing no term is absent (score 0).
+    The scores are those of a search over the whole index, so they compare with it."""
+    if not ids:
+        return {}
+    rows = connection.execute(
+        "SELECT rowid, -bm25(passage_terms) FROM passage_terms WHERE passage_terms MATCH ? "
+        f"AND rowid IN ({','.join('?' * len(ids))})",
+        [match, *ids],
+    )
+    return {row[0]: float(row[1]) for row in rows}
+
+
+def lexical_rows(connection: sqlite3.Connection) -> int:
+    return connection.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
 
 
 def get_passages(connection: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Passage]:
@@ -218,4 +297,8 @@ def insert_passages(connection: sqlite3.Connection, rows: Sequence[tuple]) -> No
 
 
 def delete_document(connection: sqlite3.Connection, document_id: str) -> None:
+    connection.execute(
+        "DELETE FROM passage_terms WHERE rowid IN (SELECT id FROM passages WHERE document_id = ?)",
+        (document_id,),
+    )
     connection.execute("DELETE FROM documents WHERE id = ?", (document_id,))

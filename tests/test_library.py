@@ -1,13 +1,15 @@
 """The library with a tiny real model: ingest, incremental updates, search, filters, failure."""
 
 import fcntl
+import math
 import shutil
 
 import numpy as np
 import pytest
 
-from rag import Library, RagError, SearchFilters
+from rag import Library, RagError, SearchFilters, fusion, lexical
 from rag.errors import LibraryBusyError, LibraryError, MissingPathError, ModelMismatchError, UnknownDocumentError
+from rag.passages import in_context
 from rag.search import QueryError
 from tests.conftest import SAMPLES
 
@@ -89,16 +91,46 @@ def test_remove_document(tiny_library):
         tiny_library.remove(CLEAN_ID)
 
 
-def test_search_equals_brute_force_ranking(tiny_library, tiny_encoder):
+def _brute_force_bm25(documents: list[list[str]], query: list[str]) -> np.ndarray:
+    """BM25 as SQLite FTS5 defines it (k1 = 1.2, b = 0.75), written out independently."""
+    k1, b = 1.2, 0.75
+    average = sum(map(len, documents)) / len(documents)
+    scores = np.zeros(len(documents))
+    for term in set(query):
+        having = sum(term in d for d in documents)
+        idf = max(math.log((len(documents) - having + 0.5) / (having + 0.5)), 1e-6)
+        for i, d in enumerate(documents):
+            f = d.count(term)
+            scores[i] += idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len(d) / average)) if f else 0
+    return scores
+
+
+def _rescaled(scores: np.ndarray) -> np.ndarray:
+    return (scores - scores.min()) / (scores.max() - scores.min())
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_search_equals_brute_force_ranking(tiny_library, tiny_encoder, mode):
+    """Every mode ranks exactly as its definition, computed here over all passages (the
+    samples are fewer passages than the fusion pool, so the pool is everything)."""
     tiny_library.add([SAMPLES])
     passages = [p for d in tiny_library.documents() for p in tiny_library.passages(d.id)]
-    vectors = tiny_encoder.encode([p.text for p in passages])
+    texts = [in_context(p.title, p.text) for p in passages]
+    vectors = tiny_encoder.encode(texts)
     for query in ["joint naval drills", "oil imports in June", "Shanghai Cooperation Organization"]:
-        expected = np.argsort(-(vectors @ tiny_encoder.encode_query(query)), kind="stable")[:5]
-        hits = tiny_library.search(query, k=5)
-        assert [h.passage.id for h in hits] == [passages[i].id for i in expected]
-        assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
-        assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+        dense = vectors @ tiny_encoder.encode_query(query)
+        bm25 = _brute_force_bm25([lexical.terms(t) for t in texts], lexical.terms(query))
+        expected_scores = {
+            "dense": dense,
+            "lexical": bm25,
+            "hybrid": fusion.DENSE_WEIGHT * _rescaled(dense) + (1 - fusion.DENSE_WEIGHT) * _rescaled(bm25),
+        }[mode]
+        hits = tiny_library.search(query, k=5, mode=mode)
+        order = [i for i in np.argsort(-expected_scores, kind="stable")[:5]
+                 if mode != "lexical" or bm25[i] > 0]  # BM25 finds only passages sharing a term
+        assert [h.passage.id for h in hits] == [passages[i].id for i in order]
+        assert [h.score for h in hits] == pytest.approx([expected_scores[i] for i in order], abs=1e-5)
+        assert [h.rank for h in hits] == list(range(1, len(order) + 1))
 
 
 def test_filters(tiny_library):

@@ -1,0 +1,58 @@
+"""Text -> BM25 terms: the analyser behind the lexical index, and the FTS5 query it makes.
+
+Owns how words are found, lower-cased, filtered and stemmed, identically for passages and
+queries (English Snowball stemmer, a short English stopword list). The terms are stored
+pre-analysed in SQLite FTS5 (see `rag.store`), so FTS5's own tokenizer only splits on the
+spaces we put between them. Does not rank anything: SQLite's `bm25()` does.
+
+Why FTS5 and not an in-memory BM25 package: the lexical rows live in the same SQLite
+transaction as the passages, so the two can never disagree after a crash, and a search
+needs no separate file to load. Measured against bm25s in `bench/compare_lexical.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Words too common to say anything about relevance. Negations ("no", "not") stay: in claims
+# and questions they carry meaning.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself of off on once only or other our ours ourselves
+    out over own same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until up very was we were what when
+    where which while who whom why will with would you your yours yourself yourselves""".split()
+)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer: Snowball's English (Porter 2) stemmer, in C
+
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """The BM25 terms of `text`, in order (duplicates kept: term frequency matters)."""
+    words = [w for w in (m.group().casefold() for m in _WORD.finditer(text)) if w not in STOPWORDS]
+    return _stemmer().stemWords(words) if words else []
+
+
+def indexed_text(text: str) -> str:
+    """What the lexical index stores for a passage (in its title context): its terms."""
+    return " ".join(terms(text))
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 MATCH expression that finds passages sharing any term with `query`, or None
+    when the query has no searchable term (only stopwords or symbols)."""
+    unique = list(dict.fromkeys(terms(query)))
+    if not unique:
+        return None
+    # Quoted, so a term like "and" or "near" is never read as an FTS5 operator.
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in unique)
