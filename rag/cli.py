@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("docs", "list the documents in the library")
     remove = command("remove", "delete a document and its passages")
     remove.add_argument("document_id", metavar="DOC_ID")
+    check = command("check", "check the library is consistent; exit status 1 if it is not")
+    check.add_argument("--repair", action="store_true",
+                       help="also fix what can be rebuilt from the library itself (vectors, leftover files)")
     return parser
 
 
@@ -175,6 +178,25 @@ def cmd_docs(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from rag.check import check_library
+
+    report = check_library(args.library, repair=args.repair)
+    for line in report.repaired:
+        print(f"repaired  {line}")
+    found = {f.check for f in report.problems + report.leftovers}
+    for name in report.checks:
+        if name not in found:
+            print(f"ok        {name}")
+    for finding in report.leftovers:
+        print(f"leftover  {finding.check}: {finding.message}")
+    for finding in report.problems:
+        print(f"PROBLEM   {finding.check}: {finding.message}")
+    count = len(report.problems)
+    print("The library is consistent." if report.ok else f"{count} problem{'s' * (count != 1)} found.")
+    return 0 if report.ok else 1
+
+
 def cmd_remove(args) -> int:
     _open(args).remove(args.document_id)
     print(f"removed  {args.document_id}")
@@ -187,4 +209,5 @@ COMMANDS = {
     "search": cmd_search,
     "docs": cmd_docs,
     "remove": cmd_remove,
+    "check": cmd_check,
 }

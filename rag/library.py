@@ -179,6 +179,18 @@ class Library:
     def _meta(self) -> dict[str, str]:
         return store.read_meta(self._db)
 
+    @contextmanager
+    def _reading(self):
+        """The vectors of the committed generation, with the SQLite rows of that same
+        generation: one read transaction holds the snapshot, so a writer in another process
+        committing meanwhile is never seen halfway (vectors of one generation, rows of the next)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._current_vectors()
+            finally:
+                self._db.execute("COMMIT")
+
     def _current_vectors(self) -> VectorIndex | None:
         """The vector index of the committed generation, reloaded if another writer moved on."""
         for _ in range(3):
@@ -194,9 +206,12 @@ class Library:
             except VectorIndexError as error:
                 if (self.folder / meta["vector_file"]).exists():
                     raise LibraryError(
-                        f"The library's vector file is damaged: {error}. Re-create the library "
-                        "from your documents"
+                        f"The library's vector file is damaged: {error}. Run `python -m rag check "
+                        "--repair` to rebuild it from the stored text"
                     ) from error
+                if self._db.in_transaction:  # our snapshot is older than the files: renew it
+                    self._db.execute("COMMIT")
+                    self._db.execute("BEGIN")
                 continue  # a writer replaced it between our two reads; read meta again
             self._vectors, self._vectors_generation = vectors, generation
             return vectors
@@ -247,8 +262,7 @@ class Library:
         fused, the default), "dense" (cosine similarity) or "lexical" (BM25); a hit's score
         is that mode's score."""
         query, k, mode = normalise_query(query), check_k(k), check_mode(mode)
-        with self._lock:
-            vectors = self._current_vectors()
+        with self._reading() as vectors:
             if vectors is None or len(vectors) == 0:
                 return []
             query_vector = None if mode == "lexical" else self._embed_query(query)
@@ -265,8 +279,7 @@ class Library:
         """An extractive answer with citations from the top k passages of `mode`, or an
         abstention with the nearest passages."""
         question, k, mode = normalise_query(question), check_k(k), check_mode(mode)
-        with self._lock:
-            vectors = self._current_vectors()
+        with self._reading() as vectors:
             if vectors is None or len(vectors) == 0:
                 return compose(question, None, [], [], self._encode)
             # Even a lexical search needs the question's vector: abstention and evidence
@@ -480,6 +493,21 @@ class Library:
     def _adopt(self, index: VectorIndex, generation: int) -> None:
         self._vectors, self._vectors_generation = index, generation
         self._remove_orphan_files()
+
+    def _replace_vectors(self, index: VectorIndex) -> int:
+        """Publish `index` as the next generation, rows unchanged (`rag.check`'s repair of
+        the vector file). The caller holds `write_lock`. Returns the new generation."""
+        with self._lock:
+            generation = int(self._meta()["generation"]) + 1
+            vector_file = self.folder / f"vectors-{generation:06d}.faiss"
+            try:
+                with store.transaction(self._db):
+                    self._publish(index, vector_file, generation, {"dimension": str(index.dimension)})
+            except BaseException:
+                self._abandon(vector_file)
+                raise
+            self._adopt(index, generation)
+            return generation
 
     def remove(self, document_id: str) -> None:
         """Delete a document, its passages and their vectors."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -65,13 +66,26 @@ def connect(path: Path) -> sqlite3.Connection:
     # the Library serialises access with its own lock.
     connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
+        _use_wal(connection)
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA synchronous=FULL")
     except sqlite3.DatabaseError as error:
         connection.close()
         raise LibraryError(f"{path} is not a library database ({error}); choose another folder") from error
     return connection
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    # Switching a new database to WAL needs an exclusive lock, and SQLite reports "locked"
+    # at once instead of waiting when another process is opening the same new file.
+    for attempt in range(100):
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 def is_empty(connection: sqlite3.Connection) -> bool:
