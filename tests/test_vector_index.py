@@ -81,3 +81,74 @@ def test_k_larger_than_the_index():
     index.add([1, 2], unit(2))
     scores, ids = index.search(unit(1, seed=4), 50)
     assert sorted(ids[0]) == [1, 2]
+
+
+# -- the approximate layout, exercised small by lowering the size threshold ---------------
+
+def clustered(rows, dim=16, seed=0):
+    """Unit vectors around 20 centres, like real embeddings (random ones have no structure)."""
+    rng = np.random.default_rng(seed)
+    centres = unit(20, dim, seed + 100)
+    vectors = centres[rng.integers(20, size=rows)] + 0.3 * rng.standard_normal((rows, dim)).astype("float32")
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype("float32")
+
+
+@pytest.fixture
+def big():
+    """3,000 vectors with the approximate layout switched on above 1,000."""
+    vectors, ids = clustered(3000), np.arange(10, 3010)
+    index = VectorIndex(16, approximate_above=1000)
+    for start in range(0, 3000, 500):  # as ingests add them: in batches
+        index.add(ids[start : start + 500], vectors[start : start + 500])
+    return index, vectors, ids
+
+
+def recall(index, vectors, ids, queries, **kw):
+    _, found = index.search(queries, 10, **kw)
+    truth = [brute_force(vectors, ids, q, 10) for q in queries]
+    return np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
+
+
+def test_large_index_switches_to_ivf_and_keeps_recall(big):
+    index, vectors, ids = big
+    assert index.layout == "ivf" and len(index) == 3000
+    assert sorted(index.ids()) == list(ids)
+    assert recall(index, vectors, ids, clustered(50, seed=9)) >= 0.95
+    np.testing.assert_allclose(index.vectors(ids[:5]), vectors[:5], atol=2e-3)  # float16 storage
+
+
+def test_ivf_removes_without_rebuilding_and_filters_exactly(big):
+    index, vectors, ids = big
+    gone = ids[::3]
+    assert index.remove(gone) == len(gone) and index.layout == "ivf"
+    keep = np.setdiff1d(ids, gone)
+    queries = clustered(20, seed=5)
+    _, found = index.search(queries, 10)
+    assert not np.isin(found, gone).any()
+    with pytest.raises(RuntimeError):
+        index.vectors(gone[:1])
+    allowed = keep[::11]
+    _, found = index.search(queries, 5, allowed_ids=np.concatenate([allowed, gone[:4]]))
+    rows = np.searchsorted(ids, allowed)
+    for query, got in zip(queries, found):
+        assert list(got) == brute_force(vectors[rows], allowed, query, 5)
+
+
+def test_ivf_save_load_round_trip_and_version(big, tmp_path):
+    index, vectors, ids = big
+    index.save(tmp_path / "v.faiss")
+    assert b'"version": 2' in (tmp_path / "v.faiss").read_bytes()[:400]
+    loaded = VectorIndex.load(tmp_path / "v.faiss", dimension=16, approximate_above=1000)
+    queries = clustered(5, seed=3)
+    assert loaded.layout == "ivf" and (loaded.search(queries, 10)[1] == index.search(queries, 10)[1]).all()
+    loaded.add([99_999], unit(1))  # still growable after a reload
+    assert 99_999 in loaded.ids()
+
+
+def test_flat_files_stay_version_1_and_a_shrunk_index_goes_back_to_flat(big, tmp_path):
+    index, vectors, ids = big
+    index.remove(ids[:2700])
+    assert index.layout == "flat" and sorted(index.ids()) == list(ids[2700:])
+    assert recall(index, vectors[2700:], ids[2700:], clustered(10, seed=4)) == 1.0
+    index.save(tmp_path / "v.faiss")
+    assert b'"version": 1' in (tmp_path / "v.faiss").read_bytes()[:400]
