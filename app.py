@@ -11,6 +11,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from rag import Library, RagError, SearchFilters
+from rag.search import MODE_LABELS, SEARCH_MODES
 from rag.render import STYLE, answer_html, card_html, document_page, document_row_html, group_citations, passage_html
 from rag.samples import FirstRun
 from rag.settings import Settings
@@ -82,6 +83,7 @@ with st.sidebar:
 
     st.header("Settings")
     k = st.slider("Passages to retrieve", 1, 20, settings.k, key="k")
+    mode = st.selectbox("Search by", SEARCH_MODES, format_func=MODE_LABELS.get, key="mode")
     titles = {doc.id: doc.title for doc in documents}
     chosen = st.multiselect("Only these documents", list(titles), format_func=titles.get, key="filter-documents")
     date_from = st.date_input("Published from", value=None, key="filter-from")
@@ -132,7 +134,7 @@ if question:
             published_from=date_from.isoformat() if isinstance(date_from, datetime.date) else None,
             published_to=date_to.isoformat() if isinstance(date_to, datetime.date) else None,
         )
-        answer = library.ask(question, k=k, filters=filters)
+        answer = library.ask(question, k=k, filters=filters, mode=mode)
     except RagError as error:
         st.error(str(error))
     else:

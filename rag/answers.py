@@ -132,4 +132,5 @@ def _cite(n: int, evidence: Evidence) -> Citation:
         evidence_start=start,
         evidence_end=end,
         score=evidence.cosine,
+        evidence_score=evidence.score,
     )

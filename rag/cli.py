@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 DEFAULT_LIBRARY = "library"
+# The search modes, default first (kept here so `--help` needs no import of the library).
+MODES = ("hybrid", "dense", "lexical")
 
 
 def library_default() -> str:
@@ -50,7 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
                          help="only documents published on or after this date")
         sub.add_argument("--to", dest="published_to", metavar="YYYY-MM-DD",
                          help="only documents published on or before this date")
+        sub.add_argument("--mode", choices=MODES, default=MODES[0],
+                         help="hybrid (default: meaning and words fused), dense (meaning) or lexical (BM25)")
         sub.add_argument("--json", action="store_true", help="print one JSON object")
+
+    evaluate = commands.add_parser(
+        "eval", help="measure retrieval quality on a BEIR dataset or SQuAD v1.1",
+        description="Build a library from a public dataset (cached), search it, print metrics.",
+    )
+    evaluate.add_argument("dataset", choices=("beir", "squad"))
+    evaluate.add_argument("path", metavar="PATH", help="BEIR folder, or the SQuAD v1.1 JSON file")
+    evaluate.add_argument("--mode", choices=MODES, default=MODES[0])
+    evaluate.add_argument("--split", help="BEIR: a qrels file name (default test); "
+                          "SQuAD: all (default), tune or test (articles held out from tuning)")
+    evaluate.add_argument("--model", default=None, help="embedding model (default: the packaged MiniLM)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
     command("docs", "list the documents in the library")
     remove = command("remove", "delete a document and its passages")
@@ -136,7 +152,7 @@ def _filters(args):
 
 
 def cmd_ask(args) -> int:
-    answer = _open_or_build(args).ask(args.query, k=args.k, filters=_filters(args))
+    answer = _open_or_build(args).ask(args.query, k=args.k, filters=_filters(args), mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
@@ -153,9 +169,10 @@ def cmd_ask(args) -> int:
 
 
 def cmd_search(args) -> int:
-    hits = _open_or_build(args).search(args.query, k=args.k, filters=_filters(args))
+    hits = _open_or_build(args).search(args.query, k=args.k, filters=_filters(args), mode=args.mode)
     if args.json:
-        print(json.dumps({"query": args.query, "hits": [h.to_json() for h in hits]}, ensure_ascii=False))
+        print(json.dumps({"query": args.query, "mode": args.mode, "hits": [h.to_json() for h in hits]},
+                         ensure_ascii=False))
         return 0
     _print_hits(hits)
     return 0
@@ -167,6 +184,27 @@ def _print_hits(hits) -> None:
         print(f"{hit.rank:>3}. {hit.score:.3f}  {p.title} ({p.published or 'date unknown'}), "
               f"paragraph {p.paragraph}  [{p.document_id} {p.start}:{p.end}]")
         print(f"     {p.text[:200]}{'…' if len(p.text) > 200 else ''}")
+
+
+def cmd_eval(args) -> int:
+    from embeddings import DEFAULT_MODEL
+    from rag.evaluation.datasets import load_beir, load_squad
+    from rag.evaluation.runner import evaluate_beir, evaluate_squad
+
+    model = args.model or DEFAULT_MODEL
+    if args.dataset == "beir":
+        dataset = load_beir(args.path, args.split or "test")
+        result = evaluate_beir(dataset, mode=args.mode, model=model, on_progress=ProgressBar())
+    else:
+        dataset = load_squad(args.path, args.split or "all")
+        result = evaluate_squad(dataset, mode=args.mode, model=model, on_progress=ProgressBar())
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return 0
+    print(f"{result.dataset} ({result.split}), mode {result.mode}, {result.queries} queries")
+    for name, value in result.metrics.items():
+        print(f"  {name:<18} {value:.4f}")
+    return 0
 
 
 def cmd_docs(args) -> int:
@@ -207,6 +245,7 @@ COMMANDS = {
     "ingest": cmd_ingest,
     "ask": cmd_ask,
     "search": cmd_search,
+    "eval": cmd_eval,
     "docs": cmd_docs,
     "remove": cmd_remove,
     "check": cmd_check,

@@ -1,7 +1,7 @@
 """Hybrid ranking: one list from a dense and a lexical ranking of the same candidates.
 
 Owns the fusion rule and its measured constants. Both retrievers' candidates are pooled and
-every pooled passage carries both scores (see `rag.search._complete`), so the rule compares
+every pooled passage carries both scores (see `rag.search.complete_scores`), so the rule compares
 real evidence instead of guessing a missing score as reciprocal rank fusion must.
 
 The rule is a convex combination of the two scores, each rescaled to [0, 1] over the pool:

@@ -26,7 +26,7 @@ from rag.errors import (
     FileTooLargeError,
     MissingPathError,
 )
-from rag.passages import PassageSpan, build_passages, in_context, title_context
+from rag.passages import PassageSpan, build_passages, context_fingerprint, in_context, title_context
 from rag.readers import DEFAULT_MAX_BYTES, RawDocument, read_file
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class PreparedDocument:
 
 
 def pipeline_fingerprint(model: str, max_tokens: int) -> str:
-    return f"{PIPELINE_VERSION}:{rules_fingerprint()}:{model}:{max_tokens}"
+    return f"{PIPELINE_VERSION}:{rules_fingerprint()}:{model}:{max_tokens}:{context_fingerprint()}"
 
 
 def discover(paths: Iterable[Path | str]) -> list[Path]:

@@ -32,6 +32,10 @@ def title_context(title: str) -> str:
     return " ".join(title.split()[:CONTEXT_TITLE_WORDS]) if TITLE_CONTEXT else ""
 
 
+def context_fingerprint() -> str:
+    return "title" if TITLE_CONTEXT else "plain"
+
+
 def in_context(title: str, text: str) -> str:
     """What the model and the lexical index read for a passage: title, newline, text."""
     context = title_context(title)

@@ -87,7 +87,8 @@ class Citation:
     evidence: str
     evidence_start: int
     evidence_end: int
-    score: float
+    score: float  # the passage's cosine similarity to the question
+    evidence_score: float = 0.0  # why this sentence was chosen; the highest is the strongest
 
     @property
     def passage_text(self) -> str:
@@ -96,6 +97,7 @@ class Citation:
     def to_json(self) -> dict:
         data = asdict(self)
         data["score"] = round(float(self.score), 6)
+        data["evidence_score"] = round(float(self.evidence_score), 6)
         return data
 
 

@@ -29,6 +29,11 @@ MAX_QUERY_CHARS = 2000
 MAX_K = 1000
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 DEFAULT_MODE = "hybrid"
+MODE_LABELS = {
+    "hybrid": "Meaning and words (hybrid, recommended)",
+    "dense": "Meaning only (dense)",
+    "lexical": "Exact words only (BM25)",
+}
 
 
 class QueryError(RagError):
@@ -137,7 +142,7 @@ def search(
     """The k best passages for `query` in `mode`; `query_vector` is unused by "lexical"."""
     if mode == "hybrid":
         candidates = retrieve(connection, vectors, query, query_vector, max(k, FUSION_DEPTH), filters, mode)
-        ranked = fuse(_complete(connection, vectors, query, query_vector, candidates))[:k]
+        ranked = fuse(complete_scores(connection, vectors, query, query_vector, candidates))[:k]
     else:
         candidates = retrieve(connection, vectors, query, query_vector, k, filters, mode)
         ranked = candidates.dense if mode == "dense" else candidates.lexical
@@ -146,7 +151,7 @@ def search(
     return [Hit(rank=r, score=s, passage=p) for r, (p, s) in enumerate(kept, 1)]
 
 
-def _complete(connection, vectors, query, query_vector, candidates: Candidates) -> Candidates:
+def complete_scores(connection, vectors, query, query_vector, candidates: Candidates) -> Candidates:
     """Both scores for every candidate either retriever found, so fusion never has to guess
     a missing score: cosines from the stored vectors, BM25 from the index."""
     union = list(dict.fromkeys([i for i, _ in candidates.dense] + [i for i, _ in candidates.lexical]))

@@ -11,6 +11,7 @@ see `rag.library` for the write protocol. Does not embed or parse anything.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -265,6 +266,23 @@ def lexical_scores(connection: sqlite3.Connection, match: str, ids: Sequence[int
         [match, *ids],
     )
     return {row[0]: float(row[1]) for row in rows}
+
+
+def term_idf(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, float]:
+    """Inverse document frequency of each term over the passages (BM25's definition, floored
+    at a small positive value like FTS5's); a term no passage has gets the highest value."""
+    terms = list(dict.fromkeys(terms))
+    if not terms:
+        return {}
+    # fts5vocab reads the index's own counts; a temp table, so the library file is untouched.
+    connection.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.passage_vocab USING fts5vocab(main, 'passage_terms', 'row')"
+    )
+    total = lexical_rows(connection)
+    having = dict(connection.execute(
+        f"SELECT term, doc FROM temp.passage_vocab WHERE term IN ({','.join('?' * len(terms))})", terms
+    ))
+    return {t: max(math.log((total - having.get(t, 0) + 0.5) / (having.get(t, 0) + 0.5)), 1e-6) for t in terms}
 
 
 def lexical_rows(connection: sqlite3.Connection) -> int:

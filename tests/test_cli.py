@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import DRILLS_QUESTION, REPO, SAMPLES
 
 CITATION_KEYS = {"n", "document_id", "title", "published", "source", "paragraph", "start", "end",
-                 "passage", "evidence", "evidence_start", "evidence_end", "score"}
+                 "passage", "evidence", "evidence_start", "evidence_end", "score", "evidence_score"}
 
 
 def run(*args, library=None, check=True):
@@ -93,3 +93,10 @@ def test_help_and_opening_a_library_do_not_import_torch(cli_library):
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.stdout.split() == ["False", "False"], result.stderr
     assert run("--help").stdout.startswith("usage: python -m rag")
+
+
+def test_cli_modes_are_the_library_modes():
+    """The CLI lists the modes itself (so --help stays import-free); they must not drift."""
+    from rag import SEARCH_MODES, cli
+
+    assert cli.MODES == SEARCH_MODES

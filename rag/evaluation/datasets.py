@@ -1,0 +1,112 @@
+"""Reading evaluation datasets into TextRecords, queries and relevance judgements.
+
+Owns the BEIR layout (`corpus.jsonl`, `queries.jsonl`, `qrels/<split>.tsv`) and SQuAD v1.1
+JSON, and the SQuAD tuning/test split by article. Errors name the missing or malformed file.
+Does not search or score.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.ingest import TextRecord
+
+# SQuAD has no train split here, so its articles are split: every TUNE_EVERY-th article
+# (in file order) is for tuning constants, the others are held out for reporting.
+TUNE_EVERY = 4
+SQUAD_SPLITS = ("all", "tune", "test")
+
+
+class DatasetError(RagError):
+    """An evaluation dataset that cannot be read; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    relevant: dict[str, int]  # record source -> relevance grade
+    answers: tuple[str, ...] = ()  # gold answer strings (SQuAD)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    split: str
+    records: tuple[TextRecord, ...]
+    questions: tuple[Question, ...]
+    fingerprint: str  # changes when the files do, so a cached library is never stale
+
+
+def _fingerprint(*paths: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _json_lines(path: Path) -> list[dict]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+    except FileNotFoundError:
+        raise DatasetError(f"{path} is missing; a BEIR dataset folder has corpus.jsonl, "
+                           "queries.jsonl and qrels/<split>.tsv") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DatasetError(f"{path} is not JSON lines ({error})") from error
+
+
+def load_beir(folder: Path | str, split: str = "test") -> Dataset:
+    folder = Path(folder)
+    corpus_path, queries_path = folder / "corpus.jsonl", folder / "queries.jsonl"
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    if not qrels_path.exists():
+        raise DatasetError(f"{qrels_path} is missing; choose a split that has a qrels file")
+    records = tuple(
+        TextRecord(source=str(doc["_id"]), text=doc.get("text") or "", title=doc.get("title") or None)
+        for doc in _json_lines(corpus_path)
+    )
+    texts = {str(q["_id"]): q["text"] for q in _json_lines(queries_path)}
+    relevant: dict[str, dict[str, int]] = {}
+    with open(qrels_path, encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle, delimiter="\t")
+        next(rows, None)  # header: query-id corpus-id score
+        for query_id, corpus_id, score in rows:
+            relevant.setdefault(query_id, {})[corpus_id] = int(score)
+    questions = tuple(
+        Question(qid, texts[qid], grades) for qid, grades in relevant.items() if qid in texts
+    )
+    return Dataset(folder.name, split, records, questions,
+                   _fingerprint(corpus_path, queries_path, qrels_path))
+
+
+def load_squad(path: Path | str, split: str = "all") -> Dataset:
+    """Every paragraph becomes a record (titled by its article); questions of `split`."""
+    path = Path(path)
+    if split not in SQUAD_SPLITS:
+        raise DatasetError(f"SQuAD split must be one of {', '.join(SQUAD_SPLITS)}, got {split!r}")
+    try:
+        articles = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except FileNotFoundError:
+        raise DatasetError(f"{path} is missing; pass the SQuAD v1.1 JSON file") from None
+    except (json.JSONDecodeError, KeyError, UnicodeDecodeError) as error:
+        raise DatasetError(f"{path} is not SQuAD v1.1 JSON ({error})") from error
+    records, questions = [], []
+    for a, article in enumerate(articles):
+        title = article["title"].replace("_", " ")
+        in_split = split == "all" or (split == "tune") == (a % TUNE_EVERY == 0)
+        for p, paragraph in enumerate(article["paragraphs"]):
+            source = f"squad-{a:02d}-{p:03d}"
+            records.append(TextRecord(source=source, text=paragraph["context"], title=title))
+            if in_split:
+                questions.extend(
+                    Question(qa["id"], qa["question"], {source: 1},
+                             tuple(answer["text"] for answer in qa["answers"]))
+                    for qa in paragraph["qas"]
+                )
+    return Dataset(path.stem, split, tuple(records), tuple(questions), _fingerprint(path))

@@ -1,0 +1,158 @@
+"""The evaluation harness: metrics by hand, dataset readers, and `python -m rag eval` end to end
+on small datasets written here (the tiny model, a private cache folder)."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rag import cli
+from rag.evaluation import metrics
+from rag.evaluation.datasets import DatasetError, load_beir, load_squad
+from rag.evaluation.runner import contains_answer
+from tests.conftest import REPO
+
+
+def test_metrics_match_hand_computation():
+    ranked = ["a", "x", "b", "y"]
+    relevant = {"a": 1, "b": 1, "c": 1}
+    assert metrics.recall_at(1, ranked, relevant) == pytest.approx(1 / 3)
+    assert metrics.recall_at(10, ranked, relevant) == pytest.approx(2 / 3)
+    dcg = 1 / math.log2(2) + 1 / math.log2(4)
+    ideal = 1 / math.log2(2) + 1 / math.log2(3) + 1 / math.log2(4)
+    assert metrics.ndcg_at(10, ranked, relevant) == pytest.approx(dcg / ideal)
+    assert metrics.reciprocal_rank_at(10, ["x", "y", "b"], relevant) == pytest.approx(1 / 3)
+    assert metrics.reciprocal_rank_at(2, ["x", "y", "b"], relevant) == 0.0
+    assert metrics.ndcg_at(10, ["x"], {}) == 0.0
+
+
+def test_documents_rank_at_their_best_passage():
+    assert metrics.documents_by_best_passage(["d2", "d1", "d2", "d3", "d1"]) == ["d2", "d1", "d3"]
+
+
+def test_contains_answer_ignores_case_and_spacing():
+    assert contains_answer("It was held in  Santa Clara, California.", ["santa clara"])
+    assert not contains_answer("It was held in Santa Clara.", ["Levi's Stadium"])
+
+
+TOPICS = {
+    "volcano": ("Volcanic eruptions", "Magma rises through the crust and erupts as lava from the volcano vent."),
+    "bees": ("Honey bee colonies", "Worker bees collect nectar from flowers and store honey in wax combs."),
+    "rails": ("Steam railways", "Steam locomotives burned coal to boil water and pull trains across the country."),
+    "tides": ("Ocean tides", "The gravity of the moon pulls the oceans and causes high and low tides each day."),
+}
+
+
+@pytest.fixture
+def beir_folder(tmp_path):
+    folder = tmp_path / "tiny-beir"
+    (folder / "qrels").mkdir(parents=True)
+    with open(folder / "corpus.jsonl", "w") as corpus:
+        for doc_id, (title, text) in TOPICS.items():
+            corpus.write(json.dumps({"_id": doc_id, "title": title, "text": text}) + "\n")
+    questions = {"q1": "lava erupts from the volcano", "q2": "bees store honey in combs",
+                 "q3": "coal steam locomotives", "q4": "moon gravity tides"}
+    with open(folder / "queries.jsonl", "w") as queries:
+        for qid, text in questions.items():
+            queries.write(json.dumps({"_id": qid, "text": text}) + "\n")
+    gold = dict(zip(questions, TOPICS))
+    (folder / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t1\n" for q, d in gold.items()))
+    return folder
+
+
+@pytest.fixture
+def squad_file(tmp_path):
+    articles = [
+        {"title": title.replace(" ", "_"), "paragraphs": [{
+            "context": text,
+            "qas": [{"id": f"{doc_id}-1", "question": question,
+                     "answers": [{"text": answer, "answer_start": text.index(answer)}]}],
+        }]}
+        for (doc_id, (title, text)), (question, answer) in zip(TOPICS.items(), [
+            ("What erupts from the volcano vent?", "lava"),
+            ("Where do worker bees store honey?", "wax combs"),
+            ("What did steam locomotives burn?", "coal"),
+            ("What pulls the oceans and causes tides?", "The gravity of the moon"),
+        ])
+    ]
+    path = tmp_path / "tiny-squad.json"
+    path.write_text(json.dumps({"version": "1.1", "data": articles}))
+    return path
+
+
+@pytest.fixture
+def run_eval(tmp_path, monkeypatch, capsys):
+    """`python -m rag eval ... --json` in this process (the CLI's own main), with a private
+    cache; one test below also runs it as a real subprocess."""
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+
+    def run(*args):
+        capsys.readouterr()
+        assert cli.main(["eval", *args, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    return run
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_eval_beir_end_to_end(run_eval, beir_folder, tiny_model_dir, mode):
+    report = run_eval("beir", str(beir_folder), "--mode", mode, "--model", tiny_model_dir)
+    assert report["dataset"] == "tiny-beir" and report["mode"] == mode and report["queries"] == 4
+    assert set(report["metrics"]) == {"ndcg@10", "recall@10", "recall@100", "mrr@10"}
+    # Four documents: all are within the top 10, whatever the ranking.
+    assert report["metrics"]["recall@10"] == 1.0
+    if mode != "dense":  # each query shares words with only its own document
+        assert report["metrics"]["ndcg@10"] == 1.0 and report["metrics"]["mrr@10"] == 1.0
+
+
+def test_eval_reuses_the_built_library_and_cached_embeddings(run_eval, tmp_path, beir_folder, tiny_model_dir):
+    first = run_eval("beir", str(beir_folder), "--mode", "dense", "--model", tiny_model_dir)
+    libraries = sorted((tmp_path / "cache" / "eval-libraries").iterdir())
+    assert len(libraries) == 1
+    stamp = (libraries[0] / "library.sqlite").stat().st_mtime_ns
+    second = run_eval("beir", str(beir_folder), "--mode", "dense", "--model", tiny_model_dir)
+    assert second == first
+    assert sorted((tmp_path / "cache" / "eval-libraries").iterdir()) == libraries
+    assert (libraries[0] / "library.sqlite").stat().st_mtime_ns == stamp
+
+
+def test_eval_squad_end_to_end(tmp_path, squad_file, tiny_model_dir):
+    """As a user runs it: a real `python -m rag eval` process."""
+    env = {**os.environ, "RAG_CACHE_DIR": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "rag", "eval", "squad", str(squad_file), "--mode", "lexical",
+         "--model", tiny_model_dir, "--json"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dataset"] == "tiny-squad" and report["mode"] == "lexical"
+    assert report["queries"] == 4
+    assert set(report["metrics"]) == {"recall@1", "recall@5", "recall@20", "mrr@10", "evidence_accuracy"}
+    assert report["metrics"]["recall@1"] == 1.0
+    assert 0.0 <= report["metrics"]["evidence_accuracy"] <= 1.0
+
+
+def test_squad_splits_partition_the_questions(squad_file):
+    everything = load_squad(squad_file, "all")
+    tune, test = load_squad(squad_file, "tune"), load_squad(squad_file, "test")
+    assert len(everything.records) == len(tune.records) == len(test.records) == 4  # all indexed
+    assert {q.id for q in tune.questions} | {q.id for q in test.questions} == {q.id for q in everything.questions}
+    assert not {q.id for q in tune.questions} & {q.id for q in test.questions}
+
+
+def test_bad_dataset_paths_say_what_is_missing(tmp_path, beir_folder, capsys):
+    with pytest.raises(DatasetError, match="qrels/dev.tsv is missing"):
+        load_beir(beir_folder, "dev")
+    with pytest.raises(DatasetError, match="corpus.jsonl is missing"):
+        (beir_folder / "corpus.jsonl").unlink()
+        load_beir(beir_folder, "test")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(DatasetError, match="not SQuAD v1.1 JSON"):
+        load_squad(broken)
+    assert cli.main(["eval", "squad", str(tmp_path / "nope.json")]) == 1
+    assert "nope.json is missing" in capsys.readouterr().err

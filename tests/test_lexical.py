@@ -1,0 +1,104 @@
+"""The lexical (BM25) index: analysis, consistency with the passages, modes, filters, upgrade."""
+
+import sqlite3
+
+import pytest
+
+from rag import Library, SearchFilters, TextRecord, lexical, store
+from rag.search import QueryError
+from tests.conftest import SAMPLES
+
+SCRAPE_ID = "003-f6b81b0075e755a8"
+CLEAN_ID = "000-806c210b4fa405d6"
+
+
+def test_terms_are_stemmed_lowercased_and_skip_stopwords():
+    assert lexical.terms("The Joint DRILLS were held in Bandar-Abbas") == ["joint", "drill", "held", "bandar", "abba"]
+    assert lexical.terms("what is the") == []
+    assert lexical.terms("2025 SCO") == ["2025", "sco"]
+
+
+@pytest.mark.parametrize("query", ['"unbalanced quote', "NEAR(a b)", "drills AND OR NOT", "col:umn", "* ^ -x"])
+def test_query_syntax_is_never_interpreted(tiny_library, query):
+    """Quotes and FTS5 operators in a question are words, not syntax: no error, ever."""
+    tiny_library.add([SAMPLES])
+    for mode in ("lexical", "hybrid"):
+        tiny_library.search(query, k=3, mode=mode)
+
+
+def test_query_without_searchable_terms_finds_nothing_lexically(tiny_library):
+    tiny_library.add([SAMPLES])
+    assert tiny_library.search("what is the", mode="lexical") == []
+    assert len(tiny_library.search("what is the", k=3, mode="hybrid")) == 3  # dense still answers
+
+
+def test_lexical_finds_a_rare_exact_word(tiny_library):
+    tiny_library.add([SAMPLES])
+    hits = tiny_library.search("Qingdao", k=3, mode="lexical")
+    assert hits and "Qingdao" in hits[0].passage.text
+
+
+def _lexical_ids(library: Library) -> list[int]:
+    return [row[0] for row in library._db.execute("SELECT rowid FROM passage_terms ORDER BY rowid")]
+
+
+def test_lexical_rows_follow_every_add_update_and_remove(tiny_library, samples_copy):
+    tiny_library.add([samples_copy])
+    assert _lexical_ids(tiny_library) == store.passage_ids(tiny_library._db)
+    # The clean article: in the scrape, anything after "Related Articles" is boilerplate.
+    article = next(samples_copy.glob("000*"))
+    article.write_text(article.read_text() + "\n\nA new closing paragraph about zeppelins and their moorings.\n")
+    tiny_library.add([samples_copy])
+    assert _lexical_ids(tiny_library) == store.passage_ids(tiny_library._db)
+    assert tiny_library.search("zeppelins", mode="lexical")
+    tiny_library.remove(CLEAN_ID)
+    assert _lexical_ids(tiny_library) == store.passage_ids(tiny_library._db)
+    assert tiny_library.search("zeppelins", mode="lexical") == []
+
+
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+def test_filters_apply_to_every_mode(tiny_library, mode):
+    tiny_library.add([SAMPLES])
+    only_scrape = tiny_library.search("joint naval drills", k=50, mode=mode,
+                                      filters=SearchFilters(documents=(SCRAPE_ID,)))
+    assert only_scrape and {h.passage.document_id for h in only_scrape} == {SCRAPE_ID}
+    dated = tiny_library.search("joint naval drills", k=50, mode=mode,
+                                filters=SearchFilters(published_from="2025-01-01"))
+    assert dated and all(h.passage.published >= "2025-01-01" for h in dated)
+
+
+def test_unknown_mode_is_a_clear_error(tiny_library):
+    with pytest.raises(QueryError, match="hybrid, dense, lexical"):
+        tiny_library.search("drills", mode="semantic")
+
+
+def test_title_is_searchable_context(tiny_library):
+    """A passage that never names its subject is still found by its document's title."""
+    tiny_library.add_texts([
+        TextRecord("notes/zeppelin", "It first flew in 1900 over the lake, carrying five people "
+                   "for eighteen minutes before landing on the water.", title="Zeppelin LZ 1"),
+    ])
+    hits = tiny_library.search("zeppelin", mode="lexical")
+    assert [h.passage.title for h in hits] == ["Zeppelin LZ 1"]
+    assert "zeppelin" not in hits[0].passage.text.lower()  # the title is context, not cited text
+
+
+def test_schema_1_library_is_upgraded_with_its_lexical_index(tmp_path, tiny_encoder):
+    """A library made before the lexical index existed opens, gains the index from its
+    stored text (nothing re-embedded), and searches in every mode."""
+    folder = tmp_path / "old"
+    with Library.open(folder, encoder=tiny_encoder) as library:
+        library.add([SAMPLES])
+        expected_dense = [h.passage.id for h in library.search("joint naval drills", mode="dense")]
+    connection = sqlite3.connect(folder / store.DATABASE_NAME)
+    connection.execute("DROP TABLE passage_terms")  # exactly the schema-1 layout
+    connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    connection.commit()
+    connection.close()
+
+    with Library.open(folder, encoder=tiny_encoder) as library:
+        assert library._meta()["schema_version"] == str(store.SCHEMA_VERSION)
+        assert _lexical_ids(library) == store.passage_ids(library._db)
+        assert library.search("Qingdao", mode="lexical")
+        assert [h.passage.id for h in library.search("joint naval drills", mode="dense")] == expected_dense
+        assert library.passages_embedded == 0
