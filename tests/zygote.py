@@ -12,6 +12,7 @@ The test talks to the zygote with one JSON line per request on its stdin/stdout.
 
 from __future__ import annotations
 
+import glob
 import importlib
 import json
 import os
@@ -73,16 +74,18 @@ class Zygote:
     def open_gate(self) -> None:
         self._ask(op="open_gate")
 
-    def wait(self, pid: int, *, kill_after: float | None = None) -> Outcome:
-        """Wait for a child; with `kill_after`, SIGKILL it that many seconds after its fork
-        (if it is still running). The zygote times the kill, so no pipe latency is added."""
-        reply = self._ask(op="wait", pid=pid, kill_after=kill_after)
+    def wait(self, pid: int, *, kill_after: float | None = None, once: tuple[str, bool] | None = None) -> Outcome:
+        """Wait for a child; with `kill_after`, SIGKILL it that many seconds after its fork,
+        or with `once=(glob, True)` that many seconds after a file matching `glob` appears
+        (`False`: after none matches any more). The zygote times the kill, so no pipe
+        latency is added; a child that has exited by then is not killed."""
+        reply = self._ask(op="wait", pid=pid, kill_after=kill_after, once=once)
         return Outcome(pid, reply["code"], reply["signal"],
                        Path(reply["stdout"]).read_text(errors="replace"),
                        Path(reply["stderr"]).read_text(errors="replace"))
 
-    def run(self, target: str, args: list, *, kill_after: float | None = None) -> Outcome:
-        return self.wait(self.spawn(target, args), kill_after=kill_after)
+    def run(self, target: str, args: list, *, kill_after: float | None = None, once=None) -> Outcome:
+        return self.wait(self.spawn(target, args), kill_after=kill_after, once=once)
 
     def close(self) -> None:
         self._process.stdin.close()
@@ -107,6 +110,8 @@ def serve() -> None:
         request = json.loads(line)
         op = request["op"]
         if op == "spawn":
+            for path in (request["stdout"], request["stderr"]):
+                open(path, "w").close()  # exists even if the child is killed at once
             pid = os.fork()
             if pid == 0:
                 os.close(gate_write)
@@ -122,15 +127,28 @@ def serve() -> None:
             gated, reply = [], None
         else:  # wait
             child = children.pop(request["pid"])
-            reply = _reap(request["pid"], child, request["kill_after"])
+            reply = _reap(request["pid"], child, request["kill_after"], request["once"])
         print(json.dumps(reply), flush=True)
 
 
-def _reap(pid: int, child: dict, kill_after: float | None) -> dict:
+def _reap(pid: int, child: dict, kill_after: float | None, once) -> dict:
     if kill_after is not None:
-        time.sleep(max(0.0, child["started"] + kill_after - time.monotonic()))
+        start = child["started"]
+        if once is not None:  # poll for the file event; stop if the child exits first
+            pattern, appears = once
+            while bool(glob.glob(pattern)) != appears:
+                reaped, status = os.waitpid(pid, os.WNOHANG)
+                if reaped:
+                    return _result(child, status)
+                time.sleep(0.0001)
+            start = time.monotonic()
+        time.sleep(max(0.0, start + kill_after - time.monotonic()))
         os.kill(pid, signal.SIGKILL)  # a child that already exited is a zombie: no effect
     _, status = os.waitpid(pid, 0)
+    return _result(child, status)
+
+
+def _result(child: dict, status: int) -> dict:
     return {
         "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
@@ -142,7 +160,7 @@ def _child(request: dict, gate: int | None) -> None:
     code = 70
     try:
         for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+            os.dup2(os.open(path, os.O_WRONLY), fd)
         sys.stdin = open(os.devnull)
         if gate is not None:
             os.read(gate, 1)
