@@ -101,7 +101,8 @@ def file_hash(path: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except OSError as error:
-        raise DocumentError(path, f"the file cannot be opened ({error.strerror})") from error
+        reason = f"the file cannot be opened ({error.strerror}); check the path and its permissions"
+        raise DocumentError(path, reason) from error
     return digest.hexdigest()
 
 

@@ -1,7 +1,8 @@
 """Turn the bytes of a text file (.txt, .md, .html) into a str, or refuse binary data.
 
 Order: a byte-order mark decides (UTF-8, UTF-16, UTF-32); else strict UTF-8; else an encoding
-declared by the caller (an HTML <meta charset>); else Windows-1252 when the result reads as
+declared by the caller (an HTML <meta charset>); else UTF-8 with replacement characters when
+only a few bytes are invalid among many valid UTF-8 characters; else Windows-1252 when the result reads as
 Western European text; else charset-normalizer's guess. charset-normalizer alone guesses badly
 on short Western texts (it reads "café naïve" as cp1250 "café naďve"), hence the cp1252 step.
 Known limit: Central European text saved as cp1250 without Polish-only letters (Czech,
@@ -68,6 +69,10 @@ def _decode(data: bytes, source: object, declared: str | None) -> str:
             return data.decode(declared)
         except (LookupError, UnicodeDecodeError):
             log.debug("declared charset %r does not fit %s", declared, source)
+    text = data.decode("utf-8", errors="replace")
+    if _mostly_utf8(text):
+        log.info("%s is UTF-8 with %d invalid bytes; they read as U+FFFD", source, text.count("\ufffd"))
+        return text
     try:
         text = data.decode("cp1252")
         if _reads_as_western(text):
@@ -81,6 +86,16 @@ def _decode(data: bytes, source: object, declared: str | None) -> str:
         raise _binary(source)
     log.debug("decoded %s as %s (charset-normalizer guess)", source, best.encoding)
     return str(best)
+
+
+def _mostly_utf8(text: str) -> bool:
+    """True if `text` (decoded as UTF-8 with replacement) holds far more valid non-ASCII
+    characters than invalid bytes: UTF-8 with a few damaged bytes, not a legacy encoding
+    (whose accented letters are almost never valid UTF-8 sequences). Read as cp1252 instead,
+    every "ü" of such a file would become mojibake ("Ã¼")."""
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if not ch.isascii()) - bad
+    return good >= 3 * bad
 
 
 def _reads_as_western(text: str) -> bool:
