@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from embeddings import Encoder  # noqa: E402
 from rag import Library  # noqa: E402
+from rag.passages import in_context  # noqa: E402
 
 CACHE = ROOT / ".cache"
 THRESHOLDS = np.round(np.arange(0.05, 0.7001, 0.01), 2)
@@ -98,8 +99,10 @@ def squad_scores(squad: Path, n_questions: int, seed: int, encoder: Encoder):
     data = json.loads(squad.read_text(encoding="utf-8"))["data"]
     paragraphs, paragraph_article, questions, question_article = [], [], [], []
     for a, article in enumerate(data):
+        title = article["title"].replace("_", " ")
         for paragraph in article["paragraphs"]:
-            paragraphs.append(paragraph["context"])
+            # As the library embeds a passage: in its document's title context.
+            paragraphs.append(in_context(title, paragraph["context"]))
             paragraph_article.append(a)
             for qa in paragraph["qas"]:
                 questions.append(qa["question"])
@@ -138,7 +141,7 @@ def sample_check(encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
     with tempfile.TemporaryDirectory() as folder:
         lib = Library.open(folder, encoder=encoder)
         lib.add([ROOT / "data" / "samples"])
-        top = lambda q: lib.search(q, k=1)[0].score  # noqa: E731  dense cosine
+        top = lambda q: lib.search(q, k=1, mode="dense")[0].score  # noqa: E731  cosine
         on = np.array([top(q) for q in ON_TOPIC])
         off = np.array([top(q) for q in OFF_TOPIC])
     print("\nSample articles (data/samples): top dense cosine")

@@ -5,44 +5,40 @@ Owns evidence selection, near-duplicate suppression, the `[n]` markers and abste
 - Abstain when the question's cosine similarity to the best passage is below
   `ABSTAIN_BELOW`, whatever the search mode (fused scores are not comparable across
   questions). The threshold is measured: see README, "How answers work".
-- A sentence's evidence score is its cosine to the question plus a bonus for sharing the
-  question's content words (names and numbers matter to analysts).
-- The best passage gives its best sentence, plus its neighbouring sentence when that one
-  scores nearly as well (a sentence like "The joint training lasted four days" needs the one
-  before it to say which training). Other top passages each give their best sentence when
-  it clears `EVIDENCE_MIN`. At most `MAX_EVIDENCE` sentences; near-duplicates are skipped.
+- A sentence's evidence score is its cosine to the question, plus `LEXICAL_WEIGHT` times
+  the share of the question's term weight (BM25 IDF) that the sentence contains (rare names
+  and numbers count most), minus `RANK_PENALTY` per place its passage ranks below the first.
+  Measured on a tuning quarter of SQuAD's articles (bench/tune_retrieval.py): the strongest
+  sentence holds the answer for 73.6% of questions, against 66.4% for cosine alone.
+- The strongest sentence of any top passage comes first, with its neighbouring sentence
+  when that one scores nearly as well (a sentence like "The joint training lasted four days"
+  needs the one before it to say which training). Other top passages each give their best
+  sentence when it clears `EVIDENCE_MIN`. At most `MAX_EVIDENCE` sentences; near-duplicates
+  are skipped.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from rag import lexical
 from rag.results import Answer, Citation, Hit
 
 ABSTAIN_BELOW = 0.35
 EVIDENCE_MIN = 0.35
 NEIGHBOUR_MARGIN = 0.15
-LEXICAL_WEIGHT = 0.15
+LEXICAL_WEIGHT = 0.6
+RANK_PENALTY = 0.05
 MAX_EVIDENCE = 3
 # Sentences sharing this share of content words with an earlier one add nothing new.
 DUPLICATE_OVERLAP = 0.6
 
 NO_ANSWER = "The library has no passage that answers this."
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_STOPWORDS = frozenset(
-    """a an and are as at be by did do does for from had has have how in is it its of on or
-    that the their this to was were what when where which who whom whose why will with
-    happen happened""".split()
-)
-
-
-def content_words(text: str) -> set[str]:
-    words = (m.group().casefold() for m in _WORD.finditer(text))
-    return {w.rstrip("s") for w in words if w not in _STOPWORDS and len(w) > 1}
+def _terms(text: str) -> set[str]:
+    return set(lexical.terms(text))
 
 
 @dataclass(frozen=True)
@@ -61,49 +57,60 @@ def compose(
     hits: list[Hit],
     passage_cosines: list[float],
     encode,  # list[str] -> unit vectors
+    term_weights: dict[str, float] | None = None,  # the question's terms -> IDF
     *,
     threshold: float = ABSTAIN_BELOW,
 ) -> Answer:
     if not hits or max(passage_cosines) < threshold:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits))
-    scored = _score_sentences(question, query_vector, hits, passage_cosines, encode)
-    chosen = _select(scored, hits[0].passage.id)
+    scored = _score_sentences(query_vector, hits, passage_cosines, encode, term_weights or {})
+    chosen = _select(scored)
     citations = tuple(_cite(n, e) for n, e in enumerate(chosen, 1))
     text = " ".join(f"{c.evidence} [{c.n}]" for c in citations)
     return Answer(question, text, abstained=False, citations=citations)
 
 
-def _score_sentences(question, query_vector, hits, cosines, encode) -> dict[int, list[Evidence]]:
+def _score_sentences(query_vector, hits, cosines, encode, term_weights) -> dict[int, list[Evidence]]:
     """Every sentence of every hit, scored; keyed by passage id, in passage order."""
-    question_words = content_words(question)
-    spans = [(hit, cosine, i, span) for hit, cosine in zip(hits, cosines)
+    spans = [(rank, hit, cosine, i, span) for rank, (hit, cosine) in enumerate(zip(hits, cosines))
              for i, span in enumerate(hit.passage.sentences)]
-    texts = [_slice(hit, span) for hit, _, _, span in spans]
+    texts = [_slice(hit, span) for _, hit, _, _, span in spans]
     similarities = encode(texts) @ query_vector if texts else []
+    total_weight = sum(term_weights.values())
     scored: dict[int, list[Evidence]] = {hit.passage.id: [] for hit in hits}
-    for (hit, cosine, i, span), text, similarity in zip(spans, texts, similarities):
-        score = float(similarity) + LEXICAL_WEIGHT * _overlap(question_words, content_words(text))
+    for (rank, hit, cosine, i, span), text, similarity in zip(spans, texts, similarities):
+        covered = sum(w for t, w in term_weights.items() if t in _terms(text)) / total_weight if total_weight else 0.0
+        score = float(similarity) + LEXICAL_WEIGHT * covered - RANK_PENALTY * rank
         scored[hit.passage.id].append(Evidence(hit, float(cosine), i, tuple(span), text, score))
     return scored
 
 
-def _select(scored: dict[int, list[Evidence]], top_passage: int) -> list[Evidence]:
-    top = scored[top_passage]
-    best = max(top, key=lambda e: e.score)
-    group = [best]
-    neighbours = [e for e in top if abs(e.index - best.index) == 1 and e.score >= best.score - NEIGHBOUR_MARGIN]
-    if neighbours:
-        group.append(max(neighbours, key=lambda e: e.score))
-    chosen = sorted(group, key=lambda e: e.index)  # read in document order
+def _select(scored: dict[int, list[Evidence]]) -> list[Evidence]:
+    best = max((e for sentences in scored.values() for e in sentences), key=lambda e: e.score)
+    chosen = _with_neighbour(scored[best.hit.passage.id], best)
     others = [max(sentences, key=lambda e: e.score) for pid, sentences in scored.items()
-              if pid != top_passage and sentences]
+              if pid != best.hit.passage.id and sentences]
     for evidence in sorted(others, key=lambda e: -e.score):
         if len(chosen) >= MAX_EVIDENCE or evidence.score < EVIDENCE_MIN:
             break
-        words = content_words(evidence.text)
-        if not any(_overlap(words, content_words(c.text)) >= DUPLICATE_OVERLAP for c in chosen):
-            chosen.append(evidence)
+        group = _with_neighbour(scored[evidence.hit.passage.id], evidence)[: MAX_EVIDENCE - len(chosen)]
+        if evidence not in group:  # no room for both: the best sentence, not its neighbour
+            group = [evidence]
+        if not any(_duplicates(e, c) for e in group for c in chosen):
+            chosen.extend(group)
     return chosen
+
+
+def _with_neighbour(sentences: list[Evidence], best: Evidence) -> list[Evidence]:
+    """The sentence, and the adjacent one scoring nearly as well, in document order."""
+    neighbours = [e for e in sentences
+                  if abs(e.index - best.index) == 1 and e.score >= best.score - NEIGHBOUR_MARGIN]
+    group = [best, max(neighbours, key=lambda e: e.score)] if neighbours else [best]
+    return sorted(group, key=lambda e: e.index)
+
+
+def _duplicates(a: Evidence, b: Evidence) -> bool:
+    return _overlap(_terms(a.text), _terms(b.text)) >= DUPLICATE_OVERLAP
 
 
 def _slice(hit: Hit, span) -> str:

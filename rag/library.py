@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
-from rag import store, uploads
+from rag import lexical, store, uploads
 from rag.answers import compose
 from rag.errors import (
     DocumentError,
@@ -287,7 +287,8 @@ class Library:
             query_vector = self._embed_query(question)
             hits = search_passages(self._db, vectors, question, query_vector, k, filters, mode)
             cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
-            return compose(question, query_vector, hits, cosines, self._encode)
+            term_weights = store.term_idf(self._db, lexical.terms(question))
+            return compose(question, query_vector, hits, cosines, self._encode, term_weights)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)

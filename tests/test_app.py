@@ -148,3 +148,22 @@ def test_script_bearing_text_is_escaped(app):
     card = next(c for c in cards(app) if "Kestrel" in c)
     assert "<script>" not in card and "<img" not in card
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in card
+
+
+def nearest_scores(at) -> list[float]:
+    return [float(c.value.rsplit("score ", 1)[1]) for c in at.caption if "score " in c.value]
+
+
+def test_search_mode_setting_is_used(app):
+    """The mode selector reaches the search. This question shares rare words with one
+    passage but is too far from it in meaning to be answered, so the nearest passages are
+    shown with the mode's own scores: BM25 scores run above 1, fused ones never do."""
+    question = "where did the two-day gathering begin on Wednesday?"
+    assert app.selectbox(key="mode").value == "hybrid"
+    ask(app, question)
+    hybrid_scores = nearest_scores(app)
+    assert app.warning and max(hybrid_scores) <= 1.0
+    app.selectbox(key="mode").set_value("lexical").run()
+    ask(app, question)
+    assert len(app.warning) == 2 and max(nearest_scores(app)[len(hybrid_scores):]) > 1.0
+    assert any("Qingdao" in body for body in html_bodies(app))

@@ -102,3 +102,13 @@ def test_schema_1_library_is_upgraded_with_its_lexical_index(tmp_path, tiny_enco
         assert library.search("Qingdao", mode="lexical")
         assert [h.passage.id for h in library.search("joint naval drills", mode="dense")] == expected_dense
         assert library.passages_embedded == 0
+
+
+@pytest.mark.parametrize("query", ["joint naval drills", "oil imports in June", "Qingdao defense ministers"])
+def test_hybrid_top_does_not_depend_on_k(tiny_library, query):
+    """Asking for more passages never reorders the ones a smaller k returned."""
+    tiny_library.add([SAMPLES])
+    short = tiny_library.search(query, k=3, mode="hybrid")
+    long = tiny_library.search(query, k=50, mode="hybrid")
+    assert [h.passage.id for h in short] == [h.passage.id for h in long[:3]]
+    assert [h.score for h in short] == pytest.approx([h.score for h in long[:3]])
