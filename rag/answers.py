@@ -76,10 +76,9 @@ def _score_sentences(query_vector, hits, cosines, encode, term_weights) -> dict[
              for i, span in enumerate(hit.passage.sentences)]
     texts = [_slice(hit, span) for _, hit, _, _, span in spans]
     similarities = encode(texts) @ query_vector if texts else []
-    total_weight = sum(term_weights.values())
     scored: dict[int, list[Evidence]] = {hit.passage.id: [] for hit in hits}
     for (rank, hit, cosine, i, span), text, similarity in zip(spans, texts, similarities):
-        covered = sum(w for t, w in term_weights.items() if t in _terms(text)) / total_weight if total_weight else 0.0
+        covered = lexical.coverage(text, term_weights)
         score = float(similarity) + LEXICAL_WEIGHT * covered - RANK_PENALTY * rank
         scored[hit.passage.id].append(Evidence(hit, float(cosine), i, tuple(span), text, score))
     return scored

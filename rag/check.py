@@ -2,7 +2,8 @@
 
 Owns the rules a healthy library obeys (`CHECKS`): the database is readable and of this
 schema; the metadata agrees with the rows; `meta.vector_file` exists and loads with the
-recorded dimension; every passage has exactly one vector and every vector one passage;
+recorded dimension; every passage has exactly one vector and every vector one passage, and
+exactly one lexical (BM25) row holding the terms of its text;
 every passage's and sentence's offsets lie inside the stored document and slice non-blank
 text out of it; every document has passages. Files that no generation uses are reported
 as leftovers (an interrupted write leaves them; they are harmless and the next writer
@@ -178,6 +179,21 @@ def _documents(snapshot: Snapshot) -> Iterator[str]:
         yield f"{len(empty)} documents have no passages ({_listed(empty)})"
 
 
+def _lexical_rows(snapshot: Snapshot) -> Iterator[str]:
+    # A passage whose offsets are broken is the `offsets` check's finding; its terms would
+    # only repeat it.
+    broken = {pid for pid, document_id, _, start, end, _ in snapshot.passages
+              if not 0 <= start < end <= len(snapshot.texts.get(document_id, ""))}
+    expected = {pid: terms for pid, terms in store.expected_terms(snapshot.db) if pid not in broken}
+    indexed = dict(snapshot.db.execute("SELECT rowid, terms FROM passage_terms"))
+    if missing := sorted(set(expected) - set(indexed)):
+        yield f"{len(missing)} passages are missing from the lexical index (passage ids {_listed(missing)})"
+    if extra := sorted(set(indexed) - set(expected) - broken):
+        yield f"{len(extra)} lexical index rows belong to no passage (ids {_listed(extra)})"
+    if stale := sorted(i for i in expected.keys() & indexed.keys() if expected[i] != indexed[i]):
+        yield f"{len(stale)} lexical index rows do not match their passage's text (ids {_listed(stale)})"
+
+
 def _unused_files(snapshot: Snapshot) -> Iterator[str]:
     for path in sorted(snapshot.folder.glob("vectors-*.faiss*")):
         if path.name != snapshot.meta.get("vector_file"):
@@ -205,6 +221,15 @@ def _rebuild_vectors(snapshot: Snapshot, library: Library) -> str:
             f"wrote generation {generation}")
 
 
+def _rebuild_lexical_index(snapshot: Snapshot, library: Library) -> str:
+    """The lexical rows are a pure function of the stored text: rebuild them all."""
+    with store.transaction(snapshot.db):
+        snapshot.db.execute("DELETE FROM passage_terms")
+        rows = store.expected_terms(snapshot.db)
+        store.insert_terms(snapshot.db, rows)
+    return f"lexical index: rebuilt {len(rows)} rows from the stored text"
+
+
 def _move_passage_counter(snapshot: Snapshot, library: Library) -> str:
     largest = max(row[0] for row in snapshot.passages)
     with store.transaction(snapshot.db):
@@ -225,6 +250,7 @@ CHECKS: tuple[Check, ...] = (
     Check("metadata", _metadata, f"{REPAIR} moves the counter on", _move_passage_counter),
     Check("vector file", _vector_file, f"{REPAIR} rebuilds it from the stored text", _rebuild_vectors),
     Check("passage vectors", _passage_vectors, f"{REPAIR} re-embeds or drops them", _rebuild_vectors),
+    Check("lexical index", _lexical_rows, f"{REPAIR} rebuilds it from the stored text", _rebuild_lexical_index),
     Check("offsets", _offsets, REINGEST),
     Check("documents", _documents, REINGEST),
     Check("leftover files", _unused_files, f"the next ingest or {REPAIR} deletes them",

@@ -48,6 +48,16 @@ def indexed_text(text: str) -> str:
     return " ".join(terms(text))
 
 
+def coverage(text: str, term_weights: dict[str, float]) -> float:
+    """The share of the query's term weight (IDF) that `text` contains: 1.0 when it has
+    every query term, most of it when it has the rarest ones."""
+    total = sum(term_weights.values())
+    if not total:
+        return 0.0
+    present = set(terms(text))
+    return sum(weight for term, weight in term_weights.items() if term in present) / total
+
+
 def match_expression(query: str) -> str | None:
     """An FTS5 MATCH expression that finds passages sharing any term with `query`, or None
     when the query has no searchable term (only stopwords or symbols)."""

@@ -20,8 +20,8 @@ from embeddings import VectorIndex
 from rag import store
 from rag.dates import normalise_iso_date
 from rag.errors import RagError
-from rag.fusion import FUSION_DEPTH, fuse
-from rag.lexical import match_expression
+from rag.fusion import FUSION_DEPTH, fuse, rescore_head
+from rag.lexical import coverage, match_expression, terms
 from rag.results import Hit
 
 # Longer queries are cut here; the model reads at most a few hundred tokens anyway.
@@ -142,13 +142,24 @@ def search(
     """The k best passages for `query` in `mode`; `query_vector` is unused by "lexical"."""
     if mode == "hybrid":
         candidates = retrieve(connection, vectors, query, query_vector, max(k, FUSION_DEPTH), filters, mode)
-        ranked = fuse(complete_scores(connection, vectors, query, query_vector, candidates))[:k]
+        fused = fuse(complete_scores(connection, vectors, query, query_vector, candidates))
+        ranked = rescore_head(fused, lambda ids: sentence_coverage(connection, query, ids))[:k]
     else:
         candidates = retrieve(connection, vectors, query, query_vector, k, filters, mode)
         ranked = candidates.dense if mode == "dense" else candidates.lexical
     passages = store.get_passages(connection, [i for i, _ in ranked])
     kept = [(passages[i], s) for i, s in ranked if i in passages]
     return [Hit(rank=r, score=s, passage=p) for r, (p, s) in enumerate(kept, 1)]
+
+
+def sentence_coverage(connection: sqlite3.Connection, query: str, ids: list[int]) -> dict[int, float]:
+    """For each passage, how much of the query's term weight its best sentence holds."""
+    weights = store.term_idf(connection, terms(query))
+    passages = store.get_passages(connection, ids)
+    return {
+        pid: max((coverage(p.text[s - p.start : e - p.start], weights) for s, e, _ in p.sentences), default=0.0)
+        for pid, p in passages.items()
+    }
 
 
 def complete_scores(connection, vectors, query, query_vector, candidates: Candidates) -> Candidates:

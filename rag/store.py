@@ -114,11 +114,7 @@ def upgrade(connection: sqlite3.Connection) -> None:
         version = read_meta(connection).get("schema_version")
         if version == "1":
             connection.execute(_LEXICAL_SCHEMA)
-            rows = connection.execute(
-                "SELECT p.id, d.title, substr(d.text, p.start + 1, p.end - p.start) "
-                "FROM passages p JOIN documents d ON d.id = p.document_id"
-            ).fetchall()
-            insert_terms(connection, [(pid, indexed_text(in_context(title, text))) for pid, title, text in rows])
+            insert_terms(connection, expected_terms(connection))
             set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
 
 
@@ -233,6 +229,15 @@ def filtered_passage_ids(connection: sqlite3.Connection, where: str, arguments: 
 def insert_terms(connection: sqlite3.Connection, rows: Sequence[tuple[int, str]]) -> None:
     """rows: (passage id, analysed terms separated by spaces)."""
     connection.executemany("INSERT INTO passage_terms(rowid, terms) VALUES (?, ?)", rows)
+
+
+def expected_terms(connection: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(passage id, terms) as an ingest would index them, computed from the stored text."""
+    rows = connection.execute(
+        "SELECT p.id, d.title, substr(d.text, p.start + 1, p.end - p.start) "
+        "FROM passages p JOIN documents d ON d.id = p.document_id ORDER BY p.id"
+    )
+    return [(pid, indexed_text(in_context(title, text))) for pid, title, text in rows]
 
 
 def lexical_search(

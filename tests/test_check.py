@@ -39,8 +39,14 @@ def test_an_empty_library_is_consistent(tiny_library):
 
 
 @pytest.mark.parametrize("damage, check, words", [
-    (lambda lib: sql(lib, "DELETE FROM passages WHERE id IN (3, 4)"), "passage vectors",
+    (lambda lib: sql(lib, "DELETE FROM passages WHERE id IN (3, 4)"), ("passage vectors", "lexical index"),
      "2 vectors belong to no passage (ids 3, 4)"),
+    (lambda lib: sql(lib, "DELETE FROM passage_terms WHERE rowid = 5"), "lexical index",
+     "1 passages are missing from the lexical index (passage ids 5)"),
+    (lambda lib: sql(lib, "UPDATE passage_terms SET terms = 'zeppelin' WHERE rowid = 6"), "lexical index",
+     "1 lexical index rows do not match their passage's text (ids 6)"),
+    (lambda lib: sql(lib, "INSERT INTO passage_terms(rowid, terms) VALUES (999, 'stray')"), "lexical index",
+     "1 lexical index rows belong to no passage (ids 999)"),
     (lambda lib: vector_file(lib).unlink(), "vector file", "cannot read vector file"),
     (lambda lib: vector_file(lib).write_bytes(vector_file(lib).read_bytes()[:-100]), "vector file",
      "truncated or damaged"),
@@ -48,17 +54,19 @@ def test_an_empty_library_is_consistent(tiny_library):
      "would collide"),
 ])
 def test_repairable_damage_is_found_and_repaired(library, damage, check, words):
-    hits = library.search("joint naval drills", k=5)
+    hits = {mode: library.search("joint naval drills", k=5, mode=mode) for mode in ("dense", "lexical", "hybrid")}
     damage(library)
     report = check_library(library.folder)
-    assert not report.ok and [f.check for f in report.problems] == [check]
+    expected = list(check) if isinstance(check, tuple) else [check]
+    assert not report.ok and [f.check for f in report.problems] == expected
     assert words in report.problems[0].message and "--repair" in report.problems[0].message
     repaired = check_library(library.folder, repair=True, encoder=library.encoder)
     assert repaired.ok and repaired.repaired
     assert check_library(library.folder).ok
     reopened = Library.open(library.folder, encoder=library.encoder)
-    if check != "passage vectors":  # there, two passages are really gone
-        assert reopened.search("joint naval drills", k=5) == hits
+    if "passage vectors" not in check:  # there, two passages are really gone
+        for mode in ("dense", "lexical", "hybrid"):
+            assert reopened.search("joint naval drills", k=5, mode=mode) == hits[mode]
 
 
 def test_passages_without_vectors_are_re_embedded_to_the_same_vectors(library):

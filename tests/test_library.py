@@ -91,22 +91,35 @@ def test_remove_document(tiny_library):
         tiny_library.remove(CLEAN_ID)
 
 
+def _idf(documents: list[list[str]], term: str) -> float:
+    having = sum(term in d for d in documents)
+    return max(math.log((len(documents) - having + 0.5) / (having + 0.5)), 1e-6)
+
+
 def _brute_force_bm25(documents: list[list[str]], query: list[str]) -> np.ndarray:
     """BM25 as SQLite FTS5 defines it (k1 = 1.2, b = 0.75), written out independently."""
     k1, b = 1.2, 0.75
     average = sum(map(len, documents)) / len(documents)
     scores = np.zeros(len(documents))
     for term in set(query):
-        having = sum(term in d for d in documents)
-        idf = max(math.log((len(documents) - having + 0.5) / (having + 0.5)), 1e-6)
+        idf = _idf(documents, term)
         for i, d in enumerate(documents):
             f = d.count(term)
             scores[i] += idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len(d) / average)) if f else 0
     return scores
 
 
-def _relative(scores: np.ndarray) -> np.ndarray:
-    return scores / scores.max()
+def _brute_force_hybrid(passages, documents, dense, bm25, query) -> np.ndarray:
+    """The documented rule: each score relative to its best, mixed by DENSE_WEIGHT; then the
+    top RESCORE_DEPTH gain SENTENCE_WEIGHT x their best sentence's share of the query's IDF."""
+    fused = fusion.DENSE_WEIGHT * dense / dense.max() + (1 - fusion.DENSE_WEIGHT) * bm25 / bm25.max()
+    weights = {t: _idf(documents, t) for t in set(lexical.terms(query))}
+    for i in np.argsort(-fused, kind="stable")[: fusion.RESCORE_DEPTH]:
+        p = passages[i]
+        best = max(sum(w for t, w in weights.items() if t in lexical.terms(p.text[s - p.start : e - p.start]))
+                   for s, e, _ in p.sentences)
+        fused[i] += fusion.SENTENCE_WEIGHT * best / sum(weights.values())
+    return fused
 
 
 @pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
@@ -119,11 +132,12 @@ def test_search_equals_brute_force_ranking(tiny_library, tiny_encoder, mode):
     vectors = tiny_encoder.encode(texts)
     for query in ["joint naval drills", "oil imports in June", "Shanghai Cooperation Organization"]:
         dense = vectors @ tiny_encoder.encode_query(query)
-        bm25 = _brute_force_bm25([lexical.terms(t) for t in texts], lexical.terms(query))
+        documents = [lexical.terms(t) for t in texts]
+        bm25 = _brute_force_bm25(documents, lexical.terms(query))
         expected_scores = {
             "dense": dense,
             "lexical": bm25,
-            "hybrid": fusion.DENSE_WEIGHT * _relative(dense) + (1 - fusion.DENSE_WEIGHT) * _relative(bm25),
+            "hybrid": _brute_force_hybrid(passages, documents, dense, bm25, query),
         }[mode]
         hits = tiny_library.search(query, k=5, mode=mode)
         order = [i for i in np.argsort(-expected_scores, kind="stable")[:5]
