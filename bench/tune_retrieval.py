@@ -26,14 +26,15 @@ from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.metrics import documents_by_best_passage, ndcg_at, recall_at  # noqa: E402
 from rag.evaluation.runner import open_evaluation_library  # noqa: E402
-from rag.search import complete_scores, normalise_query, retrieve  # noqa: E402
+from rag.search import complete_scores, normalise_query, retrieve, sentence_coverage  # noqa: E402
 
 DEPTH = 100
 WEIGHTS = [round(w, 2) for w in np.arange(0.1, 0.95, 0.1)]
 
 
-def collect(dataset, encoder):
-    """Per question: (pooled ids, dense scores, bm25 scores, dense ranking, lexical ranking)."""
+def collect(dataset, encoder, *, with_coverage=False):
+    """Per question: (pooled ids, dense scores, bm25 scores, dense ranking, lexical ranking),
+    and with_coverage each pooled passage's best-sentence coverage of the question too."""
     library = open_evaluation_library(dataset, encoder)
     sources = dict(library._db.execute(
         "SELECT p.id, d.source FROM passages p JOIN documents d ON d.id = p.document_id"))
@@ -46,13 +47,17 @@ def collect(dataset, encoder):
         candidates = retrieve(library._db, vectors, text, vector, DEPTH, None, "hybrid")
         complete = complete_scores(library._db, vectors, text, vector, candidates)
         ids = [i for i, _ in complete.dense]
-        pools.append((
+        pool = (
             ids,
             np.array([s for _, s in complete.dense]),
             np.array([s for _, s in complete.lexical]),
             [i for i, _ in candidates.dense],
             [i for i, _ in candidates.lexical],
-        ))
+        )
+        if with_coverage:
+            covered = sentence_coverage(library._db, text, ids)
+            pool += (np.array([covered[i] for i in ids]),)
+        pools.append(pool)
     return sources, pools
 
 

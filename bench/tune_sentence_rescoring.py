@@ -20,44 +20,25 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
 from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.metrics import documents_by_best_passage, ndcg_at, recall_at  # noqa: E402
-from rag.evaluation.runner import open_evaluation_library  # noqa: E402
-from rag.search import complete_scores, normalise_query, retrieve, sentence_coverage  # noqa: E402
+from tune_retrieval import collect  # noqa: E402
 
-DEPTH = 100
 WEIGHTS = (0.4, 0.5, 0.6)
 GAMMAS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 
 
-def collect(dataset, encoder):
-    library = open_evaluation_library(dataset, encoder)
-    sources = dict(library._db.execute(
-        "SELECT p.id, d.source FROM passages p JOIN documents d ON d.id = p.document_id"))
-    vectors = library._current_vectors()
-    encoder.encode([q.text for q in dataset.questions])
-    pools = []
-    for question in dataset.questions:
-        text = normalise_query(question.text)
-        vector = encoder.encode_query(text)
-        candidates = retrieve(library._db, vectors, text, vector, DEPTH, None, "hybrid")
-        complete = complete_scores(library._db, vectors, text, vector, candidates)
-        ids = [i for i, _ in complete.dense]
-        covered = sentence_coverage(library._db, text, ids)
-        pools.append((ids, np.array([s for _, s in complete.dense]),
-                      np.array([s for _, s in complete.lexical]), np.array([covered[i] for i in ids])))
-    return sources, pools
-
-
 def report(name, dataset, encoder) -> None:
-    sources, pools = collect(dataset, encoder)
+    sources, pools = collect(dataset, encoder, with_coverage=True)
     print(f"\n## {name}: {len(dataset.questions)} tuning questions (nDCG@10, R@1, R@5)")
     for w in WEIGHTS:
         for gamma in GAMMAS:
             ndcg, r1, r5 = [], [], []
-            for question, (ids, dense, bm25, covered) in zip(dataset.questions, pools):
+            for question, (ids, dense, bm25, _, _, covered) in zip(dataset.questions, pools):
                 if not ids:
                     ndcg.append(0.0), r1.append(0.0), r5.append(0.0)
                     continue
