@@ -207,33 +207,44 @@ class VectorIndex:
     def load(
         cls, path: Path | str, *, dimension: int | None = None, approximate_above: int = APPROXIMATE_ABOVE
     ) -> "VectorIndex":
+        """Checksum and parse the file as a stream: at 1M vectors, holding the file's bytes
+        and FAISS's copy of them beside the index would double the peak memory."""
         path = Path(path)
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                return cls._read(path, handle, dimension, approximate_above)
         except OSError as error:
             raise VectorIndexError(f"cannot read vector file {path}: {error.strerror}") from error
-        if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 4:
+
+    @classmethod
+    def _read(cls, path: Path, handle, dimension: int | None, approximate_above: int) -> "VectorIndex":
+        start = handle.read(len(MAGIC) + 4)
+        if not start.startswith(MAGIC) or len(start) < len(MAGIC) + 4:
             raise VectorIndexError(f"{path} is not a vector index file")
-        (header_len,) = struct.unpack_from("<I", data, len(MAGIC))
-        body = len(MAGIC) + 4
+        (header_len,) = struct.unpack_from("<I", start, len(MAGIC))
         try:
-            header = json.loads(data[body : body + header_len])
+            header = json.loads(handle.read(header_len))
         except ValueError as error:
             raise VectorIndexError(f"{path} has a damaged header") from error
-        if header.get("version") not in (FLAT_VERSION, IVF_VERSION):
+        if not isinstance(header, dict) or header.get("version") not in (FLAT_VERSION, IVF_VERSION):
+            version = header.get("version") if isinstance(header, dict) else None
             raise VectorIndexError(
-                f"{path} is format version {header.get('version')}, this program reads "
+                f"{path} is format version {version}, this program reads "
                 f"versions {FLAT_VERSION} and {IVF_VERSION}"
             )
-        payload = data[body + header_len :]
-        if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        payload_start = handle.tell()
+        digest = hashlib.sha256()
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+        if digest.hexdigest() != header.get("sha256"):
             raise VectorIndexError(f"{path} is truncated or damaged (checksum mismatch)")
         if dimension is not None and header["dimension"] != dimension:
             raise VectorIndexError(
                 f"{path} holds {header['dimension']}-dimensional vectors, expected {dimension}"
             )
+        handle.seek(payload_start)
         index = cls(header["dimension"], approximate_above=approximate_above)
-        index._index = faiss.deserialize_index(np.frombuffer(payload, dtype=np.uint8))
+        index._index = faiss.read_index(faiss.PyCallbackIOReader(handle.read))
         index._trained_on = int(header.get("trained_on", 0))
         if len(index) != header["count"]:
             raise VectorIndexError(f"{path} holds {len(index)} vectors, header says {header['count']}")
