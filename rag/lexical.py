@@ -48,13 +48,20 @@ def indexed_text(text: str) -> str:
     return " ".join(terms(text))
 
 
+@lru_cache(maxsize=50_000)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of a text; cached because the sentences of popular passages are
+    analysed again for every question that finds them."""
+    return frozenset(terms(text))
+
+
 def coverage(text: str, term_weights: dict[str, float]) -> float:
     """The share of the query's term weight (IDF) that `text` contains: 1.0 when it has
     every query term, most of it when it has the rarest ones."""
     total = sum(term_weights.values())
     if not total:
         return 0.0
-    present = set(terms(text))
+    present = term_set(text)
     return sum(weight for term, weight in term_weights.items() if term in present) / total
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -102,6 +102,7 @@ class Candidates:
 
     dense: list[tuple[int, float]]
     lexical: list[tuple[int, float]]
+    all_lexical: list[tuple[int, float]] = field(default_factory=list, repr=False)
 
 
 def retrieve(
@@ -113,21 +114,25 @@ def retrieve(
     filters: SearchFilters | None,
     mode: str,
 ) -> Candidates:
-    """The top `depth` passages of the retrievers `mode` needs."""
+    """The top `depth` passages of the retrievers `mode` needs (`all_lexical` keeps every
+    allowed lexical match, for scoring dense candidates without a second query)."""
     restriction = _restriction(filters)
+    allowed = None
+    if restriction is not None:
+        allowed = np.asarray(store.filtered_passage_ids(connection, *restriction), dtype=np.int64)
     dense: list[tuple[int, float]] = []
     lexical: list[tuple[int, float]] = []
     if mode in ("dense", "hybrid"):
-        allowed = None
-        if restriction is not None:
-            allowed = np.asarray(store.filtered_passage_ids(connection, *restriction), dtype=np.int64)
         scores, ids = vectors.search(query_vector, depth, allowed_ids=allowed)
         dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
     if mode in ("lexical", "hybrid"):
         match = match_expression(query)
         if match is not None:
-            lexical = store.lexical_search(connection, match, depth, restriction)
-    return Candidates(dense, lexical)
+            lexical = store.lexical_matches(connection, match)
+            if allowed is not None:
+                permitted = set(allowed.tolist())
+                lexical = [(i, s) for i, s in lexical if i in permitted]
+    return Candidates(dense, lexical[:depth], lexical)
 
 
 def search(
@@ -142,7 +147,7 @@ def search(
     """The k best passages for `query` in `mode`; `query_vector` is unused by "lexical"."""
     if mode == "hybrid":
         candidates = retrieve(connection, vectors, query, query_vector, max(k, FUSION_DEPTH), filters, mode)
-        fused = fuse(complete_scores(connection, vectors, query, query_vector, candidates))
+        fused = fuse(complete_scores(vectors, query_vector, candidates))
         ranked = rescore_head(fused, lambda ids: sentence_coverage(connection, query, ids))[:k]
     else:
         candidates = retrieve(connection, vectors, query, query_vector, k, filters, mode)
@@ -162,15 +167,14 @@ def sentence_coverage(connection: sqlite3.Connection, query: str, ids: list[int]
     }
 
 
-def complete_scores(connection, vectors, query, query_vector, candidates: Candidates) -> Candidates:
+def complete_scores(vectors: VectorIndex, query_vector: np.ndarray, candidates: Candidates) -> Candidates:
     """Both scores for every candidate either retriever found, so fusion never has to guess
-    a missing score: cosines from the stored vectors, BM25 from the index."""
+    a missing score: cosines from the stored vectors, BM25 from the full match list."""
     union = list(dict.fromkeys([i for i, _ in candidates.dense] + [i for i, _ in candidates.lexical]))
     if not union:
         return candidates
     cosines = vectors.vectors(union) @ query_vector
-    match = match_expression(query)
-    bm25 = store.lexical_scores(connection, match, union) if match else {}
+    bm25 = dict(candidates.all_lexical)
     return Candidates(
         dense=[(i, float(c)) for i, c in zip(union, cosines)],
         lexical=[(i, bm25.get(i, 0.0)) for i in union],

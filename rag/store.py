@@ -240,37 +240,18 @@ def expected_terms(connection: sqlite3.Connection) -> list[tuple[int, str]]:
     return [(pid, indexed_text(in_context(title, text))) for pid, title, text in rows]
 
 
-def lexical_search(
-    connection: sqlite3.Connection,
-    match: str,
-    k: int,
-    restriction: tuple[str, list] | None = None,
-) -> list[tuple[int, float]]:
-    """(passage id, BM25 score) of the k best passages for an FTS5 MATCH expression, best
-    first; `restriction` is a `filter_clause` the passages must satisfy."""
-    sql = "SELECT rowid, -bm25(passage_terms) FROM passage_terms WHERE passage_terms MATCH ?"
-    arguments: list = [match]
-    if restriction is not None:
-        where, extra = restriction
-        sql += (" AND rowid IN (SELECT p.id FROM passages p JOIN documents d "
-                f"ON d.id = p.document_id WHERE {where})")
-        arguments.extend(extra)
-    # bm25() is negative, more negative is better; ties broken by id for a stable order.
-    sql += " ORDER BY bm25(passage_terms), rowid LIMIT ?"
-    return [(row[0], float(row[1])) for row in connection.execute(sql, [*arguments, k])]
-
-
-def lexical_scores(connection: sqlite3.Connection, match: str, ids: Sequence[int]) -> dict[int, float]:
-    """BM25 scores of the given passages; a passage sharing no term is absent (score 0).
-    The scores are those of a search over the whole index, so they compare with it."""
-    if not ids:
-        return {}
+def lexical_matches(connection: sqlite3.Connection, match: str) -> list[tuple[int, float]]:
+    """(passage id, BM25 score) of every passage matching an FTS5 MATCH expression, best
+    first. One evaluation of the query serves both the ranking and the scores fusion needs:
+    asking FTS5 for the scores of listed rowids (`rowid IN (...)`) re-runs the query once
+    per rowid, measured 5-20x slower than fetching every match."""
     rows = connection.execute(
+        # bm25() is negative, more negative is better; ties broken by id for a stable order.
         "SELECT rowid, -bm25(passage_terms) FROM passage_terms WHERE passage_terms MATCH ? "
-        f"AND rowid IN ({','.join('?' * len(ids))})",
-        [match, *ids],
+        "ORDER BY bm25(passage_terms), rowid",
+        (match,),
     )
-    return {row[0]: float(row[1]) for row in rows}
+    return [(row[0], float(row[1])) for row in rows]
 
 
 def term_idf(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, float]:
