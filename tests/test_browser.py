@@ -98,16 +98,18 @@ def test_ask_and_see_highlighted_evidence(server, browser):
     expect(marker).to_have_text("[1]", timeout=120_000)
     answer = page.locator(".answer").first
     expect(answer).to_contain_text("Bandar Abbas")
-    card = page.locator("#q0-source-1")
+    card = page.locator(".card").filter(has_text="Bandar Abbas")
     expect(card).to_contain_text("paragraph 4")
     expect(card.locator("mark").first).to_contain_text("Bandar Abbas")
     expect(card.locator("mark").nth(1)).to_contain_text("joint training lasted for four days")
     page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
 
-    marker.click()  # the [1] link takes the reader to its card
+    card_id = card.get_attribute("id")
+    page.locator(f'a.cite[href="#{card_id}"]').click()  # the [n] link takes the reader to its card
     expect(card).to_be_in_viewport()
 
-    page.get_by_text("Open document").first.click()
+    position = page.locator(".card").evaluate_all("cards => cards.map(c => c.id)").index(card_id)
+    page.get_by_text("Open document").nth(position).click()
     frame = page.frame_locator("iframe[title='st.iframe']").first
     cited = frame.locator("mark#cited")
     expect(cited).to_contain_text("Bandar Abbas", timeout=30_000)
