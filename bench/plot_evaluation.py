@@ -16,22 +16,22 @@ from pathlib import Path
 MODES = ("dense", "lexical", "hybrid")
 COLOURS = {"dense": "#7aa6c2", "lexical": "#c2a27a", "hybrid": "#3d7a4f"}
 PANELS = (
-    ("beir-scifact", "SciFact (test)", ("ndcg@10", "recall@10", "recall@100"),
+    ("beir-scifact", "test", "SciFact (test)", ("ndcg@10", "recall@10", "recall@100"),
      {"ndcg@10": (("BM25", 0.679), ("MiniLM", 0.645), ("bge-base", 0.741))}),
-    ("dev-v1.1", "SQuAD v1.1 dev (all)", ("recall@1", "recall@5", "evidence_accuracy"), {}),
+    ("dev-v1.1", "all", "SQuAD v1.1 dev (all)", ("recall@1", "recall@5", "evidence_accuracy"), {}),
 )
 BAR, GAP, GROUP_GAP, HEIGHT, TOP, LEFT = 22, 4, 30, 220, 40, 50
 
 
 def draw(results: list[dict]) -> str:
-    by_key = {(r["dataset"], r["mode"]): r["metrics"] for r in results}
+    by_key = {(r["dataset"], r["split"], r["mode"]): r["metrics"] for r in results}
     parts, x = [], LEFT
-    for dataset, title, metrics, references in PANELS:
+    for dataset, split, title, metrics, references in PANELS:
         start = x
         for metric in metrics:
             group_start = x
             for mode in MODES:
-                value = by_key.get((dataset, mode), {}).get(metric)
+                value = by_key.get((dataset, split, mode), {}).get(metric)
                 if value is None:
                     x += BAR + GAP
                     continue
