@@ -39,11 +39,14 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_LIBRARY": str(tmp_path_factory.mktemp("ui") / "library")}
+    folder = tmp_path_factory.mktemp("ui")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_LIBRARY": str(folder / "library")}
+    # Output goes to a file, not a pipe nobody reads: a full pipe would block the server.
+    log = open(folder / "streamlit.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -54,11 +57,16 @@ def server(tmp_path_factory):
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError(f"streamlit did not start: {process.stdout.read().decode()[-2000:]}")
+                raise RuntimeError(f"streamlit did not start: {(folder / 'streamlit.log').read_text()[-2000:]}")
             time.sleep(0.5)
     yield url
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # still busy with a session's work: stop it
+        process.kill()
+        process.wait()
+    log.close()
 
 
 @pytest.fixture(scope="module")
