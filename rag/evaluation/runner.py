@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings import DEFAULT_MODEL, Encoder
-from rag.evaluation.datasets import Dataset
+from rag.evaluation.datasets import Dataset, Question
 from rag.evaluation.embedding_cache import CachingEncoder, cache_dir
 from rag.evaluation.metrics import (
     documents_by_best_passage,
@@ -84,6 +84,34 @@ def _rank_documents(library: Library, question: str, depth: int, mode: str) -> l
     return documents_by_best_passage([h.passage.source for h in hits])
 
 
+def _evaluate(dataset: Dataset, mode: str, model: str, on_progress: Progress | None, stage: str,
+              score: Callable[[Library, Question, str], dict[str, float]]) -> EvaluationResult:
+    """Open the dataset's library, score every question, and average each metric."""
+    mode = check_mode(mode)
+    encoder = _encoder(model)
+    totals: dict[str, float] = {}
+    with open_evaluation_library(dataset, encoder, on_progress) as library:
+        encoder.encode([q.text for q in dataset.questions])  # one batch, not one per query
+        for done, question in enumerate(dataset.questions, 1):
+            for name, value in score(library, question, mode).items():
+                totals[name] = totals.get(name, 0.0) + value
+            if on_progress:
+                on_progress(stage, done, len(dataset.questions))
+    count = len(dataset.questions)
+    return EvaluationResult(dataset.name, dataset.split, mode, count,
+                            {name: total / count for name, total in totals.items()})
+
+
+def _score_beir(library: Library, question: Question, mode: str) -> dict[str, float]:
+    ranked = _rank_documents(library, question.text, BEIR_DEPTH, mode)
+    return {
+        "ndcg@10": ndcg_at(10, ranked, question.relevant),
+        "recall@10": recall_at(10, ranked, question.relevant),
+        "recall@100": recall_at(100, ranked, question.relevant),
+        "mrr@10": reciprocal_rank_at(10, ranked, question.relevant),
+    }
+
+
 def evaluate_beir(
     dataset: Dataset,
     *,
@@ -91,28 +119,26 @@ def evaluate_beir(
     model: str = DEFAULT_MODEL,
     on_progress: Progress | None = None,
 ) -> EvaluationResult:
-    mode = check_mode(mode)
-    encoder = _encoder(model)
-    with open_evaluation_library(dataset, encoder, on_progress) as library:
-        encoder.encode([q.text for q in dataset.questions])  # one batch, not one per query
-        totals = {"ndcg@10": 0.0, "recall@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
-        for done, question in enumerate(dataset.questions, 1):
-            ranked = _rank_documents(library, question.text, BEIR_DEPTH, mode)
-            totals["ndcg@10"] += ndcg_at(10, ranked, question.relevant)
-            totals["recall@10"] += recall_at(10, ranked, question.relevant)
-            totals["recall@100"] += recall_at(100, ranked, question.relevant)
-            totals["mrr@10"] += reciprocal_rank_at(10, ranked, question.relevant)
-            if on_progress:
-                on_progress("searching", done, len(dataset.questions))
-    count = len(dataset.questions)
-    return EvaluationResult(dataset.name, dataset.split, mode, count,
-                            {name: total / count for name, total in totals.items()})
+    return _evaluate(dataset, mode, model, on_progress, "searching", _score_beir)
 
 
 def contains_answer(sentence: str, answers) -> bool:
     """Whether a gold answer string occurs in the sentence (case and spacing ignored)."""
     haystack = " ".join(sentence.casefold().split())
     return any(" ".join(a.casefold().split()) in haystack for a in answers)
+
+
+def _score_squad(library: Library, question: Question, mode: str) -> dict[str, float]:
+    ranked = _rank_documents(library, question.text, SQUAD_DEPTH, mode)
+    scores = {f"recall@{k}": recall_at(k, ranked, question.relevant) for k in (1, 5, 20)}
+    scores["mrr@10"] = reciprocal_rank_at(10, ranked, question.relevant)
+    answer = library.ask(question.text, k=ASK_K, mode=mode)
+    found = False
+    if not answer.abstained:
+        strongest = max(answer.citations, key=lambda c: c.evidence_score)
+        found = contains_answer(strongest.evidence, question.answers)
+    scores["evidence_accuracy"] = float(found)
+    return scores
 
 
 def evaluate_squad(
@@ -124,23 +150,4 @@ def evaluate_squad(
 ) -> EvaluationResult:
     """Passage recall and MRR, and evidence accuracy: the share of questions whose strongest
     evidence sentence from `ask` contains a gold answer (an abstention counts as a miss)."""
-    mode = check_mode(mode)
-    encoder = _encoder(model)
-    with open_evaluation_library(dataset, encoder, on_progress) as library:
-        encoder.encode([q.text for q in dataset.questions])
-        totals = {"recall@1": 0.0, "recall@5": 0.0, "recall@20": 0.0, "mrr@10": 0.0,
-                  "evidence_accuracy": 0.0}
-        for done, question in enumerate(dataset.questions, 1):
-            ranked = _rank_documents(library, question.text, SQUAD_DEPTH, mode)
-            for k in (1, 5, 20):
-                totals[f"recall@{k}"] += recall_at(k, ranked, question.relevant)
-            totals["mrr@10"] += reciprocal_rank_at(10, ranked, question.relevant)
-            answer = library.ask(question.text, k=ASK_K, mode=mode)
-            if not answer.abstained:
-                strongest = max(answer.citations, key=lambda c: c.evidence_score)
-                totals["evidence_accuracy"] += contains_answer(strongest.evidence, question.answers)
-            if on_progress:
-                on_progress("asking", done, len(dataset.questions))
-    count = len(dataset.questions)
-    return EvaluationResult(dataset.name, dataset.split, mode, count,
-                            {name: total / count for name, total in totals.items()})
+    return _evaluate(dataset, mode, model, on_progress, "asking", _score_squad)
