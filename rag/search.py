@@ -30,9 +30,9 @@ MAX_K = 1000
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 DEFAULT_MODE = "hybrid"
 MODE_LABELS = {
-    "hybrid": "Meaning and words (hybrid, recommended)",
-    "dense": "Meaning only (dense)",
-    "lexical": "Exact words only (BM25)",
+    "hybrid": "Meaning + words (hybrid)",
+    "dense": "Meaning (dense)",
+    "lexical": "Exact words (BM25)",
 }
 
 
