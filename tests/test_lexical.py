@@ -112,3 +112,4 @@ def test_hybrid_top_does_not_depend_on_k(tiny_library, query):
     long = tiny_library.search(query, k=50, mode="hybrid")
     assert [h.passage.id for h in short] == [h.passage.id for h in long[:3]]
     assert [h.score for h in short] == pytest.approx([h.score for h in long[:3]])
+

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from rag import Library, RagError, SearchFilters, fusion, lexical
+from rag import Library, RagError, SearchFilters, TextRecord, fusion, lexical
 from rag.errors import LibraryBusyError, LibraryError, MissingPathError, ModelMismatchError, UnknownDocumentError
 from rag.passages import in_context
 from rag.search import QueryError
@@ -316,3 +316,40 @@ def test_a_folder_that_is_not_a_library(tmp_path):
 def test_errors_share_one_base_class():
     for error in (LibraryError, MissingPathError, QueryError, UnknownDocumentError):
         assert issubclass(error, RagError)
+
+
+def test_add_texts_is_incremental_and_citations_slice_exactly(tiny_library):
+    """Text records go through the same pipeline as files: unchanged ones are skipped
+    without embedding, changed ones replace their document, offsets slice exactly."""
+    records = [
+        TextRecord("crm/1", "The harbour master counted forty-two trawlers at Kestrel Bay on Sunday morning.",
+                   title="Harbour report", published="2025-03-02"),
+        TextRecord("crm/2", "Snow closed the mountain pass for three days, and the ferry ran twice daily instead."),
+    ]
+    report = tiny_library.add_texts(records)
+    assert len(report.added) == 2 and report.passages_embedded == 2
+    again = tiny_library.add_texts(records)
+    assert again.added == again.updated == () and again.passages_embedded == 0 and len(again.skipped) == 2
+    changed = TextRecord("crm/2", "Snow closed the mountain pass for four days; the ferry ran hourly.")
+    assert len(tiny_library.add_texts([changed]).updated) == 1
+    assert len(tiny_library.documents()) == 2
+    hit = tiny_library.search("trawlers Kestrel Bay", k=1, mode="lexical")[0]
+    document = tiny_library.document(hit.passage.document_id)
+    assert (document.title, document.published) == ("Harbour report", "2025-03-02")
+    assert document.text[hit.passage.start:hit.passage.end] == hit.passage.text
+    assert tiny_library.search("ferry hourly", k=1, mode="lexical")[0].passage.text == changed.text
+
+
+def test_bad_text_records_are_reported_and_change_nothing(tiny_library):
+    tiny_library.add([SAMPLES])
+    before = tiny_library.stats()
+    report = tiny_library.add_texts([
+        TextRecord("notes/empty", "   \n  "),
+        TextRecord("notes/dated", "A perfectly good sentence about the harbour and its many boats.", published="next week"),
+    ])
+    reasons = {f.path: f.reason for f in report.failed}
+    assert set(reasons) == {"notes/empty", "notes/dated"}
+    assert "YYYY-MM-DD" in reasons["notes/dated"]
+    assert tiny_library.stats() == before
+    with pytest.raises(ValueError, match="non-empty source"):
+        TextRecord("", "text")
