@@ -23,7 +23,7 @@ CountTokens = Callable[[Sequence[str]], list[int]]
 
 # Each passage is embedded and indexed together with its document's title, because a
 # paragraph's own words often leave its subject implicit ("The drills lasted four days").
-# Measured on held-out data: docs/evaluation.md. Long titles are cut to their first words.
+# Measured on the tuning splits: docs/evaluation.md. Long titles are cut to their first words.
 TITLE_CONTEXT = True
 CONTEXT_TITLE_WORDS = 24
 
