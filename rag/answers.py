@@ -13,8 +13,8 @@ Owns evidence selection, near-duplicate suppression, the `[n]` markers and abste
 - The strongest sentence of any top passage comes first, with its neighbouring sentence
   when that one scores nearly as well (a sentence like "The joint training lasted four days"
   needs the one before it to say which training). Other top passages each give their best
-  sentence when it clears `EVIDENCE_MIN`. At most `MAX_EVIDENCE` sentences; near-duplicates
-  are skipped.
+  sentence (and its neighbour, if there is room) when it clears `EVIDENCE_MIN`. At most
+  `MAX_EVIDENCE` sentences; near-duplicates are skipped.
 """
 
 from __future__ import annotations
@@ -32,14 +32,10 @@ NEIGHBOUR_MARGIN = 0.15
 LEXICAL_WEIGHT = 0.6
 RANK_PENALTY = 0.05
 MAX_EVIDENCE = 3
-# Sentences sharing this share of content words with an earlier one add nothing new.
+# Sentences sharing this share of their terms with an earlier one add nothing new.
 DUPLICATE_OVERLAP = 0.6
 
 NO_ANSWER = "The library has no passage that answers this."
-
-def _terms(text: str) -> set[str]:
-    return set(lexical.terms(text))
-
 
 @dataclass(frozen=True)
 class Evidence:
@@ -109,7 +105,7 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence) -> list[Evidence]
 
 
 def _duplicates(a: Evidence, b: Evidence) -> bool:
-    return _overlap(_terms(a.text), _terms(b.text)) >= DUPLICATE_OVERLAP
+    return _overlap(lexical.term_set(a.text), lexical.term_set(b.text)) >= DUPLICATE_OVERLAP
 
 
 def _slice(hit: Hit, span) -> str:
@@ -117,7 +113,7 @@ def _slice(hit: Hit, span) -> str:
     return passage.text[span[0] - passage.start : span[1] - passage.start]
 
 
-def _overlap(reference: set[str], other: set[str]) -> float:
+def _overlap(reference: frozenset[str], other: frozenset[str]) -> float:
     return len(reference & other) / len(reference) if reference else 0.0
 
 
