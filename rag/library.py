@@ -435,57 +435,66 @@ class Library:
 
     def _commit_locked(self, new, vectors: np.ndarray, fingerprint: str) -> list[str]:
         meta = self._meta()
-        generation = int(meta["generation"]) + 1
         next_id = int(meta["next_passage_id"])
         index = self._current_vectors() or VectorIndex(int(meta["dimension"]))
-        vector_file = self.folder / f"vectors-{generation:06d}.faiss"
         taken = store.document_ids(self._db)
         ids: list[str] = []
+        with self._next_generation(index) as extra_meta:
+            row = 0
+            for document, old_id in new:
+                if old_id is not None:
+                    index.remove(store.passage_ids(self._db, old_id))
+                    store.delete_document(self._db, old_id)
+                document_id = old_id or document_id_for(document.source, taken)
+                taken.add(document_id)
+                ids.append(document_id)
+                store.insert_document(self._db, {
+                    "id": document_id,
+                    "title": document.title,
+                    "published": document.published,
+                    "source": document.source,
+                    "content_hash": document.content_hash,
+                    "pipeline": fingerprint,
+                    "format": document.format,
+                    "text": document.text,
+                    "paragraphs": len(document.paragraphs),
+                })
+                passage_ids = list(range(next_id, next_id + len(document.passages)))
+                store.insert_passages(self._db, [
+                    (pid, document_id, ordinal, p.paragraph, p.start, p.end,
+                     json.dumps([[s.start, s.end, s.paragraph] for s in p.sentences]))
+                    for ordinal, (pid, p) in enumerate(zip(passage_ids, document.passages))
+                ])
+                store.insert_terms(self._db, [
+                    (pid, indexed_text(text))
+                    for pid, text in zip(passage_ids, document.contextual_passages())
+                ])
+                index.add(passage_ids, vectors[row : row + len(passage_ids)])
+                row += len(passage_ids)
+                next_id += len(passage_ids)
+            extra_meta["next_passage_id"] = str(next_id)
+        return ids
+
+    @contextmanager
+    def _next_generation(self, index: VectorIndex):
+        """One write, all or nothing: the body changes rows (and `index`) inside an open
+        transaction and may add metadata to the yielded dict; then `index` is written to a
+        new vector file and meta points at it, in the same transaction. On any error the
+        transaction rolls back and the new file is deleted. The caller holds the write lock
+        and `_lock`."""
+        generation = int(self._meta()["generation"]) + 1
+        vector_file = self.folder / f"vectors-{generation:06d}.faiss"
+        extra_meta: dict[str, str] = {}
         try:
             with store.transaction(self._db):
-                row = 0
-                for document, old_id in new:
-                    if old_id is not None:
-                        index.remove(store.passage_ids(self._db, old_id))
-                        store.delete_document(self._db, old_id)
-                    document_id = old_id or document_id_for(document.source, taken)
-                    taken.add(document_id)
-                    ids.append(document_id)
-                    store.insert_document(self._db, {
-                        "id": document_id,
-                        "title": document.title,
-                        "published": document.published,
-                        "source": document.source,
-                        "content_hash": document.content_hash,
-                        "pipeline": fingerprint,
-                        "format": document.format,
-                        "text": document.text,
-                        "paragraphs": len(document.paragraphs),
-                    })
-                    passage_ids = list(range(next_id, next_id + len(document.passages)))
-                    store.insert_passages(self._db, [
-                        (pid, document_id, ordinal, p.paragraph, p.start, p.end,
-                         json.dumps([[s.start, s.end, s.paragraph] for s in p.sentences]))
-                        for ordinal, (pid, p) in enumerate(zip(passage_ids, document.passages))
-                    ])
-                    store.insert_terms(self._db, [
-                        (pid, indexed_text(text))
-                        for pid, text in zip(passage_ids, document.contextual_passages())
-                    ])
-                    index.add(passage_ids, vectors[row : row + len(passage_ids)])
-                    row += len(passage_ids)
-                    next_id += len(passage_ids)
-                self._publish(index, vector_file, generation, {"next_passage_id": str(next_id)})
+                yield extra_meta
+                index.save(vector_file)
+                store.set_meta(self._db, {"generation": str(generation), "vector_file": vector_file.name,
+                                          **extra_meta})
         except BaseException:
             self._abandon(vector_file)
             raise
         self._adopt(index, generation)
-        return ids
-
-    def _publish(self, index: VectorIndex, vector_file: Path, generation: int, extra: dict) -> None:
-        """Inside the open transaction: write the vector file, then point meta at it."""
-        index.save(vector_file)
-        store.set_meta(self._db, {"generation": str(generation), "vector_file": vector_file.name, **extra})
 
     def _abandon(self, vector_file: Path) -> None:
         vector_file.unlink(missing_ok=True)
@@ -499,32 +508,16 @@ class Library:
         """Publish `index` as the next generation, rows unchanged (`rag.check`'s repair of
         the vector file). The caller holds `write_lock`. Returns the new generation."""
         with self._lock:
-            generation = int(self._meta()["generation"]) + 1
-            vector_file = self.folder / f"vectors-{generation:06d}.faiss"
-            try:
-                with store.transaction(self._db):
-                    self._publish(index, vector_file, generation, {"dimension": str(index.dimension)})
-            except BaseException:
-                self._abandon(vector_file)
-                raise
-            self._adopt(index, generation)
-            return generation
+            with self._next_generation(index) as extra_meta:
+                extra_meta["dimension"] = str(index.dimension)
+            return self._vectors_generation
 
     def remove(self, document_id: str) -> None:
         """Delete a document, its passages and their vectors."""
         with self._writing(), self._lock:
             if store.get_document(self._db, document_id) is None:
                 raise UnknownDocumentError(document_id)
-            meta = self._meta()
-            generation = int(meta["generation"]) + 1
             index = self._current_vectors()
-            vector_file = self.folder / f"vectors-{generation:06d}.faiss"
-            try:
-                with store.transaction(self._db):
-                    index.remove(store.passage_ids(self._db, document_id))
-                    store.delete_document(self._db, document_id)
-                    self._publish(index, vector_file, generation, {})
-            except BaseException:
-                self._abandon(vector_file)
-                raise
-            self._adopt(index, generation)
+            with self._next_generation(index):
+                index.remove(store.passage_ids(self._db, document_id))
+                store.delete_document(self._db, document_id)
