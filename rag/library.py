@@ -49,6 +49,7 @@ from rag.ingest import (
 from rag.lexical import indexed_text
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import Answer, Document, DocumentSummary, FileFailure, Hit, IngestReport
+from rag.sentence_cache import SentenceVectorCache
 from rag.search import DEFAULT_MODE, SearchFilters, check_k, check_mode, normalise_query
 from rag.search import search as search_passages
 
@@ -106,6 +107,7 @@ class Library:
         self._vectors: VectorIndex | None = None
         self._vectors_generation = -1
         self.passages_embedded = 0  # this object's count, for "re-ingest embeds nothing"
+        self._sentence_vectors = SentenceVectorCache(self._encode)
 
     # -- opening -------------------------------------------------------------------------
     @staticmethod
@@ -288,7 +290,7 @@ class Library:
             hits = search_passages(self._db, vectors, question, query_vector, k, filters, mode)
             cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
             term_weights = store.term_idf(self._db, lexical.terms(question))
-            return compose(question, query_vector, hits, cosines, self._encode, term_weights)
+            return compose(question, query_vector, hits, cosines, self._sentence_vectors, term_weights)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)

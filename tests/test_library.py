@@ -353,3 +353,14 @@ def test_bad_text_records_are_reported_and_change_nothing(tiny_library):
     assert tiny_library.stats() == before
     with pytest.raises(ValueError, match="non-empty source"):
         TextRecord("", "text")
+
+
+def test_a_repeated_question_embeds_only_the_question(tiny_library, tiny_encoder):
+    """Sentence vectors are remembered between questions: asking again embeds the question
+    and nothing else, and gives the same answer."""
+    tiny_library.add([SAMPLES])
+    first = tiny_library.ask("joint naval drills Bandar Abbas")
+    before = tiny_encoder.texts_encoded
+    again = tiny_library.ask("joint naval drills Bandar Abbas")
+    assert tiny_encoder.texts_encoded - before == 1
+    assert again == first
