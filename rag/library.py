@@ -28,6 +28,7 @@ import numpy as np
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
 from rag import lexical, store, uploads
 from rag.answers import compose
+from rag.document_vectors import embed_documents
 from rag.errors import (
     DocumentError,
     LibraryBusyError,
@@ -368,22 +369,31 @@ class Library:
         progress = on_progress or (lambda stage, done, total: None)
         self._ensure_model_recorded()
         fingerprint = pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
-        new, skipped, failed = self._prepare(inputs, fingerprint, progress, max_bytes)
-        if not new:
-            return IngestReport(skipped=tuple(skipped), failed=tuple(failed))
-        texts = [text for doc, _ in new for text in doc.contextual_passages()]
+        pending, skipped = self._triage(inputs, fingerprint)
+        prepared, failed = self._prepare(pending, progress, max_bytes)
         try:
-            vectors = self.encoder.encode(texts, on_progress=lambda d, t: progress("embedding", d, t))
+            embedded = embed_documents(self.encoder, [document for document, _ in prepared],
+                                       on_progress=lambda d, t: progress("embedding", d, t))
         except ModelLoadFailed as error:
             raise ModelLoadError(self.encoder.name, str(error)) from error
-        self.passages_embedded += len(texts)
-        ids = self._commit(new, vectors, fingerprint)
+        return self._store_embedded(
+            [(e, old_id) for e, (_, old_id) in zip(embedded, prepared)], skipped, failed, fingerprint
+        )
+
+    def _store_embedded(self, embedded, skipped, failed, fingerprint: str) -> IngestReport:
+        """Commit `embedded` ((EmbeddedDocument, id it replaces or None) pairs) as the next
+        generation and report it; the last step of every ingest, local or distributed."""
+        if not embedded:
+            return IngestReport(skipped=tuple(skipped), failed=tuple(failed))
+        count = sum(len(e.document.passages) for e, _ in embedded)
+        self.passages_embedded += count
+        ids = self._commit(embedded, fingerprint)
         return IngestReport(
-            added=tuple(ids[i] for i, (_, old) in enumerate(new) if old is None),
-            updated=tuple(ids[i] for i, (_, old) in enumerate(new) if old is not None),
+            added=tuple(ids[i] for i, (_, old) in enumerate(embedded) if old is None),
+            updated=tuple(ids[i] for i, (_, old) in enumerate(embedded) if old is not None),
             skipped=tuple(skipped),
             failed=tuple(failed),
-            passages_embedded=len(texts),
+            passages_embedded=count,
         )
 
     def _ensure_model_recorded(self) -> None:
@@ -396,54 +406,67 @@ class Library:
             with store.transaction(self._db):
                 store.set_meta(self._db, {"dimension": str(dimension)})
 
-    def _prepare(self, inputs, fingerprint, progress, max_bytes):
-        new: list[tuple[PreparedDocument, str | None]] = []
+    def _triage(self, inputs, fingerprint: str):
+        """Which inputs need reading: (input, content hash, id of the document it replaces or
+        None) for each; the rest are skipped because they are stored unchanged, or repeat
+        the content of another document."""
+        pending: list[tuple[object, str, str | None]] = []
         skipped: list[str] = []
-        failed: list[FileFailure] = []
         batch_hashes: set[str] = set()
-        for done, item in enumerate(inputs, 1):
+        for item in inputs:
             try:
                 content_hash = item.content_hash()
-                existing = store.find_by_source(self._db, item.source)
-                if existing and existing[1:] == (content_hash, fingerprint):
-                    skipped.append(item.label)
-                    continue
-                duplicate = store.find_by_content(self._db, content_hash, fingerprint)
-                if (duplicate and duplicate[1] != item.source) or content_hash in batch_hashes:
-                    log.info("skipping %s: same content as a document already in the library", item.label)
-                    skipped.append(item.label)
-                    continue
+            except DocumentError:
+                pending.append((item, "", None))  # unreadable: `prepare` reports why
+                continue
+            existing = store.find_by_source(self._db, item.source)
+            if existing and existing[1:] == (content_hash, fingerprint):
+                skipped.append(item.label)
+                continue
+            duplicate = store.find_by_content(self._db, content_hash, fingerprint)
+            if (duplicate and duplicate[1] != item.source) or content_hash in batch_hashes:
+                log.info("skipping %s: same content as a document already in the library", item.label)
+                skipped.append(item.label)
+                continue
+            batch_hashes.add(content_hash)
+            pending.append((item, content_hash, existing[0] if existing else None))
+        return pending, skipped
+
+    def _prepare(self, pending, progress, max_bytes):
+        prepared: list[tuple[PreparedDocument, str | None]] = []
+        failed: list[FileFailure] = []
+        for done, (item, content_hash, old_id) in enumerate(pending, 1):
+            try:
                 document = prepare(
                     item,
-                    content_hash=content_hash,
+                    content_hash=content_hash or item.content_hash(),
                     count_tokens=self.encoder.count_tokens,
                     max_tokens=self.encoder.max_tokens,
                     max_bytes=max_bytes,
                 )
-                batch_hashes.add(content_hash)
-                new.append((document, existing[0] if existing else None))
+                prepared.append((document, old_id))
             except DocumentError as error:
                 failed.append(FileFailure(item.label, error.reason))
             except ModelLoadFailed as error:
                 raise ModelLoadError(self.encoder.name, str(error)) from error
             finally:
-                progress("reading", done, len(inputs))
-        return new, skipped, failed
+                progress("reading", done, len(pending))
+        return prepared, failed
 
-    def _commit(self, new, vectors: np.ndarray, fingerprint: str) -> list[str]:
+    def _commit(self, embedded, fingerprint: str) -> list[str]:
         """Write generation g+1 (vectors file, then one SQLite transaction)."""
         with self._lock:
-            return self._commit_locked(new, vectors, fingerprint)
+            return self._commit_locked(embedded, fingerprint)
 
-    def _commit_locked(self, new, vectors: np.ndarray, fingerprint: str) -> list[str]:
+    def _commit_locked(self, embedded, fingerprint: str) -> list[str]:
         meta = self._meta()
         next_id = int(meta["next_passage_id"])
         index = self._current_vectors() or VectorIndex(int(meta["dimension"]))
         taken = store.document_ids(self._db)
         ids: list[str] = []
         with self._next_generation(index) as extra_meta:
-            row = 0
-            for document, old_id in new:
+            for item, old_id in embedded:
+                document = item.document
                 if old_id is not None:
                     index.remove(store.passage_ids(self._db, old_id))
                     store.delete_document(self._db, old_id)
@@ -471,8 +494,7 @@ class Library:
                     (pid, indexed_text(text))
                     for pid, text in zip(passage_ids, document.contextual_passages())
                 ])
-                index.add(passage_ids, vectors[row : row + len(passage_ids)])
-                row += len(passage_ids)
+                index.add(passage_ids, item.passage_vectors)
                 next_id += len(passage_ids)
             extra_meta["next_passage_id"] = str(next_id)
         return ids
