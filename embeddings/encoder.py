@@ -192,5 +192,47 @@ class Encoder:
                 on_progress(done, len(texts))
         return vectors
 
+    def encode_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode`, plus one unit vector per character span of each text (`spans[i]` are
+        spans of `texts[i]`), pooled from the same model run (`embeddings.span_pooling`).
+        Models without token vectors embed each span's text on its own instead."""
+        texts = list(texts)
+        model = self._loaded
+        if not texts:
+            return np.zeros((0, model.dimension), dtype=np.float32), []
+        order = np.argsort(model.count_tokens(texts), kind="stable")
+        vectors = np.empty((len(texts), model.dimension), dtype=np.float32)
+        pooled: list[np.ndarray | None] = [None] * len(texts)
+        done = 0
+        for start in range(0, len(texts), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            result = model.embed_with_spans([texts[i] for i in batch], [spans[i] for i in batch])
+            if result is None:
+                return self._encode_spans_alone(texts, spans, on_progress)
+            vectors[batch], batch_pooled = result
+            for i, rows in zip(batch, batch_pooled):
+                pooled[i] = rows
+            done += len(batch)
+            self.texts_encoded += len(batch)
+            if on_progress is not None:
+                on_progress(done, len(texts))
+        return vectors, pooled
+
+    def _encode_spans_alone(self, texts, spans, on_progress):
+        pieces = [text[a:b] for text, text_spans in zip(texts, spans) for a, b in text_spans]
+        vectors = self.encode(texts, on_progress=on_progress)
+        piece_vectors = self.encode(pieces)
+        pooled, row = [], 0
+        for text_spans in spans:
+            pooled.append(piece_vectors[row : row + len(text_spans)])
+            row += len(text_spans)
+        return vectors, pooled
+
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.onnx_export import INPUT_NAMES
+from embeddings.span_pooling import pool_spans
 
 _MEAN_ONLY = {
     "pooling_mode_mean_tokens": True,
@@ -79,14 +80,34 @@ class OnnxModel:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for one batch; texts of similar length waste least on padding."""
+        hidden, mask, _ = self._run(texts)
+        return _mean_pooled(hidden, mask)
+
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`embed`, plus a unit vector per character span of each text (`span_pooling`),
+        from the same model run."""
+        hidden, mask, encoded = self._run(texts)
+        pooled = [
+            pool_spans(hidden[i, : int(mask[i].sum())], e.offsets, e.special_tokens_mask, spans[i])
+            for i, e in enumerate(encoded)
+        ]
+        return _mean_pooled(hidden, mask), pooled
+
+    def _run(self, texts: Sequence[str]):
         encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         types = np.array([e.type_ids for e in encoded], dtype=np.int64)
         (hidden,) = self._session.run(None, dict(zip(INPUT_NAMES, (ids, mask, types))))
-        # Mean over real tokens, as sentence-transformers' Pooling does (its clamp included).
-        weights = mask[:, :, None].astype(np.float32)
-        summed = (hidden * weights).sum(axis=1)
-        pooled = summed / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return hidden, mask, encoded
+
+
+def _mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    # Mean over real tokens, as sentence-transformers' Pooling does (its clamp included).
+    weights = mask[:, :, None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    pooled = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)

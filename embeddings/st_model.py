@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from embeddings.span_pooling import pool_spans
+
 # Passage size for models that have no window of their own (e.g. static embeddings).
 WINDOWLESS_MAX_TOKENS = 256
 
@@ -39,3 +41,30 @@ class SentenceTransformerModel:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """`embed`, plus a unit vector per character span of each text pooled from the same
+        run's token vectors (`span_pooling`); None for models without token vectors (static
+        embeddings), whose spans the caller must embed on their own."""
+        import torch
+
+        if type(self._model[0]).__name__ != "Transformer":
+            return None
+        features = self._model.preprocess(list(texts))
+        tokens = self._model.tokenizer(
+            list(texts), padding=True, truncation="longest_first", max_length=self.max_tokens,
+            return_offsets_mapping=True, return_special_tokens_mask=True,
+        )
+        with torch.inference_mode():
+            out = self._model.forward(dict(features))
+        hidden = out["token_embeddings"].float().numpy()
+        mask = features["attention_mask"].numpy()
+        pooled = [
+            pool_spans(hidden[i, : int(mask[i].sum())], tokens["offset_mapping"][i],
+                       tokens["special_tokens_mask"][i], spans[i])
+            for i in range(len(texts))
+        ]
+        vectors = out["sentence_embedding"].float().numpy()
+        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None), pooled

@@ -52,31 +52,31 @@ def compose(
     query_vector: np.ndarray | None,
     hits: list[Hit],
     passage_cosines: list[float],
-    encode,  # list[str] -> unit vectors
+    sentence_vectors: list[np.ndarray],  # per hit: one unit vector per sentence
     term_weights: dict[str, float] | None = None,  # the question's terms -> IDF
     *,
     threshold: float = ABSTAIN_BELOW,
 ) -> Answer:
     if not hits or max(passage_cosines) < threshold:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits))
-    scored = _score_sentences(query_vector, hits, passage_cosines, encode, term_weights or {})
+    scored = _score_sentences(query_vector, hits, passage_cosines, sentence_vectors, term_weights or {})
     chosen = _select(scored)
     citations = tuple(_cite(n, e) for n, e in enumerate(chosen, 1))
     text = " ".join(f"{c.evidence} [{c.n}]" for c in citations)
     return Answer(question, text, abstained=False, citations=citations)
 
 
-def _score_sentences(query_vector, hits, cosines, encode, term_weights) -> dict[int, list[Evidence]]:
+def _score_sentences(query_vector, hits, cosines, sentence_vectors, term_weights) -> dict[int, list[Evidence]]:
     """Every sentence of every hit, scored; keyed by passage id, in passage order."""
-    spans = [(rank, hit, cosine, i, span) for rank, (hit, cosine) in enumerate(zip(hits, cosines))
-             for i, span in enumerate(hit.passage.sentences)]
-    texts = [_slice(hit, span) for _, hit, _, _, span in spans]
-    similarities = encode(texts) @ query_vector if texts else []
-    scored: dict[int, list[Evidence]] = {hit.passage.id: [] for hit in hits}
-    for (rank, hit, cosine, i, span), text, similarity in zip(spans, texts, similarities):
-        covered = lexical.coverage(text, term_weights)
-        score = float(similarity) + LEXICAL_WEIGHT * covered - RANK_PENALTY * rank
-        scored[hit.passage.id].append(Evidence(hit, float(cosine), i, tuple(span), text, score))
+    scored: dict[int, list[Evidence]] = {}
+    for rank, (hit, cosine, vectors) in enumerate(zip(hits, cosines, sentence_vectors)):
+        similarities = vectors @ query_vector if len(vectors) else []
+        scored[hit.passage.id] = []
+        for i, (span, similarity) in enumerate(zip(hit.passage.sentences, similarities)):
+            text = _slice(hit, span)
+            covered = lexical.coverage(text, term_weights)
+            score = float(similarity) + LEXICAL_WEIGHT * covered - RANK_PENALTY * rank
+            scored[hit.passage.id].append(Evidence(hit, float(cosine), i, tuple(span), text, score))
     return scored
 
 

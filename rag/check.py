@@ -3,7 +3,8 @@
 Owns the rules a healthy library obeys (`CHECKS`): the database is readable and of this
 schema; the metadata agrees with the rows; `meta.vector_file` exists and loads with the
 recorded dimension; every passage has exactly one vector and every vector one passage, and
-exactly one lexical (BM25) row holding the terms of its text;
+exactly one lexical (BM25) row holding the terms of its text, and stored sentence vectors
+(if any) of the right shape;
 every passage's and sentence's offsets lie inside the stored document and slice non-blank
 text out of it; every document has passages. Files that no generation uses are reported
 as leftovers (an interrupted write leaves them; they are harmless and the next writer
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import VectorIndex, VectorIndexError
-from rag import store
+from rag import store, vector_blob
 from rag.errors import LibraryError, RagError
 from rag.library import LIBRARY_FORMAT, Library, write_lock
 from rag.passages import in_context
@@ -173,6 +174,26 @@ def _offsets(snapshot: Snapshot) -> Iterator[str]:
                 break
 
 
+def _malformed_sentence_vectors(snapshot: Snapshot) -> list[int]:
+    dimension = int(snapshot.meta.get("dimension", 0))
+    sentences = {row[0]: len(json.loads(row[5])) for row in snapshot.passages}
+    rows = snapshot.db.execute("SELECT id, sentence_vectors FROM passages WHERE sentence_vectors IS NOT NULL")
+    return [pid for pid, blob in rows if not _holds(blob, sentences[pid], dimension)]
+
+
+def _holds(blob: bytes, count: int, dimension: int) -> bool:
+    try:
+        return vector_blob.unpack(blob, dimension).shape == (count, dimension)
+    except ValueError:
+        return False
+
+
+def _sentence_vectors(snapshot: Snapshot) -> Iterator[str]:
+    if bad := _malformed_sentence_vectors(snapshot):
+        yield (f"{len(bad)} passages store sentence vectors that do not fit their sentences "
+               f"(passage ids {_listed(bad)})")
+
+
 def _documents(snapshot: Snapshot) -> Iterator[str]:
     empty = sorted(set(snapshot.texts) - {row[1] for row in snapshot.passages})
     if empty:
@@ -230,6 +251,14 @@ def _rebuild_lexical_index(snapshot: Snapshot, library: Library) -> str:
     return f"lexical index: rebuilt {len(rows)} rows from the stored text"
 
 
+def _forget_sentence_vectors(snapshot: Snapshot, library: Library) -> str:
+    """Sentence vectors are an optimisation: without them `ask` embeds the sentences."""
+    bad = _malformed_sentence_vectors(snapshot)
+    with store.transaction(snapshot.db):
+        snapshot.db.executemany("UPDATE passages SET sentence_vectors = NULL WHERE id = ?", [(i,) for i in bad])
+    return f"sentence vectors: cleared {len(bad)} malformed rows (their sentences are embedded when asked)"
+
+
 def _move_passage_counter(snapshot: Snapshot, library: Library) -> str:
     largest = max(row[0] for row in snapshot.passages)
     with store.transaction(snapshot.db):
@@ -251,6 +280,7 @@ CHECKS: tuple[Check, ...] = (
     Check("vector file", _vector_file, f"{REPAIR} rebuilds it from the stored text", _rebuild_vectors),
     Check("passage vectors", _passage_vectors, f"{REPAIR} re-embeds or drops them", _rebuild_vectors),
     Check("lexical index", _lexical_rows, f"{REPAIR} rebuilds it from the stored text", _rebuild_lexical_index),
+    Check("sentence vectors", _sentence_vectors, f"{REPAIR} clears them", _forget_sentence_vectors),
     Check("offsets", _offsets, REINGEST),
     Check("documents", _documents, REINGEST),
     Check("leftover files", _unused_files, f"the next ingest or {REPAIR} deletes them",

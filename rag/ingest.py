@@ -26,13 +26,20 @@ from rag.errors import (
     FileTooLargeError,
     MissingPathError,
 )
-from rag.passages import PassageSpan, build_passages, context_fingerprint, in_context, title_context
+from rag.passages import (
+    PassageSpan,
+    build_passages,
+    context_fingerprint,
+    context_offset,
+    in_context,
+    title_context,
+)
 from rag.readers import DEFAULT_MAX_BYTES, RawDocument, read_file
 
 log = logging.getLogger(__name__)
 
 # Bump when reading, cleaning or cutting changes, so stored documents are re-ingested.
-PIPELINE_VERSION = "2"  # 2: passages are read with their document's title
+PIPELINE_VERSION = "3"  # 2: passages read with their title; 3: sentence vectors stored
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,12 @@ class PreparedDocument:
         """Each passage as the model and the lexical index read it (`passages.in_context`)."""
         text = self.text
         return [in_context(self.title, text[p.start : p.end]) for p in self.passages]
+
+    def contextual_sentence_spans(self) -> list[list[tuple[int, int]]]:
+        """Each passage's sentences as character spans of its `contextual_passages` text."""
+        shift = context_offset(self.title)
+        return [[(s.start - p.start + shift, s.end - p.start + shift) for s in p.sentences]
+                for p in self.passages]
 
 
 def pipeline_fingerprint(model: str, max_tokens: int) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
-from rag import lexical, store, uploads
+from rag import lexical, store, uploads, vector_blob
 from rag.answers import compose
 from rag.document_vectors import embed_documents
 from rag.errors import (
@@ -108,7 +108,7 @@ class Library:
         self._vectors: VectorIndex | None = None
         self._vectors_generation = -1
         self.passages_embedded = 0  # this object's count, for "re-ingest embeds nothing"
-        self._sentence_vectors = SentenceVectorCache(self._encode)
+        self._embedded_sentences = SentenceVectorCache(self._encode)
 
     # -- opening -------------------------------------------------------------------------
     @staticmethod
@@ -284,14 +284,27 @@ class Library:
         question, k, mode = normalise_query(question), check_k(k), check_mode(mode)
         with self._reading() as vectors:
             if vectors is None or len(vectors) == 0:
-                return compose(question, None, [], [], self._encode)
+                return compose(question, None, [], [], [])
             # Even a lexical search needs the question's vector: abstention and evidence
             # scoring are by meaning.
             query_vector = self._embed_query(question)
             hits = search_passages(self._db, vectors, question, query_vector, k, filters, mode)
             cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
             term_weights = store.term_idf(self._db, lexical.terms(question))
-            return compose(question, query_vector, hits, cosines, self._sentence_vectors, term_weights)
+            sentence_vectors = self._sentence_vectors_of(hits)
+            return compose(question, query_vector, hits, cosines, sentence_vectors, term_weights)
+
+    def _sentence_vectors_of(self, hits: list[Hit]) -> list[np.ndarray]:
+        """Each hit's sentence vectors: stored at ingest, or (for passages stored before
+        libraries kept them) embedded now and remembered for the next question."""
+        blobs = store.sentence_vector_blobs(self._db, [h.passage.id for h in hits])
+        dimension = self.encoder.dimension
+        return [
+            vector_blob.unpack(blobs[h.passage.id], dimension) if blobs.get(h.passage.id) is not None
+            else self._embedded_sentences([h.passage.text[a - h.passage.start : b - h.passage.start]
+                                           for a, b, _ in h.passage.sentences])
+            for h in hits
+        ]
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)
@@ -317,13 +330,26 @@ class Library:
         *,
         on_progress: Progress | None = None,
         max_file_bytes: int = DEFAULT_MAX_BYTES,
+        ray=None,
     ) -> IngestReport:
         """Ingest files and folders. Unchanged files are skipped, changed ones replaced.
         A file that cannot be read is reported in `failed` and changes nothing; an error
-        or interruption while writing leaves the library exactly as it was."""
+        or interruption while writing leaves the library exactly as it was.
+
+        `ray`: None reads and embeds in this process; "local" (a private Ray instance on
+        127.0.0.1), a cluster address "host:port" or a `rag.distributed.RayCluster` runs
+        that work as a Ray Data pipeline, with the same result (`rag.distributed`)."""
         files = discover([paths] if isinstance(paths, (str, Path)) else paths)
+        inputs = [FileInput(f) for f in files]
+        if ray is not None:
+            from rag import distributed  # imports Ray only when asked for
+
+            cluster = distributed.RayCluster.coerce(ray)
+            with self._writing():
+                return distributed.ingest(self, inputs, cluster, on_progress=on_progress,
+                                          max_bytes=max_file_bytes)
         with self._writing():
-            return self._add_inputs([FileInput(f) for f in files], on_progress, max_file_bytes)
+            return self._add_inputs(inputs, on_progress, max_file_bytes)
 
     def add_texts(
         self,
@@ -487,8 +513,10 @@ class Library:
                 passage_ids = list(range(next_id, next_id + len(document.passages)))
                 store.insert_passages(self._db, [
                     (pid, document_id, ordinal, p.paragraph, p.start, p.end,
-                     json.dumps([[s.start, s.end, s.paragraph] for s in p.sentences]))
-                    for ordinal, (pid, p) in enumerate(zip(passage_ids, document.passages))
+                     json.dumps([[s.start, s.end, s.paragraph] for s in p.sentences]),
+                     vector_blob.pack(sentence_vectors))
+                    for ordinal, (pid, p, sentence_vectors) in enumerate(
+                        zip(passage_ids, document.passages, item.sentence_vectors))
                 ])
                 store.insert_terms(self._db, [
                     (pid, indexed_text(text))

@@ -42,6 +42,12 @@ def in_context(title: str, text: str) -> str:
     return f"{context}\n{text}" if context else text
 
 
+def context_offset(title: str) -> int:
+    """Where the passage's own text starts inside `in_context(title, text)`."""
+    context = title_context(title)
+    return len(context) + 1 if context else 0
+
+
 @dataclass(frozen=True)
 class Sentence:
     start: int

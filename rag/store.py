@@ -22,10 +22,13 @@ from rag.lexical import indexed_text
 from rag.passages import in_context
 from rag.results import Document, DocumentSummary, Passage
 
-SCHEMA_VERSION = 2
-UPGRADABLE = {"1"}  # older schema versions `upgrade` knows how to bring up to date
+SCHEMA_VERSION = 3
+UPGRADABLE = {"1", "2"}  # older schema versions `upgrade` knows how to bring up to date
 DATABASE_NAME = "library.sqlite"
 
+# passages.sentences: JSON [[start, end, paragraph], ...], absolute offsets into the text.
+# passages.sentence_vectors: `rag.vector_blob` rows, one per sentence; NULL for passages
+# stored before schema 3, whose sentences `ask` embeds when it needs them.
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE documents (
@@ -47,7 +50,8 @@ CREATE TABLE passages (
     paragraph INTEGER NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    sentences TEXT NOT NULL  -- JSON [[start, end, paragraph], ...], absolute offsets
+    sentences TEXT NOT NULL,
+    sentence_vectors BLOB
 );
 CREATE INDEX passages_by_document ON passages(document_id);
 CREATE INDEX documents_by_hash ON documents(content_hash);
@@ -108,14 +112,18 @@ def create(connection: sqlite3.Connection, meta: dict[str, str]) -> None:
 
 
 def upgrade(connection: sqlite3.Connection) -> None:
-    """Bring an older library's schema up to SCHEMA_VERSION in one transaction. Schema 1
-    had no lexical index: build it from the stored text (no re-embedding needed)."""
+    """Bring an older library's schema up to SCHEMA_VERSION in one transaction, without
+    re-embedding anything. Schema 1 had no lexical index: it is built from the stored text.
+    Schemas 1-2 stored no sentence vectors: their passages keep NULL, and `ask` embeds
+    those sentences when it needs them (re-ingesting the documents stores them)."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
         if version == "1":
             connection.execute(_LEXICAL_SCHEMA)
             insert_terms(connection, expected_terms(connection))
-            set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
+        if version in ("1", "2"):
+            connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
+        set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
 
 
 class transaction:
@@ -285,6 +293,14 @@ def get_passages(connection: sqlite3.Connection, ids: Iterable[int]) -> dict[int
     return {row[0]: _passage(row) for row in rows}
 
 
+def sentence_vector_blobs(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, bytes | None]:
+    """Each passage's stored sentence vectors (`rag.vector_blob`), None where not stored."""
+    rows = connection.execute(
+        f"SELECT id, sentence_vectors FROM passages WHERE id IN ({','.join('?' * len(ids))})", list(ids)
+    )
+    return dict(rows)
+
+
 def document_passages(connection: sqlite3.Connection, document_id: str) -> list[Passage]:
     rows = connection.execute(_PASSAGE_SELECT + " WHERE p.document_id = ? ORDER BY p.ordinal", (document_id,))
     return [_passage(row) for row in rows]
@@ -306,10 +322,11 @@ def insert_document(connection: sqlite3.Connection, values: dict) -> None:
 
 
 def insert_passages(connection: sqlite3.Connection, rows: Sequence[tuple]) -> None:
-    """rows: (id, document_id, ordinal, paragraph, start, end, sentences_json)."""
+    """rows: (id, document_id, ordinal, paragraph, start, end, sentences_json,
+    sentence_vectors_blob)."""
     connection.executemany(
-        "INSERT INTO passages(id, document_id, ordinal, paragraph, start, end, sentences) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO passages(id, document_id, ordinal, paragraph, start, end, sentences, "
+        "sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 

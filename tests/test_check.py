@@ -52,6 +52,8 @@ def test_an_empty_library_is_consistent(tiny_library):
      "truncated or damaged"),
     (lambda lib: sql(lib, "UPDATE meta SET value = '2' WHERE key = 'next_passage_id'"), "metadata",
      "would collide"),
+    (lambda lib: sql(lib, "UPDATE passages SET sentence_vectors = x'0102' WHERE id = 7"), "sentence vectors",
+     "1 passages store sentence vectors that do not fit their sentences (passage ids 7)"),
 ])
 def test_repairable_damage_is_found_and_repaired(library, damage, check, words):
     hits = {mode: library.search("joint naval drills", k=5, mode=mode) for mode in ("dense", "lexical", "hybrid")}

@@ -92,6 +92,7 @@ def test_schema_1_library_is_upgraded_with_its_lexical_index(tmp_path, tiny_enco
         expected_dense = [h.passage.id for h in library.search("joint naval drills", mode="dense")]
     connection = sqlite3.connect(folder / store.DATABASE_NAME)
     connection.execute("DROP TABLE passage_terms")  # exactly the schema-1 layout
+    connection.execute("ALTER TABLE passages DROP COLUMN sentence_vectors")
     connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     connection.commit()
     connection.close()

@@ -10,6 +10,7 @@ Only for evaluation: a library stores its own vectors and needs no cache.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import threading
@@ -88,6 +89,36 @@ class CachingEncoder:
             if not texts:
                 return np.zeros((0, self.dimension), dtype=np.float32)
             return np.stack([memory[k] for k in keys])
+
+    def encode_with_spans(self, texts: Sequence[str], spans, *, on_progress=None):
+        """`Encoder.encode_with_spans`, cached as one row block per (text, spans): the text's
+        vector, then its spans' vectors."""
+        with self._lock:
+            namespace = f"{self.name}#spans"
+            keys = [_key(text + "\0" + json.dumps(list(map(list, s)))) for text, s in zip(texts, spans)]
+            found = {}
+            for start in range(0, len(keys), 500):  # SQLite caps the number of parameters
+                chunk = keys[start : start + 500]
+                found.update(self._db.execute(
+                    f"SELECT key, vector FROM vectors WHERE model = ? AND key IN ({','.join('?' * len(chunk))})",
+                    [namespace, *chunk],
+                ))
+            missing = [i for i, k in enumerate(keys) if k not in found]
+            self.hits += len(keys) - len(missing)
+            self.misses += len(missing)
+            if missing:
+                vectors, pooled = self.encoder.encode_with_spans(
+                    [texts[i] for i in missing], [spans[i] for i in missing], on_progress=on_progress)
+                blocks = {keys[i]: np.vstack([v[None, :], p]).astype(np.float32).tobytes()
+                          for i, v, p in zip(missing, vectors, pooled)}
+                with self._db:
+                    self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                         [(namespace, k, b) for k, b in blocks.items()])
+                found.update(blocks)
+        rows = [np.frombuffer(found[k], dtype=np.float32).reshape(-1, self.dimension) for k in keys]
+        if not rows:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        return np.stack([r[0] for r in rows]), [r[1:] for r in rows]
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

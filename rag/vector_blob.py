@@ -1,0 +1,29 @@
+"""Sentence vectors <-> SQLite BLOBs, at a quarter of float32's size.
+
+Each row (a unit vector) is stored as int8 codes scaled by the row's largest magnitude,
+with that scale as a float32: 4 + dimension bytes per sentence, ~1.7 KB per passage for
+MiniLM. The rounding moves a cosine by at most ~0.002, far below the gaps evidence scoring
+decides on. Layout: the row count's scales, then the codes, row after row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def pack(rows: np.ndarray) -> bytes:
+    rows = np.asarray(rows, dtype=np.float32)
+    scales = np.abs(rows).max(axis=1) / 127.0 if len(rows) else np.zeros(0, dtype=np.float32)
+    safe = np.where(scales > 0, scales, 1.0)[:, None]
+    codes = np.clip(np.rint(rows / safe), -127, 127).astype(np.int8)
+    return scales.astype(np.float32).tobytes() + codes.tobytes()
+
+
+def unpack(blob: bytes, dimension: int) -> np.ndarray:
+    """The rows `pack` stored; a blob of the wrong size for `dimension` is a ValueError."""
+    count, remainder = divmod(len(blob), 4 + dimension)
+    if remainder:
+        raise ValueError(f"a sentence-vector blob of {len(blob)} bytes does not hold {dimension}-dimensional rows")
+    scales = np.frombuffer(blob, dtype=np.float32, count=count)
+    codes = np.frombuffer(blob, dtype=np.int8, offset=4 * count).reshape(count, dimension)
+    return codes.astype(np.float32) * scales[:, None]
