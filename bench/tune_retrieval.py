@@ -45,7 +45,7 @@ def collect(dataset, encoder, *, with_coverage=False):
         text = normalise_query(question.text)
         vector = encoder.encode_query(text)
         candidates = retrieve(library._db, vectors, text, vector, DEPTH, None, "hybrid")
-        complete = complete_scores(vectors, vector, candidates)
+        complete = complete_scores(library._db, vectors, text, vector, candidates)
         ids = [i for i, _ in complete.dense]
         pool = (
             ids,

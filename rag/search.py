@@ -102,7 +102,6 @@ class Candidates:
 
     dense: list[tuple[int, float]]
     lexical: list[tuple[int, float]]
-    all_lexical: list[tuple[int, float]] = field(default_factory=list, repr=False)
 
 
 def retrieve(
@@ -114,8 +113,7 @@ def retrieve(
     filters: SearchFilters | None,
     mode: str,
 ) -> Candidates:
-    """The top `depth` passages of the retrievers `mode` needs (`all_lexical` keeps every
-    allowed lexical match, for scoring dense candidates without a second query)."""
+    """The top `depth` passages of the retrievers `mode` needs."""
     restriction = _restriction(filters)
     allowed = None
     if restriction is not None:
@@ -127,12 +125,12 @@ def retrieve(
         dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
     if mode in ("lexical", "hybrid"):
         match = match_expression(query)
-        if match is not None:
-            lexical = store.lexical_matches(connection, match)
-            if allowed is not None:
-                permitted = set(allowed.tolist())
-                lexical = [(i, s) for i, s in lexical if i in permitted]
-    return Candidates(dense, lexical[:depth], lexical)
+        if match is not None and allowed is None:
+            lexical = store.lexical_matches(connection, match, depth)
+        elif match is not None:  # filters are rare: take every match, keep the allowed ones
+            permitted = set(allowed.tolist())
+            lexical = [(i, s) for i, s in store.lexical_matches(connection, match) if i in permitted][:depth]
+    return Candidates(dense, lexical)
 
 
 def search(
@@ -147,7 +145,7 @@ def search(
     """The k best passages for `query` in `mode`; `query_vector` is unused by "lexical"."""
     if mode == "hybrid":
         candidates = retrieve(connection, vectors, query, query_vector, max(k, FUSION_DEPTH), filters, mode)
-        fused = fuse(complete_scores(vectors, query_vector, candidates))
+        fused = fuse(complete_scores(connection, vectors, query, query_vector, candidates))
         ranked = rescore_head(fused, lambda ids: sentence_coverage(connection, query, ids))[:k]
     else:
         candidates = retrieve(connection, vectors, query, query_vector, k, filters, mode)
@@ -167,15 +165,23 @@ def sentence_coverage(connection: sqlite3.Connection, query: str, ids: list[int]
     }
 
 
-def complete_scores(vectors: VectorIndex, query_vector: np.ndarray, candidates: Candidates) -> Candidates:
+def complete_scores(
+    connection: sqlite3.Connection,
+    vectors: VectorIndex,
+    query: str,
+    query_vector: np.ndarray,
+    candidates: Candidates,
+) -> Candidates:
     """Both scores for every candidate either retriever found, so fusion never has to guess
-    a missing score: cosines from the stored vectors, BM25 from the full match list."""
+    a missing score: cosines from the stored vectors, BM25 from FTS5 for its own candidates
+    and computed the same way (`store.bm25_scores`) for the dense retriever's others."""
     union = list(dict.fromkeys([i for i, _ in candidates.dense] + [i for i, _ in candidates.lexical]))
     if not union:
         return candidates
     cosines = vectors.vectors(union) @ query_vector
-    bm25 = dict(candidates.all_lexical)
+    bm25 = dict(candidates.lexical)
+    bm25.update(store.bm25_scores(connection, terms(query), [i for i in union if i not in bm25]))
     return Candidates(
         dense=[(i, float(c)) for i, c in zip(union, cosines)],
-        lexical=[(i, bm25.get(i, 0.0)) for i in union],
+        lexical=[(i, bm25[i]) for i in union],
     )

@@ -114,3 +114,30 @@ def test_hybrid_top_does_not_depend_on_k(tiny_library, query):
     assert [h.passage.id for h in short] == [h.passage.id for h in long[:3]]
     assert [h.score for h in short] == pytest.approx([h.score for h in long[:3]])
 
+
+
+@pytest.mark.parametrize("query", ["joint naval drills", "oil imports in June", "Qingdao defense ministers",
+                                   "Iran China navy navy"])
+def test_computed_bm25_equals_fts5_for_every_passage(tiny_library, samples_copy, query):
+    """Hybrid search scores the dense retriever's candidates that FTS5 did not return with
+    `store.bm25_scores`; it must give exactly FTS5's bm25() for any passage, matching or not."""
+    (samples_copy / "extra.md").write_text("# Drills\n\nNaval drills. " * 3 + "\n\nNothing here.", encoding="utf-8")
+    tiny_library.add([samples_copy])
+    db = tiny_library._db
+    expected = dict(store.lexical_matches(db, lexical.match_expression(query)))
+    ids = store.passage_ids(db)
+    computed = store.bm25_scores(db, lexical.terms(query), ids)
+    assert set(expected) < set(ids)  # some passages do not match: they must score 0
+    assert computed == pytest.approx({i: expected.get(i, 0.0) for i in ids}, rel=1e-9, abs=1e-12)
+    top = store.lexical_matches(db, lexical.match_expression(query), 3)
+    assert top == store.lexical_matches(db, lexical.match_expression(query))[:3]
+
+
+def test_lexical_totals_are_fts5_own_counts(tiny_library, samples_copy):
+    tiny_library.add([samples_copy])
+    db = tiny_library._db
+    tokens = sum(len(t.split()) for (t,) in db.execute("SELECT terms FROM passage_terms"))
+    assert store.lexical_totals(db) == (store.lexical_rows(db), tokens)
+    tiny_library.remove(tiny_library.documents()[0].id)
+    tokens = sum(len(t.split()) for (t,) in db.execute("SELECT terms FROM passage_terms"))
+    assert store.lexical_totals(db) == (store.lexical_rows(db), tokens)
