@@ -22,6 +22,12 @@ def library_default() -> str:
     return os.environ.get("RAG_LIBRARY") or DEFAULT_LIBRARY
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rag",
@@ -40,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = command("ingest", "add or update files and folders (.txt .md .html .pdf .docx)")
     ingest.add_argument("paths", nargs="+", metavar="PATH")
     ingest.add_argument("--model", help="embedding model for a NEW library (name or folder)")
+    ingest.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                        help="read and embed on a Ray cluster (host:port of its head; without an "
+                        "address, a local Ray instance on 127.0.0.1); needs requirements-ray.txt")
+    ingest.add_argument("--ray-actors", type=_at_least_one, metavar="N",
+                        help="with --ray: model replicas (default: as many as the cluster's CPUs allow)")
+    ingest.add_argument("--ray-threads", type=_at_least_one, default=1, metavar="N",
+                        help="with --ray: inference threads (and CPUs) per replica (default 1)")
 
     for name, help_text in (("ask", "answer a question with cited evidence"),
                             ("search", "list the passages closest to a query")):
@@ -129,8 +142,13 @@ class ProgressBar:
 
 
 def cmd_ingest(args) -> int:
+    ray = None
+    if args.ray is not None:
+        from rag.distributed import RayCluster
+
+        ray = RayCluster(address=args.ray, actors=args.ray_actors, threads=args.ray_threads)
     library = _open(args, model=args.model)
-    report = library.add(args.paths, on_progress=ProgressBar())
+    report = library.add(args.paths, on_progress=ProgressBar(), ray=ray)
     for document_id in report.added:
         print(f"added    {document_id}")
     for document_id in report.updated:

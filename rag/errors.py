@@ -89,3 +89,26 @@ class ModelLoadError(RagError):
             "model name available offline or a local model folder"
         )
         self.model = model
+
+
+class DistributedIngestError(RagError):
+    """A distributed (Ray) ingest that could not start or did not finish. Nothing is written
+    before its single commit, so the library is always left as it was."""
+
+
+class RayNotInstalledError(DistributedIngestError):
+    def __init__(self):
+        super().__init__(
+            "Distributed ingest needs Ray, which is not installed in this environment; run "
+            "`pip install -r requirements-ray.txt` here (and on every node of the cluster), then try again"
+        )
+
+
+class RayConnectionError(DistributedIngestError):
+    def __init__(self, address: str, reason: str):
+        super().__init__(
+            f"Cannot connect to the Ray cluster at {address!r} ({reason}); start one with `ray start "
+            "--head` and pass the address it prints (host:6379), or give --ray without an address "
+            "to run on a local Ray instance"
+        )
+        self.address = address
