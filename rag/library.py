@@ -108,6 +108,7 @@ class Library:
         self._vectors: VectorIndex | None = None
         self._vectors_generation = -1
         self.passages_embedded = 0  # this object's count, for "re-ingest embeds nothing"
+        self.read_only = False  # set by `open(read_only=True)`: a replica never writes
         self._embedded_sentences = SentenceVectorCache(self._encode)
 
     # -- opening -------------------------------------------------------------------------
@@ -123,18 +124,24 @@ class Library:
         *,
         model: str | None = None,
         encoder: Encoder | None = None,
+        read_only: bool = False,
     ) -> "Library":
         """Open the library in `path`, creating an empty one if the folder is new or empty.
 
         `model` (a sentence-transformers name or folder) only matters for a new library;
         an existing one always uses the model it was built with, and asking for another is
         a ModelMismatchError. `encoder` lets callers share an already loaded model.
+        `read_only` opens an existing library as a replica: it searches and answers, follows
+        each generation a writer (another process) commits, and never changes the library
+        (SQLite's shared-memory index file, -shm, is the only file a reader may create).
         """
         folder = Path(path).expanduser()
         if folder.exists() and not folder.is_dir():
             raise LibraryError(f"{folder} is a file, not a library folder; choose a folder path")
         database = folder / store.DATABASE_NAME
         requested = encoder.name if encoder else (Encoder(model).name if model else None)
+        if read_only:
+            return cls._open_replica(folder, requested, encoder)
         if not database.exists():
             # Files named library.sqlite* may be another process creating this library now.
             if folder.exists() and any(not p.name.startswith(store.DATABASE_NAME) for p in folder.iterdir()):
@@ -168,6 +175,27 @@ class Library:
             connection.close()
             raise ModelMismatchError(folder, meta["model"], requested)
         return cls(folder, connection, encoder or shared_encoder(meta["model"]))
+
+    @classmethod
+    def _open_replica(cls, folder: Path, requested: str | None, encoder: Encoder | None) -> "Library":
+        database = folder / store.DATABASE_NAME
+        if not database.is_file():
+            raise LibraryError(f"{folder} has no library to open read-only; build it first with "
+                               "`python -m rag ingest PATH --library DIR`")
+        connection = store.connect(database, read_only=True)
+        meta = store.read_meta(connection)
+        if meta.get("format") != LIBRARY_FORMAT or meta.get("schema_version") != str(store.SCHEMA_VERSION):
+            connection.close()
+            raise LibraryError(
+                f"{folder} is not a library of schema {store.SCHEMA_VERSION} (schema "
+                f"{meta.get('schema_version')}); open it once for writing (e.g. `python -m rag check`) to upgrade it"
+            )
+        if requested and requested != meta["model"]:
+            connection.close()
+            raise ModelMismatchError(folder, meta["model"], requested)
+        library = cls(folder, connection, encoder or shared_encoder(meta["model"]))
+        library.read_only = True
+        return library
 
     def close(self) -> None:
         self._db.close()
@@ -313,6 +341,9 @@ class Library:
     @contextmanager
     def _writing(self, timeout: float = DEFAULT_LOCK_TIMEOUT):
         """Exclusive across processes (flock) and threads (a lock per Library object)."""
+        if self.read_only:
+            raise LibraryError(f"{self.folder} was opened read-only (a replica); add and remove "
+                               "documents through a writable Library.open of the same folder")
         with self._write_lock, write_lock(self.folder, timeout):
             with self._lock:
                 self._remove_orphan_files()

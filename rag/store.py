@@ -66,12 +66,15 @@ FROM passages p JOIN documents d ON d.id = p.document_id
 """
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     # check_same_thread=False: the UI serves several sessions from one cached library;
     # the Library serialises access with its own lock.
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    target = f"{path.resolve().as_uri()}?mode=ro" if read_only else path
+    connection = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False,
+                                 uri=read_only)
     try:
-        _use_wal(connection)
+        if not read_only:  # a writer switched the file to WAL when it created it
+            _use_wal(connection)
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA synchronous=FULL")
     except sqlite3.DatabaseError as error:
