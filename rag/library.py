@@ -96,6 +96,33 @@ def shared_encoder(model: str) -> Encoder:
     return Encoder(model)
 
 
+def _checked_meta(connection, folder: Path, requested: str | None, *, may_upgrade: bool) -> dict[str, str]:
+    """The library's metadata, once it is known to be a library of this schema (upgraded if
+    allowed) made with the `requested` model; otherwise the connection is closed and the
+    error says what to do."""
+    try:
+        meta = store.read_meta(connection)
+        if meta.get("format") != LIBRARY_FORMAT:
+            raise LibraryError(f"{folder / store.DATABASE_NAME} is not a library database; choose another folder")
+        if meta.get("schema_version") in store.UPGRADABLE:
+            if not may_upgrade:
+                raise LibraryError(f"{folder} uses library schema {meta.get('schema_version')}; open it once "
+                                   "for writing (e.g. `python -m rag check`) to upgrade it")
+            store.upgrade(connection)
+            meta = store.read_meta(connection)
+        if meta.get("schema_version") != str(store.SCHEMA_VERSION):
+            raise LibraryError(
+                f"{folder} uses library schema {meta.get('schema_version')}; this version reads "
+                f"schema {store.SCHEMA_VERSION}. Re-create the library from your documents"
+            )
+        if requested and requested != meta["model"]:
+            raise ModelMismatchError(folder, meta["model"], requested)
+    except BaseException:
+        connection.close()
+        raise
+    return meta
+
+
 class Library:
     def __init__(self, folder: Path, connection, encoder: Encoder):
         self.folder = folder
@@ -158,22 +185,7 @@ class Library:
                 "generation": "0",
                 "next_passage_id": "1",
             })
-        meta = store.read_meta(connection)
-        if meta.get("format") != LIBRARY_FORMAT:
-            connection.close()
-            raise LibraryError(f"{database} is not a library database; choose another folder")
-        if meta.get("schema_version") in store.UPGRADABLE:
-            store.upgrade(connection)
-            meta = store.read_meta(connection)
-        if meta.get("schema_version") != str(store.SCHEMA_VERSION):
-            connection.close()
-            raise LibraryError(
-                f"{folder} uses library schema {meta.get('schema_version')}; this version reads "
-                f"schema {store.SCHEMA_VERSION}. Re-create the library from your documents"
-            )
-        if requested and requested != meta["model"]:
-            connection.close()
-            raise ModelMismatchError(folder, meta["model"], requested)
+        meta = _checked_meta(connection, folder, requested, may_upgrade=True)
         return cls(folder, connection, encoder or shared_encoder(meta["model"]))
 
     @classmethod
@@ -183,16 +195,7 @@ class Library:
             raise LibraryError(f"{folder} has no library to open read-only; build it first with "
                                "`python -m rag ingest PATH --library DIR`")
         connection = store.connect(database, read_only=True)
-        meta = store.read_meta(connection)
-        if meta.get("format") != LIBRARY_FORMAT or meta.get("schema_version") != str(store.SCHEMA_VERSION):
-            connection.close()
-            raise LibraryError(
-                f"{folder} is not a library of schema {store.SCHEMA_VERSION} (schema "
-                f"{meta.get('schema_version')}); open it once for writing (e.g. `python -m rag check`) to upgrade it"
-            )
-        if requested and requested != meta["model"]:
-            connection.close()
-            raise ModelMismatchError(folder, meta["model"], requested)
+        meta = _checked_meta(connection, folder, requested, may_upgrade=False)
         library = cls(folder, connection, encoder or shared_encoder(meta["model"]))
         library.read_only = True
         return library
