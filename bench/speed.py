@@ -113,8 +113,9 @@ def ask_once(backend: str, folder: str, question: str) -> None:
 
 
 # -- the driver ----------------------------------------------------------------------------
-def child(*args) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", *map(str, args)], capture_output=True,
+def child(*args, script: str = __file__) -> dict:
+    """Run `script --child ARGS` in a fresh process; its last stdout line is the JSON result."""
+    done = subprocess.run([sys.executable, script, "--child", *map(str, args)], capture_output=True,
                           text=True, cwd=ROOT, env=ENV)
     if done.returncode:
         raise SystemExit(done.stderr)
