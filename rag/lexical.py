@@ -13,6 +13,8 @@ needs no separate file to load. Measured against bm25s in `bench/compare_lexical
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
 from functools import lru_cache
 
 # Words too common to say anything about relevance. Negations ("no", "not") stay: in claims
@@ -55,13 +57,28 @@ def term_set(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
+def span_term_sets(text: str, spans: Sequence[tuple[int, int]]) -> list[frozenset[str]]:
+    """The distinct terms of each (start, end) span of `text` (spans at word boundaries, such
+    as sentences), analysed in one pass over the text: the same sets as `term_set` of each
+    span's text, for a fraction of the per-call cost."""
+    words = [(m.start(), w) for m in _WORD.finditer(text) if (w := m.group().casefold()) not in STOPWORDS]
+    positions = [position for position, _ in words]
+    stems = _stemmer().stemWords([w for _, w in words]) if words else []
+    return [frozenset(stems[bisect_left(positions, start) : bisect_left(positions, end)])
+            for start, end in spans]
+
+
 def coverage(text: str, term_weights: dict[str, float]) -> float:
     """The share of the query's term weight (IDF) that `text` contains: 1.0 when it has
     every query term, most of it when it has the rarest ones."""
+    return weighted_share(term_set(text), term_weights)
+
+
+def weighted_share(present: frozenset[str], term_weights: dict[str, float]) -> float:
+    """`coverage` of a text whose distinct terms are `present`."""
     total = sum(term_weights.values())
     if not total:
         return 0.0
-    present = term_set(text)
     return sum(weight for term, weight in term_weights.items() if term in present) / total
 
 

@@ -21,7 +21,7 @@ from rag import store
 from rag.dates import normalise_iso_date
 from rag.errors import RagError
 from rag.fusion import FUSION_DEPTH, fuse, rescore_head
-from rag.lexical import coverage, match_expression, terms
+from rag.lexical import match_expression, span_term_sets, terms, weighted_share
 from rag.results import Hit
 
 # Longer queries are cut here; the model reads at most a few hundred tokens anyway.
@@ -160,7 +160,8 @@ def sentence_coverage(connection: sqlite3.Connection, query: str, ids: list[int]
     weights = store.term_idf(connection, terms(query))
     passages = store.get_passages(connection, ids)
     return {
-        pid: max((coverage(p.text[s - p.start : e - p.start], weights) for s, e, _ in p.sentences), default=0.0)
+        pid: max((weighted_share(present, weights) for present in
+                  span_term_sets(p.text, [(s - p.start, e - p.start) for s, e, _ in p.sentences])), default=0.0)
         for pid, p in passages.items()
     }
 

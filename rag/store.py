@@ -14,6 +14,7 @@ import json
 import math
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -279,19 +280,15 @@ def bm25_scores(connection: sqlite3.Connection, terms: Sequence[str], ids: Seque
     rows_total, tokens_total = lexical_totals(connection)
     average_length = tokens_total / rows_total if rows_total else 1.0
     idf = term_idf(connection, terms)
-    wanted = set(terms)
     scores = {}
     for pid, text in connection.execute(
         # the FTS5 table's own content table: a plain B-tree lookup by id
         f"SELECT id, c0 FROM passage_terms_content WHERE id IN ({','.join('?' * len(ids))})", list(ids)
     ):
         tokens = text.split()
-        counts: dict[str, int] = {}
-        for token in tokens:
-            if token in wanted:
-                counts[token] = counts.get(token, 0) + 1
+        counts = Counter(tokens)  # counted in C: a Python loop over the tokens cost ~10 ms per search
         norm = BM25_K1 * (1 - BM25_B + BM25_B * len(tokens) / average_length)
-        scores[pid] = sum(idf[t] * n * (BM25_K1 + 1) / (n + norm) for t, n in counts.items())
+        scores[pid] = sum(idf[t] * counts[t] * (BM25_K1 + 1) / (counts[t] + norm) for t in terms if t in counts)
     return {i: scores.get(i, 0.0) for i in ids}
 
 

@@ -141,3 +141,9 @@ def test_lexical_totals_are_fts5_own_counts(tiny_library, samples_copy):
     tiny_library.remove(tiny_library.documents()[0].id)
     tokens = sum(len(t.split()) for (t,) in db.execute("SELECT terms FROM passage_terms"))
     assert store.lexical_totals(db) == (store.lexical_rows(db), tokens)
+
+
+def test_span_term_sets_equal_each_span_analysed_alone():
+    text = "The Navy's drills began. Ships left Bandar-Abbas at 6am!  Émigré sailors, naïvely, said NO."
+    spans = [(0, 24), (25, 56), (58, len(text)), (0, len(text)), (3, 3)]
+    assert lexical.span_term_sets(text, spans) == [lexical.term_set(text[a:b]) for a, b in spans]
