@@ -20,10 +20,10 @@ st.set_page_config(page_title="Ask the library", page_icon="📰", layout="wide"
 
 
 @st.cache_resource(show_spinner="Opening the library…")
-def open_library(path: str) -> tuple[Library, FirstRun]:
+def open_library(path: str, read_only: bool) -> tuple[Library, FirstRun]:
     fresh = not Library.exists(path)
-    library = Library.open(path)
-    return library, FirstRun(library, needed=fresh)
+    library = Library.open(path, read_only=read_only)
+    return library, FirstRun(library, needed=fresh and not read_only)
 
 
 def progress_bar(label: str):
@@ -33,7 +33,7 @@ def progress_bar(label: str):
 
 try:
     settings = Settings.from_env()
-    library, first_run = open_library(settings.library)
+    library, first_run = open_library(settings.library, settings.read_only)
     if first_run.needed:
         report = first_run.run(progress_bar("Building the library from the sample articles"))
         if report is not None:  # None: another session built it meanwhile
@@ -49,11 +49,12 @@ history = st.session_state.setdefault("history", [])
 with st.sidebar:
     st.header("Library")
     stats = library.stats()
-    st.caption(f"{stats.documents} documents · {stats.passages} passages · model `{stats.model}`")
+    st.caption(f"{stats.documents} documents · {stats.passages} passages · model `{stats.model}`"
+               + (" · read-only replica" if library.read_only else ""))
     documents = library.documents()
     for doc in documents:
         st.html(document_row_html(doc))
-        if st.button("Remove", key=f"remove-{doc.id}", type="tertiary", help=f"Remove {doc.id} from the library"):
+        if not library.read_only and st.button("Remove", key=f"remove-{doc.id}", type="tertiary", help=f"Remove {doc.id} from the library"):
             try:
                 library.remove(doc.id)
                 st.toast(f"Removed {doc.title}")
@@ -61,25 +62,26 @@ with st.sidebar:
                 st.error(str(error))
             st.rerun()
 
-    st.subheader("Add documents")
-    uploaded = st.file_uploader(
-        f"Upload .txt .md .html .pdf .docx (up to {settings.max_upload_mb} MB each)",
-        type=["txt", "md", "html", "htm", "pdf", "docx"], accept_multiple_files=True, key="upload",
-    )
-    if st.button("Add to library", key="upload-add", disabled=not uploaded):
-        results = st.session_state["upload_results"] = []
-        bar = st.progress(0.0, text="Adding files")
-        for i, file in enumerate(uploaded, 1):
-            try:
-                report = library.add_upload(file.name, file.getvalue(), max_bytes=settings.max_upload_bytes)
-                results.append((*report.outcome(), file.name))
-            except RagError as error:
-                results.append(("failed", str(error), file.name))
-            bar.progress(i / len(uploaded), text=f"Added {i}/{len(uploaded)} files")
-        st.rerun()
-    for outcome, detail, name in st.session_state.get("upload_results", []):
-        show = {"added": st.success, "updated": st.success, "unchanged": st.info, "failed": st.error}[outcome]
-        show(f"{name}: {outcome} — {detail}")
+    if not library.read_only:  # a replica serves; its writer adds and removes
+        st.subheader("Add documents")
+        uploaded = st.file_uploader(
+            f"Upload .txt .md .html .pdf .docx (up to {settings.max_upload_mb} MB each)",
+            type=["txt", "md", "html", "htm", "pdf", "docx"], accept_multiple_files=True, key="upload",
+        )
+        if st.button("Add to library", key="upload-add", disabled=not uploaded):
+            results = st.session_state["upload_results"] = []
+            bar = st.progress(0.0, text="Adding files")
+            for i, file in enumerate(uploaded, 1):
+                try:
+                    report = library.add_upload(file.name, file.getvalue(), max_bytes=settings.max_upload_bytes)
+                    results.append((*report.outcome(), file.name))
+                except RagError as error:
+                    results.append(("failed", str(error), file.name))
+                bar.progress(i / len(uploaded), text=f"Added {i}/{len(uploaded)} files")
+            st.rerun()
+        for outcome, detail, name in st.session_state.get("upload_results", []):
+            show = {"added": st.success, "updated": st.success, "unchanged": st.info, "failed": st.error}[outcome]
+            show(f"{name}: {outcome} — {detail}")
 
     st.header("Settings")
     k = st.slider("Passages to retrieve", 1, 20, settings.k, key="k")

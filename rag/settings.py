@@ -16,6 +16,7 @@ class Settings:
     library: str = "library"  # RAG_LIBRARY: the library folder
     max_upload_mb: int = 20  # RAG_MAX_UPLOAD_MB: larger uploads are refused before reading
     k: int = 5  # passages retrieved per question unless the user changes it
+    read_only: bool = False  # RAG_READ_ONLY=1: serve an existing library as a replica
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -26,7 +27,11 @@ class Settings:
                 raise ValueError
         except ValueError:
             raise RagError(f"RAG_MAX_UPLOAD_MB must be a whole number of megabytes, got {raw!r}") from None
-        return cls(library=environ.get("RAG_LIBRARY") or cls.library, max_upload_mb=max_upload_mb)
+        flag = environ.get("RAG_READ_ONLY", "").strip().lower()
+        if flag not in ("", "0", "1", "true", "false", "yes", "no"):
+            raise RagError(f"RAG_READ_ONLY must be 1 or 0, got {flag!r}")
+        return cls(library=environ.get("RAG_LIBRARY") or cls.library, max_upload_mb=max_upload_mb,
+                   read_only=flag in ("1", "true", "yes"))
 
     @property
     def max_upload_bytes(self) -> int:

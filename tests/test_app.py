@@ -179,3 +179,23 @@ def test_search_mode_setting_is_used(app):
     ask(app, question)
     assert len(app.warning) == 2 and max(nearest_scores(app)[len(hybrid_scores):]) > ceiling
     assert any("Qingdao" in body for body in html_bodies(app))
+
+
+def test_read_only_replica_answers_and_offers_no_changes(tmp_path, monkeypatch, minilm_encoder):
+    """RAG_READ_ONLY=1 serves an existing library (built by another process) as a replica:
+    questions are answered; no upload, no remove, nothing built from the samples."""
+    from rag import Library
+    from tests.conftest import SAMPLES
+
+    with Library.open(tmp_path / "library", encoder=minilm_encoder) as writer:
+        writer.add([SAMPLES / sorted(p.name for p in SAMPLES.iterdir())[0]])
+    monkeypatch.setenv("RAG_LIBRARY", str(tmp_path / "library"))
+    monkeypatch.setenv("RAG_READ_ONLY", "1")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    assert "1 documents" in at.sidebar.caption[0].value and "read-only replica" in at.sidebar.caption[0].value
+    assert document_ids(at) == [] and not [u for u in at.get("file_uploader")]
+    ask(at, DRILLS_QUESTION)
+    assert any("Bandar Abbas" in body for body in html_bodies(at))
+    st.cache_resource.clear()

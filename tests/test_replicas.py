@@ -74,3 +74,18 @@ def test_opening_a_missing_library_read_only_is_a_clear_error(tmp_path):
     with pytest.raises(LibraryError, match="no library to open read-only"):
         Library.open(tmp_path / "nothing", read_only=True)
     assert not (tmp_path / "nothing").exists()
+
+
+@pytest.mark.parametrize("value, read_only", [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_read_only_setting_from_the_environment(value, read_only):
+    from rag.settings import Settings
+
+    assert Settings.from_env({"RAG_READ_ONLY": value}).read_only is read_only
+
+
+def test_a_mistyped_read_only_setting_is_a_clear_error():
+    from rag.errors import RagError
+    from rag.settings import Settings
+
+    with pytest.raises(RagError, match="RAG_READ_ONLY must be 1 or 0"):
+        Settings.from_env({"RAG_READ_ONLY": "sometimes"})
