@@ -81,6 +81,7 @@ def ingest(library, inputs, cluster: RayCluster, *, on_progress=None,
     library._ensure_model_recorded()
     fingerprint = pipeline_fingerprint(library.encoder.name, library.encoder.max_tokens)
     pending, skipped = library._triage(inputs, fingerprint)
+    log.info("distributed ingest: %d inputs to read on Ray, %d unchanged", len(pending), len(skipped))
     outcomes = []
     if pending:
         with ray_session(cluster.address):
