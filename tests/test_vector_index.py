@@ -137,12 +137,14 @@ def test_ivf_removes_without_rebuilding_and_filters_exactly(big):
 def test_ivf_save_load_round_trip_and_version(big, tmp_path):
     index, vectors, ids = big
     index.save(tmp_path / "v.faiss")
-    assert b'"version": 2' in (tmp_path / "v.faiss").read_bytes()[:400]
+    assert b'"version": 3' in (tmp_path / "v.faiss").read_bytes()[:400]
     loaded = VectorIndex.load(tmp_path / "v.faiss", dimension=16, approximate_above=1000)
     queries = clustered(5, seed=3)
     assert loaded.layout == "ivf" and (loaded.search(queries, 10)[1] == index.search(queries, 10)[1]).all()
-    loaded.add([99_999], unit(1))  # still growable after a reload
+    loaded.add([99_999], unit(1))  # still growable after a reload (it was mapped from the file)
     assert 99_999 in loaded.ids()
+    reloaded = VectorIndex.load(tmp_path / "v.faiss", approximate_above=1000)
+    assert reloaded.remove(ids[:10]) == 10 and len(reloaded) == 2990  # and shrinkable
 
 
 def test_flat_files_stay_version_1_and_a_shrunk_index_goes_back_to_flat(big, tmp_path):
@@ -152,3 +154,107 @@ def test_flat_files_stay_version_1_and_a_shrunk_index_goes_back_to_flat(big, tmp
     assert recall(index, vectors[2700:], ids[2700:], clustered(10, seed=4)) == 1.0
     index.save(tmp_path / "v.faiss")
     assert b'"version": 1' in (tmp_path / "v.faiss").read_bytes()[:400]
+
+
+# -- files written by earlier versions ------------------------------------------------------
+
+def write_old_format(path, faiss_index, version, layout_fields):
+    """A vector file exactly as versions 1 and 2 wrote it: sha256 over one FAISS index."""
+    import hashlib
+    import json
+    import struct
+
+    import faiss
+
+    payload = faiss.serialize_index(faiss_index).tobytes()
+    header = json.dumps({"format": "rag-vector-index", "version": version, "dimension": 16,
+                         "count": int(faiss_index.ntotal), **layout_fields,
+                         "sha256": hashlib.sha256(payload).hexdigest()}).encode()
+    path.write_bytes(b"RAGVEC\n" + struct.pack("<I", len(header)) + header + payload)
+
+
+def test_version_1_and_2_files_still_load_and_grow(big, tmp_path):
+    index, vectors, ids = big
+    write_old_format(tmp_path / "v2.faiss", index._index, 2,
+                     {"index": f"IVF{index._index.nlist},SQfp16", "trained_on": 3000})
+    old_ivf = VectorIndex.load(tmp_path / "v2.faiss", dimension=16, approximate_above=1000)
+    queries = clustered(5, seed=3)
+    assert old_ivf.layout == "ivf" and (old_ivf.search(queries, 10)[1] == index.search(queries, 10)[1]).all()
+    old_ivf.add([99_999], unit(1))
+    assert old_ivf.remove([99_999, int(ids[0])]) == 2
+
+    flat = VectorIndex(16)
+    flat.add(np.arange(50), unit(50))
+    write_old_format(tmp_path / "v1.faiss", flat._index, 1, {"index": "IDMap2,FlatIP", "trained_on": 0})
+    old_flat = VectorIndex.load(tmp_path / "v1.faiss", dimension=16)
+    assert old_flat.layout == "flat" and list(old_flat.ids()) == list(range(50))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip a byte", "no part sizes"])
+def test_damaged_approximate_files_are_refused_with_the_reason(big, tmp_path, damage):
+    index, vectors, ids = big
+    path = tmp_path / "v.faiss"
+    index.save(path)
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[:-100]
+        reason = "truncated or damaged: its payload is"
+    elif damage == "flip a byte":
+        data[len(data) // 2] ^= 0x01
+        reason = "checksum mismatch"
+    else:
+        data = data.replace(b'"parts"', b'"trap!"')
+        reason = "no part sizes"
+    path.write_bytes(bytes(data))
+    with pytest.raises(VectorIndexError, match=reason):
+        VectorIndex.load(path, dimension=16)
+
+
+# -- the compressed layout (IVF-PQ + 8-bit re-rank), exercised small -------------------------
+
+@pytest.fixture
+def compressed():
+    """6,000 32-dimensional vectors: flat, then IVF above 1,000, then compressed above 4,000."""
+    vectors, ids = clustered(6000, dim=32, seed=11), np.arange(100, 6100)
+    index = VectorIndex(32, approximate_above=1000, compress_above=4000)
+    layouts = []
+    for start in range(0, 6000, 750):
+        index.add(ids[start : start + 750], vectors[start : start + 750])
+        layouts.append(index.layout)
+    assert layouts == ["flat"] + ["ivf"] * 4 + ["ivfpq"] * 3  # switched by itself, twice
+    return index, vectors, ids
+
+
+def test_compressed_layout_finds_the_nearest_ids(compressed):
+    index, vectors, ids = compressed
+    assert sorted(index.ids()) == list(ids)
+    assert recall(index, vectors, ids, clustered(50, dim=32, seed=12)) >= 0.9
+    np.testing.assert_allclose(index.vectors(ids[:5]), vectors[:5], atol=2e-2)  # 8-bit storage
+
+
+def test_compressed_layout_removes_and_filters(compressed):
+    index, vectors, ids = compressed
+    gone = ids[::4]
+    assert index.remove(gone) == len(gone) and index.layout == "ivfpq"
+    queries = clustered(20, dim=32, seed=13)
+    _, found = index.search(queries, 10)
+    assert not np.isin(found, gone).any() and (found >= 0).all()
+    keep = np.setdiff1d(ids, gone)
+    allowed = keep[::13]
+    _, found = index.search(queries, 5, allowed_ids=np.concatenate([allowed, gone[:4]]))
+    for query, got in zip(queries, found):
+        assert set(got) <= set(allowed)
+        assert list(got) == brute_force(index.vectors(allowed), allowed, query, 5)  # exact over those
+
+
+def test_compressed_layout_round_trips_and_shrinks_back(compressed, tmp_path):
+    index, vectors, ids = compressed
+    index.save(tmp_path / "v.faiss")
+    loaded = VectorIndex.load(tmp_path / "v.faiss", dimension=32, approximate_above=1000, compress_above=4000)
+    queries = clustered(10, dim=32, seed=14)
+    assert loaded.layout == "ivfpq"
+    assert (loaded.search(queries, 10)[1] == index.search(queries, 10)[1]).all()
+    loaded.add([1], clustered(1, dim=32, seed=15))  # growable and shrinkable after a reload
+    assert loaded.remove(ids[:4001]) == 4001
+    assert loaded.layout == "ivf" and len(loaded) == 2000  # half the threshold: rebuilt
+    assert sorted(loaded.ids()) == [1] + list(ids[4001:])
