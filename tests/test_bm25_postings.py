@@ -1,0 +1,99 @@
+"""The in-memory lexical index (`Bm25Postings`) ranks and scores exactly like FTS5, and a
+library uses it only for the generation it was built from."""
+
+import random
+import threading
+
+import pytest
+
+from rag import Library, SearchFilters, TextRecord, lexical, store
+from rag.bm25_postings import Bm25Postings
+
+WORDS = ("navy ship drill port oil trade minister china iran gulf harbour exercise rescue treaty "
+         "summit border crude barrel admiral fleet coast visit talks").split()
+QUERIES = ["navy drill", "oil oil trade barrel", "admiral fleet coast visit talks treaty", "zeppelin",
+           "china iran gulf harbour exercise", "the navy"]
+
+
+def random_records(count: int, seed: int = 1) -> list[TextRecord]:
+    rng = random.Random(seed)
+    records = []
+    for n in range(count):
+        sentences = [" ".join(rng.choices(WORDS, k=rng.randint(2, 30))).capitalize() + "."
+                     for _ in range(rng.randint(1, 6))]
+        records.append(TextRecord(f"doc-{n}", " ".join(sentences), title=f"Report {n}",
+                                  published=f"20{10 + n % 15}-01-01"))
+    return records
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, tiny_encoder):
+    library = Library.open(tmp_path_factory.mktemp("postings") / "library", encoder=tiny_encoder)
+    library.add_texts(random_records(300))
+    return library
+
+
+def built(library) -> Bm25Postings:
+    library._db.execute("BEGIN")
+    try:
+        return Bm25Postings.build(library._db, library.stats().generation)
+    finally:
+        library._db.execute("COMMIT")
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("limit", [1, 7, 100, None])
+def test_top_passages_equal_fts5(library, query, limit):
+    postings = built(library)
+    expected = store.lexical_matches(library._db, lexical.match_expression(query), limit)
+    found = postings.top(lexical.terms(query), limit)
+    assert [i for i, _ in found] == [i for i, _ in expected]
+    assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-9)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_scores_of_any_passage_equal_fts5(library, query):
+    ids = store.passage_ids(library._db) + [10**9]  # and an id that is not in the library
+    computed = built(library).scores(lexical.terms(query), ids)
+    assert computed == pytest.approx(store.bm25_scores(library._db, lexical.terms(query), ids), rel=1e-9)
+    assert computed[10**9] == 0.0
+
+
+def test_searches_are_the_same_with_and_without_the_copy(library):
+    filters = SearchFilters(published_from="2015-01-01", published_to="2019-12-31")
+    calls = [(q, mode, f) for q in QUERIES for mode in ("lexical", "hybrid") for f in (None, filters)]
+    library.postings_above = 10**9
+    without = [library.search(q, k=20, mode=mode, filters=f) for q, mode, f in calls]
+    assert library._postings is None
+    library.postings_above = 0
+    library.build_lexical_postings()
+    with_copy = [library.search(q, k=20, mode=mode, filters=f) for q, mode, f in calls]
+    assert library._postings is not None and library._postings.generation == library.stats().generation
+    for a, b in zip(without, with_copy):
+        assert [h.passage.id for h in a] == [h.passage.id for h in b]
+        assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-9)
+    assert library.ask("navy drill").text == library.ask("navy drill").text
+
+
+def test_a_new_generation_is_never_answered_from_the_old_copy(tmp_path, tiny_encoder):
+    library = Library.open(tmp_path / "library", encoder=tiny_encoder)
+    library.add_texts(random_records(40))
+    library.postings_above = 0
+    library.build_lexical_postings()
+    old = library._postings
+    library.add_texts([TextRecord("zeppelins", "The zeppelin left its hangar. Zeppelin crews cheered.")])
+    hits = library.search("zeppelin hangar", mode="lexical")  # stale copy: FTS5 answers, a build starts
+    assert hits and hits[0].passage.source == "zeppelins"
+    for thread in threading.enumerate():
+        if thread.name == "bm25-postings":
+            thread.join(timeout=60)
+    assert library._postings is not old and library._postings.generation == library.stats().generation
+    assert library.search("zeppelin hangar", mode="lexical") == hits
+    assert len(library._postings) == library.stats().passages
+
+
+def test_an_empty_library_builds_an_empty_copy(tiny_library):
+    tiny_library.build_lexical_postings()
+    assert len(tiny_library._postings) == 0
+    assert tiny_library._postings.top(["navy"], 5) == []
+    assert tiny_library._postings.scores(["navy"], [1]) == {1: 0.0}
