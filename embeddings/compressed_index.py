@@ -33,6 +33,7 @@ class CompressedIndex:
     def __init__(self, scan, store):
         self.scan = scan  # IndexIVFPQ, no direct map: removal scans its lists once
         self.store = store  # IndexIVFScalarQuantizer (8 bit) with a hash-table direct map
+        self.rerank_factor = RERANK_FACTOR
 
     @classmethod
     def trained(cls, sample: np.ndarray, nlist: int) -> "CompressedIndex":
@@ -85,9 +86,9 @@ class CompressedIndex:
         return self.store.reconstruct_batch(ids)
 
     def search(self, queries: np.ndarray, k: int, *, params=None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids) per query: `RERANK_FACTOR * k` candidates from the PQ scan
+        """Top-k (scores, ids) per query: `rerank_factor * k` candidates from the PQ scan
         (`params` filter and probe it), re-ranked by their 8-bit codes."""
-        _, candidates = self.scan.search(queries, min(self.ntotal, k * RERANK_FACTOR), params=params)
+        _, candidates = self.scan.search(queries, min(self.ntotal, k * self.rerank_factor), params=params)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
         found = np.full((len(queries), k), -1, dtype=np.int64)
         for row, (query, ids) in enumerate(zip(queries, candidates)):

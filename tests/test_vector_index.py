@@ -212,9 +212,10 @@ def test_damaged_approximate_files_are_refused_with_the_reason(big, tmp_path, da
 
 # -- the compressed layout (IVF-PQ + 8-bit re-rank), exercised small -------------------------
 
-@pytest.fixture
-def compressed():
-    """6,000 32-dimensional vectors: flat, then IVF above 1,000, then compressed above 4,000."""
+@pytest.fixture(scope="module")
+def compressed_file(tmp_path_factory):
+    """6,000 32-dimensional vectors: flat, then IVF above 1,000, then compressed above 4,000;
+    built once (training the codebooks is the slow part) and saved."""
     vectors, ids = clustered(6000, dim=32, seed=11), np.arange(100, 6100)
     index = VectorIndex(32, approximate_above=1000, compress_above=4000)
     layouts = []
@@ -222,7 +223,16 @@ def compressed():
         index.add(ids[start : start + 750], vectors[start : start + 750])
         layouts.append(index.layout)
     assert layouts == ["flat"] + ["ivf"] * 4 + ["ivfpq"] * 3  # switched by itself, twice
-    return index, vectors, ids
+    path = tmp_path_factory.mktemp("compressed") / "v.faiss"
+    index.save(path)
+    return path, vectors, ids
+
+
+@pytest.fixture
+def compressed(compressed_file):
+    """A fresh copy of that index for each test (they change it)."""
+    path, vectors, ids = compressed_file
+    return VectorIndex.load(path, approximate_above=1000, compress_above=4000), vectors, ids
 
 
 def test_compressed_layout_finds_the_nearest_ids(compressed):
@@ -258,3 +268,22 @@ def test_compressed_layout_round_trips_and_shrinks_back(compressed, tmp_path):
     assert loaded.remove(ids[:4001]) == 4001
     assert loaded.layout == "ivf" and len(loaded) == 2000  # half the threshold: rebuilt
     assert sorted(loaded.ids()) == [1] + list(ids[4001:])
+
+
+@pytest.mark.parametrize("layout", ["ivf", "ivfpq"])
+def test_wide_filters_search_inside_the_approximate_layouts(compressed, monkeypatch, layout):
+    """A filter too wide to brute-force probes more lists; it still returns only allowed ids."""
+    import embeddings.vector_index
+
+    index, vectors, ids = compressed
+    if layout == "ivf":
+        index.remove(ids[:4100])  # under half the compression threshold: back to IVF
+    assert index.layout == layout
+    monkeypatch.setattr(embeddings.vector_index, "EXACT_FILTER_MAX", 100)  # so 500 ids count as wide
+    kept = np.sort(index.ids())
+    allowed = kept[::3][:500]
+    rows = np.searchsorted(ids, allowed)
+    queries = clustered(10, dim=32, seed=16)
+    _, found = index.search(queries, 10, allowed_ids=allowed)
+    assert np.isin(found, allowed).all()
+    assert recall(index, vectors[rows], allowed, queries, allowed_ids=allowed) >= 0.8
