@@ -195,12 +195,12 @@ def main() -> None:
     print(f"{args.passages:,} passages, {len(questions)} SQuAD questions; load {os.getloadavg()[0]:.1f}")
     print(f"{'':36} {'p50 ms':>7} {'p95 ms':>7}")
     rows = warm(folder, questions)
+    rows.append(("serving: peak RSS so far, MB", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f}"))
     if not args.skip_baseline:
         rows += baseline(folder, questions)
     for name, figures in rows:
         print(f"{name:36} {figures}")
     print(f"{'cold `python -m rag ask`, s':36} {cold_ask(folder, questions[0]):7.2f}")
-    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,7 @@ class Library:
         self.postings_above = POSTINGS_ABOVE
         self._postings: Bm25Postings | None = None
         self._postings_building: int | None = None  # the generation a background build reads
+        self._searches_without_postings = 0
 
     # -- opening -------------------------------------------------------------------------
     @staticmethod
@@ -353,13 +354,17 @@ class Library:
     # -- the in-memory lexical index ----------------------------------------------------
     def _lexical_postings(self, vectors: VectorIndex) -> Bm25Postings | None:
         """The in-memory copy of the lexical index for the generation being read, if built;
-        otherwise start building it in the background and let FTS5 answer meanwhile (the
-        same scores, slower). Small libraries never need it: FTS5 takes a few ms there."""
+        otherwise, from this object's second search on, build it in the background and let
+        FTS5 answer meanwhile (the same scores, slower). A one-shot command (`python -m rag
+        ask`) searches once and never pays for a build; small libraries never need the copy:
+        FTS5 takes a few ms there."""
         generation = self._vectors_generation
         postings = self._postings
         if postings is not None and postings.generation == generation:
             return postings
-        if len(vectors) >= self.postings_above and self._postings_building != generation:
+        self._searches_without_postings += 1
+        if (len(vectors) >= self.postings_above and self._searches_without_postings > 1
+                and self._postings_building != generation):
             self._postings_building = generation
             threading.Thread(target=self.build_lexical_postings, name="bm25-postings", daemon=True).start()
         return None

@@ -82,8 +82,9 @@ def test_a_new_generation_is_never_answered_from_the_old_copy(tmp_path, tiny_enc
     library.build_lexical_postings()
     old = library._postings
     library.add_texts([TextRecord("zeppelins", "The zeppelin left its hangar. Zeppelin crews cheered.")])
-    hits = library.search("zeppelin hangar", mode="lexical")  # stale copy: FTS5 answers, a build starts
+    hits = library.search("zeppelin hangar", mode="lexical")  # stale copy: FTS5 answers
     assert hits and hits[0].passage.source == "zeppelins"
+    assert library.search("zeppelin hangar", mode="lexical") == hits  # the second search starts a build
     for thread in threading.enumerate():
         if thread.name == "bm25-postings":
             thread.join(timeout=60)
@@ -97,3 +98,12 @@ def test_an_empty_library_builds_an_empty_copy(tiny_library):
     assert len(tiny_library._postings) == 0
     assert tiny_library._postings.top(["navy"], 5) == []
     assert tiny_library._postings.scores(["navy"], [1]) == {1: 0.0}
+
+
+def test_a_single_search_builds_no_copy(tmp_path, tiny_encoder):
+    """A one-shot command searches once: it must not pay for building the copy."""
+    library = Library.open(tmp_path / "library", encoder=tiny_encoder)
+    library.add_texts(random_records(20))
+    library.postings_above = 0
+    library.ask("navy drill")
+    assert library._postings is None and library._postings_building is None
