@@ -9,18 +9,21 @@ The scores are FTS5's own, computed the same way (`rag.store.bm25_scores`; the s
 length normalisation and constants, over the same snapshot of the same rows), so a search
 gives the same ranking with or without this copy (a test holds them equal). It is derived
 data: built from the SQLite rows of one generation, never written to disk, and dropped when
-the library moves to another generation. Does not decide when to build: `rag.library` does.
+the library moves to another generation. `LexicalCopy` decides when to build one.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from array import array
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
+from rag import store
 from rag.store import BM25_B, BM25_K1
 
 _BUILD_CHUNK = 50_000  # rows analysed per step of a build, bounding its temporary memory
@@ -119,3 +122,46 @@ class Bm25Postings:
         found = np.clip(np.searchsorted(self._ids, wanted), 0, max(len(self._ids) - 1, 0))
         present = (self._ids[found] == wanted) if len(self._ids) else np.zeros(len(wanted), dtype=bool)
         return {int(i): float(scores[f]) if ok else 0.0 for i, f, ok in zip(wanted, found, present)}
+
+
+class LexicalCopy:
+    """A library's `Bm25Postings` for the generation it is reading, kept up to date.
+
+    Libraries smaller than `build_above` passages never get one (FTS5 takes a few ms there).
+    Otherwise the copy is built in a background thread from a process's second search on,
+    so a one-shot command (`python -m rag ask`) never pays for a build; until it is ready,
+    and after each new generation until it is rebuilt, FTS5 answers with the same scores.
+    """
+
+    def __init__(self, database: Path, build_above: int):
+        self.database = database
+        self.build_above = build_above
+        self.postings: Bm25Postings | None = None
+        self.building: int | None = None  # the generation a background build reads
+        self._searches_without = 0
+        self._lock = threading.Lock()
+
+    def for_generation(self, generation: int, passages: int) -> Bm25Postings | None:
+        postings = self.postings
+        if postings is not None and postings.generation == generation:
+            return postings
+        self._searches_without += 1
+        if passages >= self.build_above and self._searches_without > 1 and self.building != generation:
+            self.building = generation
+            threading.Thread(target=self.build, name="bm25-postings", daemon=True).start()
+        return None
+
+    def build(self) -> None:
+        """Build the copy for the library's current generation now, in this thread."""
+        connection = store.connect(self.database, read_only=True)
+        try:
+            connection.execute("BEGIN")  # one snapshot: the rows of exactly one generation
+            generation = int(store.read_meta(connection)["generation"])
+            postings = Bm25Postings.build(connection, generation)
+            connection.execute("COMMIT")
+            with self._lock:
+                if self.postings is None or self.postings.generation < generation:
+                    self.postings = postings
+        finally:
+            connection.close()
+            self.building = None

@@ -28,7 +28,7 @@ import numpy as np
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
 from rag import lexical, store, uploads, vector_blob
 from rag.answers import compose
-from rag.bm25_postings import Bm25Postings
+from rag.bm25_postings import Bm25Postings, LexicalCopy
 from rag.document_vectors import embed_documents
 from rag.errors import (
     DocumentError,
@@ -59,8 +59,8 @@ log = logging.getLogger(__name__)
 
 LIBRARY_FORMAT = "rag-library"
 # Passages from which searches keep an in-memory copy of the lexical index (`Bm25Postings`):
-# FTS5's bm25() costs ~1 ms per 1,000 matching passages, the copy ~0.1 ms, and a copy
-# costs ~10 bytes per (term, passage) pair, ~0.6 KB per passage.
+# FTS5's bm25() costs ~1 ms per 1,000 passages a question matches (~2 ms at 2k passages,
+# ~25 ms at 100k), the copy ~0.6 ms at 100k; it holds ~0.4 KB per passage (393 MB at 1M).
 POSTINGS_ABOVE = 20_000
 LOCK_NAME = "write.lock"
 # How long a second writer waits for the first before giving up with LibraryBusyError.
@@ -142,10 +142,7 @@ class Library:
         self.passages_embedded = 0  # this object's count, for "re-ingest embeds nothing"
         self.read_only = False  # set by `open(read_only=True)`: a replica never writes
         self._embedded_sentences = SentenceVectorCache(self._encode)
-        self.postings_above = POSTINGS_ABOVE
-        self._postings: Bm25Postings | None = None
-        self._postings_building: int | None = None  # the generation a background build reads
-        self._searches_without_postings = 0
+        self._lexical_copy = LexicalCopy(folder / store.DATABASE_NAME, POSTINGS_ABOVE)
 
     # -- opening -------------------------------------------------------------------------
     @staticmethod
@@ -351,40 +348,14 @@ class Library:
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)
 
-    # -- the in-memory lexical index ----------------------------------------------------
-    def _lexical_postings(self, vectors: VectorIndex) -> Bm25Postings | None:
-        """The in-memory copy of the lexical index for the generation being read, if built;
-        otherwise, from this object's second search on, build it in the background and let
-        FTS5 answer meanwhile (the same scores, slower). A one-shot command (`python -m rag
-        ask`) searches once and never pays for a build; small libraries never need the copy:
-        FTS5 takes a few ms there."""
-        generation = self._vectors_generation
-        postings = self._postings
-        if postings is not None and postings.generation == generation:
-            return postings
-        self._searches_without_postings += 1
-        if (len(vectors) >= self.postings_above and self._searches_without_postings > 1
-                and self._postings_building != generation):
-            self._postings_building = generation
-            threading.Thread(target=self.build_lexical_postings, name="bm25-postings", daemon=True).start()
-        return None
-
     def build_lexical_postings(self) -> None:
-        """Build the in-memory lexical index for the current generation now (searches do it
-        in the background by themselves above `postings_above` passages; benchmarks and
-        servers call this to be warm from the first question)."""
-        connection = store.connect(self.folder / store.DATABASE_NAME, read_only=True)
-        try:
-            connection.execute("BEGIN")  # one snapshot: the rows of exactly one generation
-            generation = int(store.read_meta(connection)["generation"])
-            postings = Bm25Postings.build(connection, generation)
-            connection.execute("COMMIT")
-            with self._lock:
-                if self._postings is None or self._postings.generation < generation:
-                    self._postings = postings
-        finally:
-            connection.close()
-            self._postings_building = None
+        """Build the in-memory copy of the lexical index for the current generation now
+        (searches start it in the background by themselves above `POSTINGS_ABOVE` passages;
+        benchmarks and servers call this to be fast from the first question)."""
+        self._lexical_copy.build()
+
+    def _lexical_postings(self, vectors: VectorIndex) -> Bm25Postings | None:
+        return self._lexical_copy.for_generation(self._vectors_generation, len(vectors))
 
     # -- writing -------------------------------------------------------------------------
     @contextmanager

@@ -62,13 +62,13 @@ def test_scores_of_any_passage_equal_fts5(library, query):
 def test_searches_are_the_same_with_and_without_the_copy(library):
     filters = SearchFilters(published_from="2015-01-01", published_to="2019-12-31")
     calls = [(q, mode, f) for q in QUERIES for mode in ("lexical", "hybrid") for f in (None, filters)]
-    library.postings_above = 10**9
+    library._lexical_copy.build_above = 10**9
     without = [library.search(q, k=20, mode=mode, filters=f) for q, mode, f in calls]
-    assert library._postings is None
-    library.postings_above = 0
+    assert library._lexical_copy.postings is None
+    library._lexical_copy.build_above = 0
     library.build_lexical_postings()
     with_copy = [library.search(q, k=20, mode=mode, filters=f) for q, mode, f in calls]
-    assert library._postings is not None and library._postings.generation == library.stats().generation
+    assert library._lexical_copy.postings is not None and library._lexical_copy.postings.generation == library.stats().generation
     for a, b in zip(without, with_copy):
         assert [h.passage.id for h in a] == [h.passage.id for h in b]
         assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-9)
@@ -78,9 +78,9 @@ def test_searches_are_the_same_with_and_without_the_copy(library):
 def test_a_new_generation_is_never_answered_from_the_old_copy(tmp_path, tiny_encoder):
     library = Library.open(tmp_path / "library", encoder=tiny_encoder)
     library.add_texts(random_records(40))
-    library.postings_above = 0
+    library._lexical_copy.build_above = 0
     library.build_lexical_postings()
-    old = library._postings
+    old = library._lexical_copy.postings
     library.add_texts([TextRecord("zeppelins", "The zeppelin left its hangar. Zeppelin crews cheered.")])
     hits = library.search("zeppelin hangar", mode="lexical")  # stale copy: FTS5 answers
     assert hits and hits[0].passage.source == "zeppelins"
@@ -88,22 +88,22 @@ def test_a_new_generation_is_never_answered_from_the_old_copy(tmp_path, tiny_enc
     for thread in threading.enumerate():
         if thread.name == "bm25-postings":
             thread.join(timeout=60)
-    assert library._postings is not old and library._postings.generation == library.stats().generation
+    assert library._lexical_copy.postings is not old and library._lexical_copy.postings.generation == library.stats().generation
     assert library.search("zeppelin hangar", mode="lexical") == hits
-    assert len(library._postings) == library.stats().passages
+    assert len(library._lexical_copy.postings) == library.stats().passages
 
 
 def test_an_empty_library_builds_an_empty_copy(tiny_library):
     tiny_library.build_lexical_postings()
-    assert len(tiny_library._postings) == 0
-    assert tiny_library._postings.top(["navy"], 5) == []
-    assert tiny_library._postings.scores(["navy"], [1]) == {1: 0.0}
+    assert len(tiny_library._lexical_copy.postings) == 0
+    assert tiny_library._lexical_copy.postings.top(["navy"], 5) == []
+    assert tiny_library._lexical_copy.postings.scores(["navy"], [1]) == {1: 0.0}
 
 
 def test_a_single_search_builds_no_copy(tmp_path, tiny_encoder):
     """A one-shot command searches once: it must not pay for building the copy."""
     library = Library.open(tmp_path / "library", encoder=tiny_encoder)
     library.add_texts(random_records(20))
-    library.postings_above = 0
+    library._lexical_copy.build_above = 0
     library.ask("navy drill")
-    assert library._postings is None and library._postings_building is None
+    assert library._lexical_copy.postings is None and library._lexical_copy.building is None
