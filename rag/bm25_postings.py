@@ -40,6 +40,7 @@ class Bm25Postings:
         self._starts = starts  # postings of term t: [starts[t], starts[t + 1])
         self._positions = positions
         self._frequencies = frequencies
+        self._last: tuple[tuple[str, ...], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -84,11 +85,22 @@ class Bm25Postings:
         )
 
     def _scores(self, terms: Sequence[str]) -> np.ndarray:
-        """BM25 of every passage (by position) for the distinct `terms`, as FTS5 computes it."""
+        """BM25 of every passage (by position) for the distinct `terms`, as FTS5 computes it.
+        The last query's array is kept: a hybrid search asks for its top passages and then
+        for the scores of the dense retriever's candidates, for the same terms."""
+        key = tuple(dict.fromkeys(terms))
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
+        total = self._compute(key)
+        self._last = (key, total)  # one tuple assignment: threads see the old pair or the new
+        return total
+
+    def _compute(self, terms: tuple[str, ...]) -> np.ndarray:
         total = np.zeros(len(self._ids), dtype=np.float64)
         norm_base = BM25_K1 * (1 - BM25_B)
         norm_scale = BM25_K1 * BM25_B / self._average
-        for term in dict.fromkeys(terms):
+        for term in terms:
             row = self._vocabulary.get(term)
             if row is None:
                 continue
