@@ -6,12 +6,12 @@ says why: not a vector file, another version, another dimension, truncated, dama
 
 - Version 1 (flat files) and 2 (older IVF files): one FAISS index, checked by sha256.
   Flat files are still written as version 1, so older programs keep reading small libraries.
-- Version 3 (what the approximate layouts write): one or more FAISS indexes back to back,
-  their sizes and a CRC-32 in the header. A truncated file is refused from its size alone;
-  the CRC then runs at ~6 GB/s here, where sha256 ran at ~1.9 (the bulk of a 1M-vector
-  load). The indexes are then mapped from the file rather than copied into memory, so a
-  load costs no copy and read-only replicas share one copy in the page cache. A mapped
-  index is read-only: `writable` copies it before anything adds or removes.
+- Version 3 (what the approximate layouts write): the payload's size and CRC-32 in the
+  header. A truncated file is refused from its size alone; the CRC then runs at ~6 GB/s
+  here, where sha256 ran at ~1.9 (half of a 1M-vector load). The index is then mapped from
+  the file rather than copied into memory, so a load costs no copy and read-only replicas
+  share one copy in the page cache. A mapped index is read-only: `writable` copies it
+  before anything adds or removes.
 
 Writes stream FAISS's serialisation into the file, so saving never holds a second copy of
 the index in memory. Knows nothing of layouts or search.
@@ -31,7 +31,7 @@ import faiss
 import numpy as np
 
 MAGIC = b"RAGVEC\n"
-SHA256_VERSIONS = (1, 2)  # one index, sha256: what every program before version 3 reads
+SHA256_VERSIONS = (1, 2)  # what every program before version 3 reads
 CRC_VERSION = 3
 READABLE = (*SHA256_VERSIONS, CRC_VERSION)
 # The header is written into a fixed, space-padded room so its checksum can be filled in
@@ -44,27 +44,23 @@ class VectorIndexError(ValueError):
     """A vector file that cannot be used; the message says why."""
 
 
-def write(path: Path | str, header: dict, indexes: list) -> None:
-    """Write `header` and `indexes` to a temporary file beside `path`, flush it to disk,
-    then rename it over `path`, so readers see the old file or the new one, never half."""
+def write(path: Path | str, header: dict, index) -> None:
+    """Write `header` and the FAISS `index` to a temporary file beside `path`, flush it to
+    disk, then rename it over `path`, so readers see the old file or the new one, never half."""
     path = Path(path)
     version = header["version"]
-    if version not in READABLE or (version in SHA256_VERSIONS and len(indexes) != 1):
-        raise ValueError(f"cannot write {len(indexes)} indexes as version {version}")
+    if version not in READABLE:
+        raise ValueError(f"cannot write version {version}")
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(MAGIC + struct.pack("<I", HEADER_ROOM) + b" " * HEADER_ROOM)
             sink = _ChecksummedSink(out, hashlib.sha256() if version in SHA256_VERSIONS else None)
-            sizes = []
-            for index in indexes:
-                before = sink.written
-                faiss.write_index(index, faiss.PyCallbackIOWriter(sink.write))
-                sizes.append(sink.written - before)
+            faiss.write_index(index, faiss.PyCallbackIOWriter(sink.write))
             if version in SHA256_VERSIONS:
                 header = {**header, "sha256": sink.sha256.hexdigest()}
             else:
-                header = {**header, "parts": sizes, "crc32": sink.crc}
+                header = {**header, "payload_bytes": sink.written, "crc32": sink.crc}
             encoded = json.dumps(header).encode()
             if len(encoded) > HEADER_ROOM:
                 raise ValueError("vector file header too long")
@@ -79,8 +75,8 @@ def write(path: Path | str, header: dict, indexes: list) -> None:
     _fsync_dir(path.parent)
 
 
-def read(path: Path | str, *, dimension: int | None = None) -> tuple[dict, list]:
-    """(header, indexes) of a verified file; `dimension`, if given, must match."""
+def read(path: Path | str, *, dimension: int | None = None) -> tuple[dict, object]:
+    """(header, FAISS index) of a verified file; `dimension`, if given, must match."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -90,7 +86,7 @@ def read(path: Path | str, *, dimension: int | None = None) -> tuple[dict, list]
                     f"{path} holds {header.get('dimension')}-dimensional vectors, expected {dimension}"
                 )
             if header["version"] in SHA256_VERSIONS:
-                return header, [_read_sha256_payload(path, handle, header)]
+                return header, _read_sha256_payload(path, handle, header)
             return header, _map_crc_payload(path, handle, header)
     except OSError as error:
         raise VectorIndexError(f"cannot read vector file {path}: {error.strerror}") from error
@@ -140,15 +136,15 @@ def _read_sha256_payload(path: Path, handle, header: dict):
     return _parse_stream(path, handle.read)
 
 
-def _map_crc_payload(path: Path, handle, header: dict) -> list:
+def _map_crc_payload(path: Path, handle, header: dict):
     payload_start = handle.tell()
-    parts = header.get("parts")
-    if not isinstance(parts, list) or not all(isinstance(size, int) and size > 0 for size in parts):
-        raise VectorIndexError(f"{path} has a damaged header (no part sizes)")
+    expected = header.get("payload_bytes")
+    if not isinstance(expected, int) or expected <= 0:
+        raise VectorIndexError(f"{path} has a damaged header (no payload size)")
     found = os.fstat(handle.fileno()).st_size - payload_start
-    if found != sum(parts):
+    if found != expected:
         raise VectorIndexError(
-            f"{path} is truncated or damaged: its payload is {found:,} bytes, the header says {sum(parts):,}"
+            f"{path} is truncated or damaged: its payload is {found:,} bytes, the header says {expected:,}"
         )
     crc, buffer = 0, bytearray(BLOCK)
     view = memoryview(buffer)
@@ -157,21 +153,16 @@ def _map_crc_payload(path: Path, handle, header: dict) -> list:
     if crc != header.get("crc32"):
         raise VectorIndexError(f"{path} is truncated or damaged (checksum mismatch)")
     # Map the open file, not the path: a writer may have renamed a new file over it since.
-    mapping = np.memmap(handle, dtype=np.uint8, mode="r", offset=payload_start, shape=(sum(parts),))
-    indexes, offset = [], 0
-    for size in parts:
-        part = mapping[offset : offset + size]
-        try:
-            reader = faiss.ZeroCopyIOReader(faiss.swig_ptr(part), size)
-            index = faiss.read_index(reader, faiss.IO_FLAG_MMAP_IFC)
-        except RuntimeError as error:
-            raise VectorIndexError(f"{path} is damaged: FAISS cannot parse it ({error})") from error
-        # FAISS's own keep-alive list: the mapping lives exactly as long as the index using it,
-        # even in a thread still searching an index that `writable` has since replaced.
-        index.referenced_objects = [part]
-        indexes.append(index)
-        offset += size
-    return indexes
+    mapping = np.memmap(handle, dtype=np.uint8, mode="r", offset=payload_start, shape=(expected,))
+    try:
+        reader = faiss.ZeroCopyIOReader(faiss.swig_ptr(mapping), expected)
+        index = faiss.read_index(reader, faiss.IO_FLAG_MMAP_IFC)
+    except RuntimeError as error:
+        raise VectorIndexError(f"{path} is damaged: FAISS cannot parse it ({error})") from error
+    # FAISS's own keep-alive list: the mapping lives exactly as long as the index using it,
+    # even in a thread still searching an index that `writable` has since replaced.
+    index.referenced_objects = [mapping]
+    return index
 
 
 def _reader_over(view: memoryview):

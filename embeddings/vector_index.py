@@ -9,11 +9,15 @@ Layouts (see docs/performance.md, "Vector index by size", for the measurements):
 - "ivf": above `approximate_above` vectors, an inverted file over float16 vectors
   (`IVF<nlist>,SQfp16`, nlist ~ 4*sqrt(n), `NPROBE` lists per query), ~0.8 KB per vector,
   under a millisecond at 1M, recall@10 ~0.99 against exact search.
-- "ivfpq": above `compress_above` vectors, `CompressedIndex`: IVF-PQ codes scanned, the best
-  candidates re-ranked on 8-bit codes; ~0.5 KB per vector, of which a query scans ~0.06,
-  recall@10 ~0.97. Where float16 would need 16 GB for 20M vectors, this needs ~10.
+- "compressed": above `compress_above` vectors, the same inverted file over 8-bit codes
+  (`IVF<nlist>,SQ8`, one byte per dimension, encoding the residual from the list's
+  centroid), ~0.4 KB per vector, ~2 ms at 5M, recall@10 ~0.98. Where float16 needs 16 GB
+  for 20M vectors, this needs ~8. Product quantisation was measured and lost at every
+  byte budget on these embeddings: alone it stays under 0.9 recall (0.89 at 207 bytes);
+  re-ranking its candidates on 8-bit codes reaches 0.96-0.98 but stores those codes too
+  (468 bytes) and was no faster up to 5M (docs/performance.md).
 The approximate layouts remove ids natively (a hash-table direct map), so removal needs no
-rebuild. Their clustering and codebooks are trained on a random sample of at most
+rebuild. Their clustering and codes are trained on a random sample of at most
 `TRAIN_SAMPLE` vectors and retrained when the index has grown 4x since; the layout changes
 by itself as the index grows past a threshold or shrinks to half of it.
 Filtered searches over few ids are exact in every layout (see `search`).
@@ -27,17 +31,16 @@ import faiss
 import numpy as np
 
 from embeddings import vector_file
-from embeddings.compressed_index import CompressedIndex
 from embeddings.vector_file import VectorIndexError
 
-LAYOUTS = ("flat", "ivf", "ivfpq")  # in order of size
+LAYOUTS = ("flat", "ivf", "compressed")  # in order of size
+CODES = {"ivf": "SQfp16", "compressed": "SQ8"}  # what each approximate layout stores
 FLAT_VERSION = 1  # what every flat file is, so older programs still read small libraries
 APPROXIMATE_VERSION = 3  # CRC-checked and mapped, not copied, on load (see vector_file)
 # Measured (bench/index_bench.py): flat search stays ~2 ms up to ~25k vectors.
 APPROXIMATE_ABOVE = 20_000
 # float16 IVF costs 0.8 KB per vector: 1.6 GB at 2M, which keeps a process with the model
-# under the 3 GiB memory target; past that the compressed layout's ~0.5 KB (0.06 KB scanned
-# per query) is worth its lower recall (0.97 against 0.99).
+# under the 3 GiB memory target; past that, 8-bit codes halve it for recall 0.98, not 0.998.
 COMPRESS_ABOVE = 2_000_000
 # Lists scanned per query: recall@10 ~0.99 vs exact on MiniLM-like vectors, 100k-1M.
 NPROBE = 64
@@ -64,8 +67,6 @@ class VectorIndex:
     ):
         if dimension < 1:
             raise ValueError("dimension must be positive")
-        if compress_above < 1000:
-            raise ValueError("compress_above must be at least 1000: PQ codebooks need that many to train")
         self.dimension = dimension
         self.approximate_above = approximate_above
         self.compress_above = compress_above
@@ -119,13 +120,9 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if not len(ids):
             return 0
-        index = self._writable()
-        if self._layout == "ivfpq":
-            removed = index.remove(ids)
-        else:
-            # The IVF's hash-table direct map only accepts an id array selector.
-            selector = faiss.IDSelectorBatch(ids) if self._layout == "flat" else faiss.IDSelectorArray(ids)
-            removed = int(index.remove_ids(selector))
+        # The IVF's hash-table direct map only accepts an id array selector.
+        selector = faiss.IDSelectorBatch(ids) if self._layout == "flat" else faiss.IDSelectorArray(ids)
+        removed = int(self._writable().remove_ids(selector))
         self._ids = None
         # Back to a smaller layout only once the index is under half its threshold, so an
         # index hovering at a threshold is not rebuilt on every change.
@@ -136,15 +133,12 @@ class VectorIndex:
 
     def _layout_for(self, count: int) -> str:
         if count > self.compress_above:
-            return "ivfpq"
+            return "compressed"
         return "ivf" if count > self.approximate_above else "flat"
 
     def _writable(self):
         """The FAISS index, first copied into memory if it is still mapped from its file."""
-        if self._layout == "ivfpq":
-            self._index = CompressedIndex(*map(vector_file.writable, self._index.parts()))
-        else:
-            self._index = vector_file.writable(self._index)
+        self._index = vector_file.writable(self._index)
         return self._index
 
     def _rebuild(self, layout: str) -> None:
@@ -158,7 +152,7 @@ class VectorIndex:
             sample_size = min(len(ids), TRAIN_SAMPLE)
             nlist = max(1, min(int(4 * np.sqrt(len(ids))), sample_size // 39))
             sample = self.vectors(np.sort(np.random.default_rng(0).choice(ids, sample_size, replace=False)))
-            index = _trained_ivf(sample, nlist) if layout == "ivf" else CompressedIndex.trained(sample, nlist)
+            index = _trained_ivf(sample, nlist, CODES[layout])
             index.nprobe = min(NPROBE, nlist)
         for start in range(0, len(ids), 100_000):
             chunk = ids[start : start + 100_000]
@@ -168,7 +162,7 @@ class VectorIndex:
 
     def vectors(self, ids) -> np.ndarray:
         """The stored vectors for these ids (KeyError-like RuntimeError if one is missing);
-        float16 in the IVF layout, 8-bit in the compressed one, so within ~1e-3 and ~1e-2."""
+        float16 in the IVF layout, 8-bit in the compressed one: within ~1e-3 and ~1e-2."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if self._layout != "flat" and len(ids):
             return self._index.reconstruct_batch(ids)
@@ -218,24 +212,17 @@ class VectorIndex:
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: Path | str) -> None:
         """Write to a temporary file beside `path`, flush it to disk, then rename over."""
-        if self._layout == "flat":
-            version, description, parts = FLAT_VERSION, "IDMap2,FlatIP", [self._index]
-        elif self._layout == "ivf":
-            version, description, parts = APPROXIMATE_VERSION, f"IVF{self._index.nlist},SQfp16", [self._index]
-        else:
-            version, parts = APPROXIMATE_VERSION, self._index.parts()
-            nlist, pq = self._index.nlist, self._index.scan.pq.M
-            description = f"IVF{nlist},PQ{pq} + IVF{nlist},SQ8 re-rank"
+        flat = self._layout == "flat"
         header = {
             "format": "rag-vector-index",
-            "version": version,
+            "version": FLAT_VERSION if flat else APPROXIMATE_VERSION,
             "dimension": self.dimension,
             "count": len(self),
             "layout": self._layout,
-            "index": description,
+            "index": "IDMap2,FlatIP" if flat else f"IVF{self._index.nlist},{CODES[self._layout]}",
             "trained_on": self._trained_on,
         }
-        vector_file.write(path, header, parts)
+        vector_file.write(path, header, self._index)
 
     @classmethod
     def load(
@@ -248,21 +235,21 @@ class VectorIndex:
     ) -> "VectorIndex":
         """The index saved at `path`, verified (see `vector_file.read`); approximate layouts
         stay mapped from the file until something changes them."""
-        header, parts = vector_file.read(path, dimension=dimension)
+        header, faiss_index = vector_file.read(path, dimension=dimension)
         # Files before version 3 have no layout: version 1 was always flat, 2 always IVF.
         layout = header.get("layout", "ivf" if header["version"] == 2 else "flat")
-        if layout not in LAYOUTS or len(parts) != (2 if layout == "ivfpq" else 1):
-            raise VectorIndexError(f"{path} has a damaged header (layout {layout!r}, {len(parts)} parts)")
+        if layout not in LAYOUTS:
+            raise VectorIndexError(f"{path} has a damaged header (layout {layout!r})")
         index = cls(header["dimension"], approximate_above=approximate_above, compress_above=compress_above)
-        index._index = CompressedIndex(*parts) if layout == "ivfpq" else parts[0]
+        index._index = faiss_index
         index._layout, index._trained_on = layout, int(header.get("trained_on", 0))
         if len(index) != header["count"]:
             raise VectorIndexError(f"{path} holds {len(index)} vectors, header says {header['count']}")
         return index
 
 
-def _trained_ivf(sample: np.ndarray, nlist: int):
-    index = faiss.index_factory(sample.shape[1], f"IVF{nlist},SQfp16", faiss.METRIC_INNER_PRODUCT)
+def _trained_ivf(sample: np.ndarray, nlist: int, codes: str):
+    index = faiss.index_factory(sample.shape[1], f"IVF{nlist},{codes}", faiss.METRIC_INNER_PRODUCT)
     index.train(sample)
     index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
     return index

@@ -190,7 +190,7 @@ def test_version_1_and_2_files_still_load_and_grow(big, tmp_path):
     assert old_flat.layout == "flat" and list(old_flat.ids()) == list(range(50))
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip a byte", "no part sizes"])
+@pytest.mark.parametrize("damage", ["truncate", "flip a byte", "no payload size"])
 def test_damaged_approximate_files_are_refused_with_the_reason(big, tmp_path, damage):
     index, vectors, ids = big
     path = tmp_path / "v.faiss"
@@ -203,26 +203,26 @@ def test_damaged_approximate_files_are_refused_with_the_reason(big, tmp_path, da
         data[len(data) // 2] ^= 0x01
         reason = "checksum mismatch"
     else:
-        data = data.replace(b'"parts"', b'"trap!"')
-        reason = "no part sizes"
+        data = data.replace(b'"payload_bytes"', b'"payload_bytez"')
+        reason = "no payload size"
     path.write_bytes(bytes(data))
     with pytest.raises(VectorIndexError, match=reason):
         VectorIndex.load(path, dimension=16)
 
 
-# -- the compressed layout (IVF-PQ + 8-bit re-rank), exercised small -------------------------
+# -- the compressed layout (IVF over 8-bit codes), exercised small ----------------------------
 
 @pytest.fixture(scope="module")
 def compressed_file(tmp_path_factory):
     """6,000 32-dimensional vectors: flat, then IVF above 1,000, then compressed above 4,000;
-    built once (training the codebooks is the slow part) and saved."""
+    built once (three trainings on the way) and saved."""
     vectors, ids = clustered(6000, dim=32, seed=11), np.arange(100, 6100)
     index = VectorIndex(32, approximate_above=1000, compress_above=4000)
     layouts = []
     for start in range(0, 6000, 750):
         index.add(ids[start : start + 750], vectors[start : start + 750])
         layouts.append(index.layout)
-    assert layouts == ["flat"] + ["ivf"] * 4 + ["ivfpq"] * 3  # switched by itself, twice
+    assert layouts == ["flat"] + ["ivf"] * 4 + ["compressed"] * 3  # switched by itself, twice
     path = tmp_path_factory.mktemp("compressed") / "v.faiss"
     index.save(path)
     return path, vectors, ids
@@ -245,7 +245,7 @@ def test_compressed_layout_finds_the_nearest_ids(compressed):
 def test_compressed_layout_removes_and_filters(compressed):
     index, vectors, ids = compressed
     gone = ids[::4]
-    assert index.remove(gone) == len(gone) and index.layout == "ivfpq"
+    assert index.remove(gone) == len(gone) and index.layout == "compressed"
     queries = clustered(20, dim=32, seed=13)
     _, found = index.search(queries, 10)
     assert not np.isin(found, gone).any() and (found >= 0).all()
@@ -262,7 +262,7 @@ def test_compressed_layout_round_trips_and_shrinks_back(compressed, tmp_path):
     index.save(tmp_path / "v.faiss")
     loaded = VectorIndex.load(tmp_path / "v.faiss", dimension=32, approximate_above=1000, compress_above=4000)
     queries = clustered(10, dim=32, seed=14)
-    assert loaded.layout == "ivfpq"
+    assert loaded.layout == "compressed"
     assert (loaded.search(queries, 10)[1] == index.search(queries, 10)[1]).all()
     loaded.add([1], clustered(1, dim=32, seed=15))  # growable and shrinkable after a reload
     assert loaded.remove(ids[:4001]) == 4001
@@ -270,7 +270,7 @@ def test_compressed_layout_round_trips_and_shrinks_back(compressed, tmp_path):
     assert sorted(loaded.ids()) == [1] + list(ids[4001:])
 
 
-@pytest.mark.parametrize("layout", ["ivf", "ivfpq"])
+@pytest.mark.parametrize("layout", ["ivf", "compressed"])
 def test_wide_filters_search_inside_the_approximate_layouts(compressed, monkeypatch, layout):
     """A filter too wide to brute-force probes more lists; it still returns only allowed ids."""
     import embeddings.vector_index
