@@ -139,6 +139,8 @@ def _read_sha256_payload(path: Path, handle, header: dict):
 def _map_crc_payload(path: Path, handle, header: dict):
     payload_start = handle.tell()
     expected = header.get("payload_bytes")
+    if isinstance(header.get("parts"), list) and len(header["parts"]) == 1:
+        expected = header["parts"][0]  # how commit 18fbcef wrote it (libraries may hold such files)
     if not isinstance(expected, int) or expected <= 0:
         raise VectorIndexError(f"{path} has a damaged header (no payload size)")
     found = os.fstat(handle.fileno()).st_size - payload_start

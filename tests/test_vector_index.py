@@ -1,5 +1,7 @@
 """The FAISS vector index: ids, exact search, filters, atomic versioned files."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -161,7 +163,6 @@ def test_flat_files_stay_version_1_and_a_shrunk_index_goes_back_to_flat(big, tmp
 def write_old_format(path, faiss_index, version, layout_fields):
     """A vector file exactly as versions 1 and 2 wrote it: sha256 over one FAISS index."""
     import hashlib
-    import json
     import struct
 
     import faiss
@@ -188,6 +189,19 @@ def test_version_1_and_2_files_still_load_and_grow(big, tmp_path):
     write_old_format(tmp_path / "v1.faiss", flat._index, 1, {"index": "IDMap2,FlatIP", "trained_on": 0})
     old_flat = VectorIndex.load(tmp_path / "v1.faiss", dimension=16)
     assert old_flat.layout == "flat" and list(old_flat.ids()) == list(range(50))
+
+
+def test_version_3_files_with_a_parts_list_still_load(big, tmp_path):
+    """Commit 18fbcef wrote the payload size as a one-element "parts" list."""
+    index, vectors, ids = big
+    path = tmp_path / "v.faiss"
+    index.save(path)
+    data = path.read_bytes()
+    room = int.from_bytes(data[7:11], "little")
+    header = json.loads(data[11 : 11 + room])
+    header["parts"] = [header.pop("payload_bytes")]
+    path.write_bytes(data[:11] + json.dumps(header).encode().ljust(room) + data[11 + room :])
+    assert sorted(VectorIndex.load(path, dimension=16).ids()) == list(ids)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip a byte", "no payload size"])
