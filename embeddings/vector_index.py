@@ -143,7 +143,9 @@ class VectorIndex:
 
     def _rebuild(self, layout: str) -> None:
         """Rebuild from the stored vectors into `layout`, trained afresh if approximate.
-        Copies in chunks, so the peak is the old and the new index, not a float32 copy too."""
+        Copies in chunks, so the peak is the old and the new index, not a float32 copy too.
+        A compressed index retrains from its own 8-bit vectors (this package never keeps the
+        originals), so each retrain adds a little quantisation error."""
         ids = self.ids()
         if layout == "flat":
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
