@@ -39,7 +39,7 @@ from rag.readers import DEFAULT_MAX_BYTES, RawDocument, read_file
 log = logging.getLogger(__name__)
 
 # Bump when reading, cleaning or cutting changes, so stored documents are re-ingested.
-PIPELINE_VERSION = "3"  # 2: passages read with their title; 3: sentence vectors stored
+PIPELINE_VERSION = "4"  # 2: passages read with their title; 3: sentence vectors stored; 4: no id as title
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ class RecordInput:
         return RawDocument(self.record.text.replace("\r\n", "\n"), self.record.title, published, "text")
 
     def fallback_title(self) -> str:
-        return self.source
+        return ""  # a record's source is an id ("crm/4711"), not a title: never embed it as context
 
 
 def prepare(
