@@ -11,8 +11,8 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from rag import Library, RagError, SearchFilters
-from rag.search import MODE_LABELS, SEARCH_MODES
-from rag.render import STYLE, answer_html, card_html, document_page, document_row_html, group_citations, passage_html
+from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
+from rag.render import STYLE, answer_html, card_html, confidence_html, document_page, document_row_html, group_citations, passage_html
 from rag.samples import FirstRun
 from rag.settings import Settings
 
@@ -103,14 +103,17 @@ def show_answer(turn: int, answer) -> None:
     prefix = f"q{turn}"
     if answer.abstained:
         st.warning(answer.text)
+        st.html(confidence_html(answer))
         if answer.nearest:
             st.html('<div class="nearest-note">Nearest passages — these do not answer the question:</div>')
             for hit in answer.nearest[:3]:
                 p = hit.passage
-                st.caption(f"{p.title} · {p.published or 'date unknown'} · paragraph {p.paragraph} · score {hit.score:.2f}")
+                st.caption(f"{p.title} · {p.published or 'date unknown'} · paragraph {p.paragraph}"
+                           f" · {SCORE_LABELS[mode]} {hit.score:.2f}")
                 st.html(passage_html(p.text))
         return
     st.html(answer_html(answer, prefix))
+    st.html(confidence_html(answer))
     for group in group_citations(answer):
         first = group[0]
         st.html(card_html(group, prefix))

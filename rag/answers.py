@@ -2,9 +2,10 @@
 
 Owns evidence selection, near-duplicate suppression, the `[n]` markers and abstention.
 
-- Abstain when the question's cosine similarity to the best passage is below
-  `ABSTAIN_BELOW`, whatever the search mode (fused scores are not comparable across
-  questions). The threshold is measured: see README, "How answers work".
+- Abstain when the answer's confidence (`rag.confidence`: the estimated probability that
+  its first citation answers, from the dense, lexical and sentence evidence together) is
+  below `confidence.ANSWER_FROM`, whatever the search mode. Fitted and measured on tuning
+  splits: docs/evaluation.md, "Abstention".
 - A sentence's evidence score is its cosine to the question, plus `LEXICAL_WEIGHT` times
   the share of the question's term weight (BM25 IDF) that the sentence contains (rare names
   and numbers count most), minus `RANK_PENALTY` per place its passage ranks below the first.
@@ -23,10 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag import lexical
+from rag import confidence, lexical
 from rag.results import Answer, Citation, Hit
 
-ABSTAIN_BELOW = 0.35
 EVIDENCE_MIN = 0.35
 NEIGHBOUR_MARGIN = 0.15
 LEXICAL_WEIGHT = 0.6
@@ -45,6 +45,8 @@ class Evidence:
     sentence: tuple[int, int, int]  # absolute start, end, paragraph
     text: str
     score: float
+    similarity: float = 0.0  # question vs this sentence alone
+    coverage: float = 0.0  # share of the question's term weight this sentence holds
 
 
 def compose(
@@ -55,15 +57,51 @@ def compose(
     sentence_vectors: list[np.ndarray],  # per hit: one unit vector per sentence
     term_weights: dict[str, float] | None = None,  # the question's terms -> IDF
     *,
-    threshold: float = ABSTAIN_BELOW,
+    passage_counts: dict[str, int] | None = None,  # the question's terms -> passages holding them
+    answer_from: float = confidence.ANSWER_FROM,
 ) -> Answer:
-    if not hits or max(passage_cosines) < threshold:
-        return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits))
-    scored = _score_sentences(query_vector, hits, passage_cosines, sentence_vectors, term_weights or {})
+    if not hits:
+        return Answer(question, NO_ANSWER, abstained=True, citations=(), confidence=0.0)
+    term_weights = term_weights or {}
+    scored = _score_sentences(query_vector, hits, passage_cosines, sentence_vectors, term_weights)
+    if not any(scored.values()):
+        return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits), confidence=0.0)
     chosen = _select(scored)
+    counts = passage_counts if passage_counts is not None else {t: 1 for t in term_weights}
+    signals = _signals(question, chosen[0], hits, passage_cosines, term_weights, counts)
+    estimate = confidence.estimate(signals)
+    if estimate < answer_from:
+        return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits),
+                      confidence=estimate, signals=signals)
     citations = tuple(_cite(n, e) for n, e in enumerate(chosen, 1))
     text = " ".join(f"{c.evidence} [{c.n}]" for c in citations)
-    return Answer(question, text, abstained=False, citations=citations)
+    return Answer(question, text, abstained=False, citations=citations, confidence=estimate, signals=signals)
+
+
+def _signals(question: str, first: Evidence, hits, cosines, term_weights, passage_counts) -> confidence.Signals:
+    """How well the first cited sentence and its passage fit the question, next to the rest."""
+    cosines = [float(c) for c in cosines]
+    position = next(i for i, h in enumerate(hits) if h.passage.id == first.hit.passage.id)
+    others = cosines[:position] + cosines[position + 1 :]
+    contexts = [f"{h.passage.title}\n{h.passage.text}" for h in hits]
+    coverages = [lexical.coverage(text, term_weights) for text in contexts]
+    best_by_meaning = cosines[position] >= max(cosines)
+    best_by_words = coverages[position] >= max(coverages)
+    rarest = confidence.rarest_known(term_weights, passage_counts)
+    return confidence.Signals(
+        rarest_term=float(rarest is not None and rarest in lexical.term_set(contexts[position])),
+        names_missing=confidence.share_missing(confidence.names(question), contexts[position]),
+        cosine_peak=max(cosines) - sum(cosines) / len(cosines),
+        question_terms=len(term_weights) / 10,
+        passage_cosine=cosines[position],
+        best_cosine=max(cosines),
+        sentence_cosine=first.similarity,
+        sentence_coverage=first.coverage,
+        passage_coverage=coverages[position],
+        known_terms=confidence.known_share(term_weights, passage_counts),
+        cosine_margin=cosines[position] - max(others) if others else 0.0,
+        agreement=(best_by_meaning + best_by_words) / 2,
+    )
 
 
 def _score_sentences(query_vector, hits, cosines, sentence_vectors, term_weights) -> dict[int, list[Evidence]]:
@@ -76,7 +114,8 @@ def _score_sentences(query_vector, hits, cosines, sentence_vectors, term_weights
             text = _slice(hit, span)
             covered = lexical.coverage(text, term_weights)
             score = float(similarity) + LEXICAL_WEIGHT * covered - RANK_PENALTY * rank
-            scored[hit.passage.id].append(Evidence(hit, float(cosine), i, tuple(span), text, score))
+            scored[hit.passage.id].append(Evidence(hit, float(cosine), i, tuple(span), text, score,
+                                                   float(similarity), covered))
     return scored
 
 

@@ -73,8 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         "eval", help="measure retrieval quality on a BEIR dataset or SQuAD v1.1",
         description="Build a library from a public dataset (cached), search it, print metrics.",
     )
-    evaluate.add_argument("dataset", choices=("beir", "squad"))
-    evaluate.add_argument("path", metavar="PATH", help="BEIR folder, or the SQuAD v1.1 JSON file")
+    evaluate.add_argument("dataset", choices=("beir", "squad", "news"))
+    evaluate.add_argument("path", metavar="PATH", help="BEIR folder, the SQuAD v1.1 JSON file, or a news "
+                          "folder with answerable/ and unanswerable/ (../shared/tools/build-news-dev.py)")
+    evaluate.add_argument("--abstention", action="store_true",
+                          help="SQuAD: also ask each question with its article removed and report answered, "
+                          "answered-and-right and refused (news always reports them)")
     evaluate.add_argument("--mode", choices=MODES, default=MODES[0])
     evaluate.add_argument("--split", help="BEIR: a qrels file name (default test); "
                           "SQuAD: all (default), tune or test (articles held out from tuning)")
@@ -170,19 +174,24 @@ def _filters(args):
 
 
 def cmd_ask(args) -> int:
+    from rag.confidence import ANSWER_FROM
+
     answer = _open_or_build(args).ask(args.query, k=args.k, filters=_filters(args), mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
     print(answer.text)
+    print(f"confidence {answer.confidence:.2f}" + (
+        f" (below the {ANSWER_FROM:.2f} an answer needs)" if answer.abstained
+        else ": the estimated chance that [1] answers the question"))
     for citation in answer.citations:
         print(f"\n[{citation.n}] {citation.title} ({citation.published or 'date unknown'}), "
-              f"paragraph {citation.paragraph}, score {citation.score:.2f}")
+              f"paragraph {citation.paragraph}, cosine {citation.score:.2f}")
         print(f"    {citation.source}  [{citation.evidence_start}:{citation.evidence_end}]")
         print(f"    “{citation.evidence}”")
     if answer.abstained and answer.nearest:
         print("\nNearest passages (not an answer):")
-        _print_hits(answer.nearest)
+        _print_hits(answer.nearest, args.mode)
     return 0
 
 
@@ -192,11 +201,15 @@ def cmd_search(args) -> int:
         print(json.dumps({"query": args.query, "mode": args.mode, "hits": [h.to_json() for h in hits]},
                          ensure_ascii=False))
         return 0
-    _print_hits(hits)
+    _print_hits(hits, args.mode)
     return 0
 
 
-def _print_hits(hits) -> None:
+def _print_hits(hits, mode: str) -> None:
+    from rag.search import SCORE_LABELS
+
+    if hits:
+        print(f"     ({SCORE_LABELS[mode]}: a retrieval score, not a probability)")
     for hit in hits:
         p = hit.passage
         print(f"{hit.rank:>3}. {hit.score:.3f}  {p.title} ({p.published or 'date unknown'}), "
@@ -206,22 +219,36 @@ def _print_hits(hits) -> None:
 
 def cmd_eval(args) -> int:
     from embeddings import DEFAULT_MODEL
-    from rag.evaluation.datasets import load_beir, load_squad
-    from rag.evaluation.runner import evaluate_beir, evaluate_squad
+    from rag.evaluation.abstention import squad_without_articles
+    from rag.evaluation.datasets import load_beir, load_squad, squad_articles
+    from rag.evaluation.runner import evaluate_abstention, evaluate_beir, evaluate_squad
 
     model = args.model or DEFAULT_MODEL
+    options = {"mode": args.mode, "model": model, "on_progress": ProgressBar()}
+    abstention = None
     if args.dataset == "beir":
-        dataset = load_beir(args.path, args.split or "test")
-        result = evaluate_beir(dataset, mode=args.mode, model=model, on_progress=ProgressBar())
+        result = evaluate_beir(load_beir(args.path, args.split or "test"), **options)
+    elif args.dataset == "news":
+        answerable = load_beir(Path(args.path) / "answerable", args.split or "test")
+        result = evaluate_beir(answerable, **options)
+        abstention = evaluate_abstention(answerable, [load_beir(Path(args.path) / "unanswerable", "test")],
+                                         **options)
     else:
         dataset = load_squad(args.path, args.split or "all")
-        result = evaluate_squad(dataset, mode=args.mode, model=model, on_progress=ProgressBar())
+        result = evaluate_squad(dataset, **options)
+        if args.abstention:
+            abstention = evaluate_abstention(dataset, squad_without_articles(dataset, squad_articles(dataset)),
+                                             **options)
     if args.json:
-        print(json.dumps(result.to_json()))
+        print(json.dumps(result.to_json() | ({"abstention": abstention.to_json()} if abstention else {})))
         return 0
     print(f"{result.dataset} ({result.split}), mode {result.mode}, {result.queries} queries")
     for name, value in result.metrics.items():
-        print(f"  {name:<18} {value:.4f}")
+        print(f"  {name:<24} {value:.4f}")
+    if abstention:
+        print(f"abstention: {abstention.answerable} answerable, {abstention.unanswerable} unanswerable questions")
+        for name, value in abstention.figures.items():
+            print(f"  {name:<24} {value:.4f}")
     return 0
 
 

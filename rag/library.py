@@ -28,6 +28,7 @@ import numpy as np
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
 from rag import lexical, store, uploads, vector_blob
 from rag.answers import compose
+from rag.confidence import ANSWER_FROM
 from rag.bm25_postings import Bm25Postings, LexicalCopy
 from rag.document_vectors import embed_documents
 from rag.errors import (
@@ -52,7 +53,7 @@ from rag.lexical import indexed_text
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import Answer, Document, DocumentSummary, FileFailure, Hit, IngestReport
 from rag.sentence_cache import SentenceVectorCache
-from rag.search import DEFAULT_MODE, SearchFilters, check_k, check_mode, normalise_query
+from rag.search import DEFAULT_MODE, SearchFilters, check_confidence, check_k, check_mode, normalise_query
 from rag.search import search as search_passages
 
 log = logging.getLogger(__name__)
@@ -316,10 +317,14 @@ class Library:
         *,
         filters: SearchFilters | None = None,
         mode: str = DEFAULT_MODE,
+        min_confidence: float = ANSWER_FROM,
     ) -> Answer:
         """An extractive answer with citations from the top k passages of `mode`, or an
-        abstention with the nearest passages."""
+        abstention with the nearest passages when the answer's confidence (the estimated
+        probability that its first citation answers) is below `min_confidence` (0 answers
+        always, with the confidence attached)."""
         question, k, mode = normalise_query(question), check_k(k), check_mode(mode)
+        min_confidence = check_confidence(min_confidence)
         with self._reading() as vectors:
             if vectors is None or len(vectors) == 0:
                 return compose(question, None, [], [], [])
@@ -329,9 +334,12 @@ class Library:
             hits = search_passages(self._db, vectors, question, query_vector, k, filters, mode,
                                    self._lexical_postings(vectors))
             cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
-            term_weights = store.term_idf(self._db, lexical.terms(question))
+            question_terms = lexical.terms(question)
+            term_weights = store.term_idf(self._db, question_terms)
             sentence_vectors = self._sentence_vectors_of(hits)
-            return compose(question, query_vector, hits, cosines, sentence_vectors, term_weights)
+            return compose(question, query_vector, hits, cosines, sentence_vectors, term_weights,
+                           passage_counts=store.term_passage_counts(self._db, question_terms),
+                           answer_from=min_confidence)
 
     def _sentence_vectors_of(self, hits: list[Hit]) -> list[np.ndarray]:
         """Each hit's sentence vectors: stored at ingest, or (for passages stored before

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 
+from rag.confidence import ANSWER_FROM
 from rag.results import Answer, Citation, Document, DocumentSummary
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -35,6 +36,15 @@ def answer_html(answer: Answer, prefix: str) -> str:
         position = match.end()
     pieces.append(escape(answer.text[position:]))
     return f'<div class="answer">{"".join(pieces)}</div>'
+
+
+def confidence_html(answer: Answer) -> str:
+    """The answer's one confidence, said as what it is; a refusal says what it fell short of."""
+    if answer.abstained:
+        detail = f"confidence {answer.confidence:.2f}, below the {ANSWER_FROM:.2f} an answer needs"
+    else:
+        detail = f"confidence {answer.confidence:.2f}: the estimated chance that [1] answers the question"
+    return f'<div class="confidence">{detail}</div>'
 
 
 def highlighted(text: str, start: int, end: int, *, mark_id: str | None = None) -> str:
@@ -72,7 +82,7 @@ def card_html(citations: list[Citation], prefix: str) -> str:
     return (
         f'<div class="card" id="{card_id(prefix, first.n)}">{anchors}'
         f'<div class="card-head"><b>{markers} {escape(first.title)}</b> · {escape(date)}'
-        f" · paragraph {', '.join(map(str, paragraphs))} · score {first.score:.2f}</div>"
+        f" · paragraph {', '.join(map(str, paragraphs))} · cosine {first.score:.2f}</div>"
         f'<div class="card-source">{escape(first.source)}</div>'
         f'<blockquote class="card-passage">{"".join(body)}</blockquote></div>'
     )
@@ -125,6 +135,7 @@ STYLE = """
 .card-passage {margin: .4rem 0 0 0; padding-left: .7rem; border-left: 3px solid #f0b400;}
 .card-passage mark {background: #ffe08a; padding: 0 2px;}
 .nearest-note {color: #a15c00; font-weight: 600;}
+.confidence {font-size: .85rem; color: gray; margin: .2rem 0 .4rem 0;}
 .doc-row {font-size: .9rem; line-height: 1.3;}
 .doc-meta {font-size: .8rem; color: gray;}
 </style>

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from rag.confidence import Signals
+
 
 @dataclass(frozen=True)
 class Document:
@@ -108,14 +110,20 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...]
     nearest: tuple[Hit, ...] = ()  # when abstained: the closest passages, for the user to judge
+    # The estimated probability that the first citation answers the question (for a refusal:
+    # that the best evidence found would have); `rag.confidence`.
+    confidence: float = 0.0
+    signals: Signals | None = field(default=None, repr=False)  # what `confidence` was computed from
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "confidence": round(float(self.confidence), 4),
             "citations": [c.to_json() for c in self.citations],
             "nearest": [h.to_json() for h in self.nearest],
+            "signals": self.signals.to_json() if self.signals else None,
         }
 
 

@@ -30,6 +30,13 @@ MAX_QUERY_CHARS = 2000
 MAX_K = 1000
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 DEFAULT_MODE = "hybrid"
+# What a hit's `score` is in each mode: a raw retrieval score, not a probability (an
+# answer's `confidence` is the probability; rag.confidence).
+SCORE_LABELS = {
+    "hybrid": "hybrid score (relative to the best)",
+    "dense": "cosine",
+    "lexical": "BM25",
+}
 MODE_LABELS = {
     "hybrid": "Meaning + words (hybrid)",
     "dense": "Meaning (dense)",
@@ -79,6 +86,12 @@ def check_k(k: int) -> int:
     if k < 1:
         raise QueryError(f"k must be at least 1, got {k}")
     return min(k, MAX_K)
+
+
+def check_confidence(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise QueryError(f"the minimum confidence must be a number from 0 to 1, got {value!r}")
+    return float(value)
 
 
 def check_mode(mode: str) -> str:

@@ -329,6 +329,15 @@ def _varints(block: bytes) -> list[int]:
 def term_idf(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, float]:
     """Inverse document frequency of each term over the passages (BM25's definition, floored
     at a small positive value like FTS5's); a term no passage has gets the highest value."""
+    having = term_passage_counts(connection, terms)
+    if not having:
+        return {}
+    total = lexical_totals(connection)[0]
+    return {t: max(math.log((total - n + 0.5) / (n + 0.5)), 1e-6) for t, n in having.items()}
+
+
+def term_passage_counts(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
+    """How many passages hold each term (0 for a term the library has never seen)."""
     terms = list(dict.fromkeys(terms))
     if not terms:
         return {}
@@ -336,11 +345,10 @@ def term_idf(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, 
     connection.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.passage_vocab USING fts5vocab(main, 'passage_terms', 'row')"
     )
-    total = lexical_totals(connection)[0]
     having = dict(connection.execute(
         f"SELECT term, doc FROM temp.passage_vocab WHERE term IN ({','.join('?' * len(terms))})", terms
     ))
-    return {t: max(math.log((total - having.get(t, 0) + 0.5) / (having.get(t, 0) + 0.5)), 1e-6) for t in terms}
+    return {t: having.get(t, 0) for t in terms}
 
 
 def lexical_rows(connection: sqlite3.Connection) -> int:

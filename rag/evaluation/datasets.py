@@ -20,6 +20,7 @@ from rag.ingest import TextRecord
 # (in file order) is for tuning constants, the others are held out for reporting.
 TUNE_EVERY = 4
 SQUAD_SPLITS = ("all", "tune", "test")
+SQUAD_SOURCE = "squad"  # record sources are squad-<article>-<paragraph>
 
 
 class DatasetError(RagError):
@@ -101,7 +102,7 @@ def load_squad(path: Path | str, split: str = "all") -> Dataset:
         title = article["title"].replace("_", " ")
         in_split = split == "all" or (split == "tune") == (a % TUNE_EVERY == 0)
         for p, paragraph in enumerate(article["paragraphs"]):
-            source = f"squad-{a:02d}-{p:03d}"
+            source = f"{SQUAD_SOURCE}-{a:02d}-{p:03d}"
             records.append(TextRecord(source=source, text=paragraph["context"], title=title))
             if in_split:
                 questions.extend(
@@ -110,3 +111,8 @@ def load_squad(path: Path | str, split: str = "all") -> Dataset:
                     for qa in paragraph["qas"]
                 )
     return Dataset(path.stem, split, tuple(records), tuple(questions), _fingerprint(path))
+
+
+def squad_articles(dataset: Dataset) -> dict[str, int]:
+    """Record source -> the number of its SQuAD article (for removing whole articles)."""
+    return {r.source: int(r.source.split("-")[1]) for r in dataset.records}

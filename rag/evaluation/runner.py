@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings import DEFAULT_MODEL, Encoder
+from rag.evaluation.abstention import Outcome, contains_answer, curve, outcome, summary
 from rag.evaluation.datasets import Dataset, Question
 from rag.evaluation.embedding_cache import CachingEncoder, cache_dir
 from rag.evaluation.metrics import (
@@ -122,12 +123,6 @@ def evaluate_beir(
     return _evaluate(dataset, mode, model, on_progress, "searching", _score_beir)
 
 
-def contains_answer(sentence: str, answers) -> bool:
-    """Whether a gold answer string occurs in the sentence (case and spacing ignored)."""
-    haystack = " ".join(sentence.casefold().split())
-    return any(" ".join(a.casefold().split()) in haystack for a in answers)
-
-
 def _score_squad(library: Library, question: Question, mode: str) -> dict[str, float]:
     ranked = _rank_documents(library, question.text, SQUAD_DEPTH, mode)
     scores = {f"recall@{k}": recall_at(k, ranked, question.relevant) for k in (1, 5, 20)}
@@ -151,3 +146,56 @@ def evaluate_squad(
     """Passage recall and MRR, and evidence accuracy: the share of questions whose strongest
     evidence sentence from `ask` contains a gold answer (an abstention counts as a miss)."""
     return _evaluate(dataset, mode, model, on_progress, "asking", _score_squad)
+
+
+@dataclass(frozen=True)
+class AbstentionResult:
+    dataset: str
+    split: str
+    mode: str
+    answerable: int
+    unanswerable: int
+    figures: dict[str, float]  # at the product's threshold (`rag.confidence.ANSWER_FROM`)
+    curve: list[dict[str, float]]  # the same figures at other thresholds
+    outcomes: list[Outcome]  # one per question, for calibration
+
+    def to_json(self) -> dict:
+        rounded = lambda row: {k: round(v, 4) for k, v in row.items()}  # noqa: E731
+        return {
+            "dataset": self.dataset, "split": self.split, "mode": self.mode,
+            "answerable": self.answerable, "unanswerable": self.unanswerable,
+            "metrics": rounded(self.figures), "curve": [rounded(row) for row in self.curve],
+        }
+
+
+def _ask_all(dataset: Dataset, encoder, mode: str, answerable: bool, on_progress: Progress | None) -> list[Outcome]:
+    outcomes = []
+    with open_evaluation_library(dataset, encoder, on_progress) as library:
+        encoder.encode([q.text for q in dataset.questions])
+        for done, question in enumerate(dataset.questions, 1):
+            answer = library.ask(question.text, k=ASK_K, mode=mode, min_confidence=0.0)
+            outcomes.append(outcome(answer, question, answerable=answerable))
+            if on_progress:
+                on_progress("asking", done, len(dataset.questions))
+    return outcomes
+
+
+def evaluate_abstention(
+    answerable: Dataset,
+    unanswerable: list[Dataset],
+    *,
+    mode: str = DEFAULT_MODE,
+    model: str = DEFAULT_MODEL,
+    on_progress: Progress | None = None,
+) -> AbstentionResult:
+    """Ask every answerable question of its library and every unanswerable one of a library
+    lacking its answer; report answered, answered-and-right and refused, and the curve."""
+    mode = check_mode(mode)
+    encoder = _encoder(model)
+    outcomes = _ask_all(answerable, encoder, mode, True, on_progress)
+    for dataset in unanswerable:
+        outcomes += _ask_all(dataset, encoder, mode, False, on_progress)
+    return AbstentionResult(
+        answerable.name, answerable.split, mode, len(answerable.questions),
+        sum(len(d.questions) for d in unanswerable), summary(outcomes), curve(outcomes), outcomes,
+    )

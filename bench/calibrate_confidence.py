@@ -1,0 +1,155 @@
+"""Fit `rag.confidence` (the answer's probability of being right) on tuning sets only.
+
+Asks every question of the tuning sets with `min_confidence=0` through `python -m rag eval`'s
+own code (rag/evaluation/abstention.py), so each answer carries its `Signals`, and labels it:
+right when its first claim answers (SQuAD: contains a gold answer; news: cites the question's
+passage); every unanswerable question is labelled wrong. Sets:
+- SQuAD v1.1 dev, tuning articles (every 4th): answerable, and with the article removed;
+- the news tuning set (../shared/tools/build-news-dev.py): answerable/ and unanswerable/.
+A logistic regression (Newton steps, a small L2 penalty, features as `Signals` defines them)
+is fitted on both together, each set weighted equally. It prints the weights to paste into
+rag/confidence.py, then per set the curve (answered, answered-and-right, refused per
+threshold) under the new weights, the threshold that refuses the most unanswerable
+questions while answering >= --answer-at-least of answerable ones in every set, and the
+sample articles' hand-written on-/off-topic questions.
+
+    .venv/bin/python bench/calibrate_confidence.py \
+        --squad ../shared/datasets/squad-v1.1-dev/dev-v1.1.json --news ~/.cache/rag-dev/news
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from dataclasses import astuple, fields
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag import Library  # noqa: E402
+from rag.confidence import Signals  # noqa: E402
+from rag.evaluation.abstention import CURVE_POINTS, squad_without_articles  # noqa: E402
+from rag.evaluation.datasets import load_beir, load_squad, squad_articles  # noqa: E402
+from rag.evaluation.runner import evaluate_abstention  # noqa: E402
+
+ON_TOPIC = [
+    "what joint drills happened?",
+    "who is China's defense minister?",
+    "how much crude did China import from Iran in June?",
+    "which Chinese warships docked at Bandar Abbas?",
+    "who is Iran's defense minister?",
+    "where did the SCO defense ministers meet?",
+    "what did Adm. Sun Jianguo say in Tehran?",
+    "which countries are members of the Shanghai Cooperation Organization?",
+    "does China still buy Iranian oil?",
+    "what did China say about the US strikes on Iran's nuclear facilities?",
+    "how long did the joint naval training last?",
+    "did an Indian defense minister visit China?",
+    "What did Dong Jun criticise in his speech?",
+]
+OFF_TOPIC = [
+    "who won the 2018 FIFA World Cup?",
+    "how long should I boil an egg?",
+    "what is a good recipe for banana bread?",
+    "who is the prime minister of Canada?",
+    "what did the German parliament vote on last week?",
+    "how do black holes evaporate?",
+    "what is the speed of light in a vacuum?",
+    "how does photosynthesis work?",
+    "which team has the most NBA championships?",
+    "what causes inflation in Argentina?",
+    "how many moons does Jupiter have?",
+    "when is the next Brazilian presidential election?",
+    # only the removed "Related Articles" block of a sample mentions these
+    "what are Iranian sleeper cells planning?",
+    "what did OPEC+ decide about oil output?",
+]
+NAMES = [f.name for f in fields(Signals)]
+L2 = 1e-2
+
+
+def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weighted L2-penalised logistic regression by Newton's method; [intercept, weights...]."""
+    design = np.hstack([np.ones((len(x), 1)), x])
+    beta = np.zeros(design.shape[1])
+    penalty = np.diag([0.0] + [L2] * x.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-design @ beta))
+        gradient = design.T @ (weight * (p - y)) + penalty @ beta
+        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
+
+
+def probabilities(beta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(beta[0] + x @ beta[1:])))
+
+
+def report(name: str, answerable: np.ndarray, right: np.ndarray, unanswerable: np.ndarray) -> None:
+    print(f"\n{name}: {len(answerable)} answerable, {len(unanswerable)} unanswerable")
+    print("  threshold  answered  answered-right  refused")
+    for t in CURVE_POINTS:
+        print(f"  {t:9.2f}  {np.mean(answerable >= t):8.3f}  {np.mean((answerable >= t) & right):14.3f}"
+              f"  {np.mean(unanswerable < t):7.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--squad", type=Path, required=True)
+    parser.add_argument("--news", type=Path, required=True, help="folder with answerable/ and unanswerable/")
+    parser.add_argument("--answer-at-least", type=float, default=0.92)
+    parser.add_argument("--save", type=Path, help="also write the signals and labels here (.npz)")
+    args = parser.parse_args()
+
+    squad = load_squad(args.squad, "tune")
+    news = load_beir(args.news / "answerable")
+    runs = {
+        "SQuAD tune": evaluate_abstention(squad, squad_without_articles(squad, squad_articles(squad))),
+        "news": evaluate_abstention(news, [load_beir(args.news / "unanswerable")]),
+    }
+    x, y, w, sets = [], [], [], []
+    for index, run in enumerate(runs.values()):
+        for o in run.outcomes:
+            x.append(astuple(o.signals))
+            y.append(float(o.right))
+            w.append(1.0 / len(run.outcomes))
+            sets.append(index)
+    x, y, w, sets = np.array(x), np.array(y), np.array(w) * len(runs), np.array(sets)
+    answerable = np.array([o.answerable for run in runs.values() for o in run.outcomes])
+    if args.save:
+        np.savez(args.save, x=x, y=y, w=w, sets=sets, answerable=answerable, names=NAMES)
+    beta = fit(x, y, w)
+    print(f"INTERCEPT = {beta[0]:.3f}")
+    print("WEIGHTS = {\n" + "".join(f'    "{n}": {b:.3f},\n' for n, b in zip(NAMES, beta[1:])) + "}")
+
+    p = probabilities(beta, x)
+    feasible = []
+    for index, name in enumerate(runs):
+        mine = sets == index
+        report(name, p[mine & answerable], y[mine & answerable].astype(bool), p[mine & ~answerable])
+    for t in np.arange(0.01, 1.0, 0.01):
+        if all(np.mean(p[(sets == i) & answerable] >= t) >= args.answer_at_least for i in range(len(runs))):
+            feasible.append((min(np.mean(p[(sets == i) & ~answerable] < t) for i in range(len(runs))), t))
+    if feasible:
+        refused, t = max(feasible)
+        print(f"\nhighest threshold answering >= {args.answer_at_least:.0%} of answerable in every set: "
+              f"{max(t for _, t in feasible):.2f}; refusing most: {t:.2f} (worst set refuses {refused:.3f})")
+
+    with tempfile.TemporaryDirectory() as folder, Library.open(Path(folder) / "library") as library:
+        library.add([ROOT / "data" / "samples"])
+        print("\nsample articles (confidence under the new weights):")
+        for label, questions in (("on ", ON_TOPIC), ("off", OFF_TOPIC)):
+            for question in questions:
+                signals = library.ask(question, min_confidence=0).signals
+                print(f"  {label} {probabilities(beta, np.array([astuple(signals)]))[0]:.3f}  {question}")
+
+
+if __name__ == "__main__":
+    main()

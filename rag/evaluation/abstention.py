@@ -1,0 +1,105 @@
+"""Abstention measured: does the library answer what it can and refuse what it cannot?
+
+Owns the unanswerable question sets and the answered/refused figures. Two kinds of sets:
+- a BEIR-layout folder whose questions cannot be answered from its corpus (the news tuning
+  set's `unanswerable/`, marked by its `removed.tsv`), and
+- SQuAD with each question's whole article removed from the library: the split's articles
+  are cut into `SQUAD_GROUPS` groups, each group's questions asked of a library built
+  without that group's articles (same genre, other topics: the hard case).
+Every question is asked with `min_confidence=0`, so each answer carries its confidence and
+its citations; a threshold is then applied afterwards, which gives the whole curve from one
+run. An answer is right when its first claim answers: for SQuAD, the first cited sentence
+(with its cited neighbour from the same passage) contains a gold answer; for BEIR-layout
+sets, the first citation comes from a relevant document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rag.confidence import ANSWER_FROM, Signals
+from rag.evaluation.datasets import Dataset, Question
+from rag.results import Answer
+
+SQUAD_GROUPS = 3
+CURVE_POINTS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question asked: how confident the library was, and whether it would be right."""
+
+    answerable: bool
+    confidence: float
+    right: bool  # the first claim answers (always False for an unanswerable question)
+    signals: Signals | None
+
+
+def contains_answer(sentence: str, answers) -> bool:
+    """Whether a gold answer string occurs in the sentence (case and spacing ignored)."""
+    haystack = " ".join(sentence.casefold().split())
+    return any(" ".join(a.casefold().split()) in haystack for a in answers)
+
+
+def first_claim(answer: Answer) -> str:
+    """The first cited sentence, with the next one when it is its neighbour in the same
+    passage (the composer cites a sentence and the neighbour it needs together)."""
+    if not answer.citations:
+        return ""
+    first = answer.citations[0]
+    claim = first.evidence
+    if len(answer.citations) > 1:
+        second = answer.citations[1]
+        if second.document_id == first.document_id and second.start == first.start:
+            claim = f"{claim} {second.evidence}"
+    return claim
+
+
+def is_right(answer: Answer, question: Question) -> bool:
+    if answer.abstained or not answer.citations:
+        return False
+    if question.answers:
+        return contains_answer(first_claim(answer), question.answers)
+    return answer.citations[0].source in question.relevant
+
+
+def outcome(answer: Answer, question: Question, *, answerable: bool) -> Outcome:
+    return Outcome(answerable, answer.confidence, answerable and is_right(answer, question), answer.signals)
+
+
+def squad_without_articles(dataset: Dataset, article_of: dict[str, int]) -> list[Dataset]:
+    """`dataset`'s questions split into SQUAD_GROUPS sets, each with a corpus lacking every
+    paragraph of its questions' articles. `article_of`: record source -> article number."""
+    asked = sorted({article_of[s] for q in dataset.questions for s in q.relevant})
+    variants = []
+    for group in range(SQUAD_GROUPS):
+        removed = set(asked[group::SQUAD_GROUPS])
+        if not removed:
+            continue
+        records = tuple(r for r in dataset.records if article_of[r.source] not in removed)
+        questions = tuple(q for q in dataset.questions if all(article_of[s] in removed for s in q.relevant))
+        variants.append(replace(
+            dataset, name=f"{dataset.name}-without-{group}", records=records, questions=questions,
+            fingerprint=f"{dataset.fingerprint}-without-{'-'.join(map(str, sorted(removed)))}",
+        ))
+    return variants
+
+
+def summary(outcomes: list[Outcome], threshold: float = ANSWER_FROM) -> dict[str, float]:
+    """answered / answered_right (share of answerable questions), refused (share of
+    unanswerable ones) at `threshold`."""
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    figures: dict[str, float] = {}
+    if answerable:
+        figures["answered"] = sum(o.confidence >= threshold for o in answerable) / len(answerable)
+        figures["answered_right"] = sum(o.confidence >= threshold and o.right for o in answerable) / len(answerable)
+        figures["right_if_always_answered"] = sum(o.right for o in answerable) / len(answerable)
+    if unanswerable:
+        figures["refused"] = sum(o.confidence < threshold for o in unanswerable) / len(unanswerable)
+    return figures
+
+
+def curve(outcomes: list[Outcome]) -> list[dict[str, float]]:
+    """`summary` at every threshold of CURVE_POINTS."""
+    return [{"threshold": t, **summary(outcomes, t)} for t in CURVE_POINTS]
