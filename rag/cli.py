@@ -176,7 +176,7 @@ def cmd_ask(args) -> int:
         return 0
     print(answer.text)
     for citation in answer.citations:
-        print(f"\n[{citation.n}] {citation.title} ({citation.published or 'date unknown'}), "
+        print(f"\n[{citation.n}] {citation.display_title} ({citation.published or 'date unknown'}), "
               f"paragraph {citation.paragraph}, score {citation.score:.2f}")
         print(f"    {citation.source}  [{citation.evidence_start}:{citation.evidence_end}]")
         print(f"    “{citation.evidence}”")
@@ -199,7 +199,7 @@ def cmd_search(args) -> int:
 def _print_hits(hits) -> None:
     for hit in hits:
         p = hit.passage
-        print(f"{hit.rank:>3}. {hit.score:.3f}  {p.title} ({p.published or 'date unknown'}), "
+        print(f"{hit.rank:>3}. {hit.score:.3f}  {p.display_title} ({p.published or 'date unknown'}), "
               f"paragraph {p.paragraph}  [{p.document_id} {p.start}:{p.end}]")
         print(f"     {p.text[:200]}{'…' if len(p.text) > 200 else ''}")
 
@@ -230,7 +230,7 @@ def cmd_docs(args) -> int:
     if not documents:
         print("The library is empty; add files with `python -m rag ingest PATH`.")
     for doc in documents:
-        print(f"{doc.id}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  {doc.title}")
+        print(f"{doc.id}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  {doc.display_title}")
     return 0
 
 
