@@ -57,7 +57,7 @@ with st.sidebar:
         if not library.read_only and st.button("Remove", key=f"remove-{doc.id}", type="tertiary", help=f"Remove {doc.id} from the library"):
             try:
                 library.remove(doc.id)
-                st.toast(f"Removed {doc.title}")
+                st.toast(f"Removed {doc.display_title}")
             except RagError as error:
                 st.error(str(error))
             st.rerun()
@@ -86,7 +86,7 @@ with st.sidebar:
     st.header("Settings")
     k = st.slider("Passages to retrieve", 1, 20, settings.k, key="k")
     mode = st.selectbox("Search by", SEARCH_MODES, format_func=MODE_LABELS.get, key="mode")
-    titles = {doc.id: doc.title for doc in documents}
+    titles = {doc.id: doc.display_title for doc in documents}
     chosen = st.multiselect("Only these documents", list(titles), format_func=titles.get, key="filter-documents")
     date_from = st.date_input("Published from", value=None, key="filter-from")
     date_to = st.date_input("Published until", value=None, key="filter-to")
@@ -108,7 +108,7 @@ def show_answer(turn: int, answer) -> None:
             st.html('<div class="nearest-note">Nearest passages — these do not answer the question:</div>')
             for hit in answer.nearest[:3]:
                 p = hit.passage
-                st.caption(f"{p.title} · {p.published or 'date unknown'} · paragraph {p.paragraph}"
+                st.caption(f"{p.display_title} · {p.published or 'date unknown'} · paragraph {p.paragraph}"
                            f" · {SCORE_LABELS[mode]} {hit.score:.2f}")
                 st.html(passage_html(p.text))
         return

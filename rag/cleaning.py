@@ -3,8 +3,12 @@
 Owns paragraph splitting of plain text (blank-line blocks; a block of hard-wrapped lines is
 one paragraph, a block of full-sentence lines is one paragraph per line), whitespace
 normalisation, the scraped-page boilerplate rules in `boilerplate.toml`, the title (format
-metadata, else a headline-like first line) and the dateline. Does not judge relevance or
-language: a paragraph that survives these rules is article text.
+metadata, else a headline-like first paragraph with a body after it), the dateline, and
+dropping page furniture (`rag.furniture`: bylines, captions, photo credits). A text that is
+nothing but furniture is kept whole rather than lost. A wire dateline opening the first
+paragraph ("WASHINGTON, June 26 (Reuters) - ") stays in the stored text but is reported as
+`lead`, so no passage or sentence starts inside it. Does not judge relevance or language: a
+paragraph that survives these rules is article text.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rag.dates import normalise_iso_date, parse_dateline
+from rag.dates import normalise_iso_date, parse_dateline, parse_lead_dateline
+from rag.furniture import furniture
+from rag.sentences import sentence_spans
 
 RULES_FILE = Path(__file__).with_name("boilerplate.toml")
 # A headline is short and does not read as a sentence.
@@ -26,6 +32,15 @@ HEADER_PARAGRAPHS = 6
 # Lines of hard-wrapped prose are rarely narrower than this.
 MIN_WRAP_WIDTH = 40
 _SENTENCE_END = re.compile(r"""[.!?:;…]["'’”)\]]*$""")
+# A headline opens with a capital, a digit or a quote, and does not end like a clause (a full
+# stop, a comma, a colon) or like quoted speech ('... next?"').
+_HEADLINE_START = re.compile(r"""["'‘“(]*[A-Z0-9]""")
+_CLAUSE_END = re.compile(r"""(?:[.,;:…]["'’”)\]]*|[?!]["'’”)\]]+)$""")
+# ", but Raab was in fact ..." reads as a sentence of prose, not a headline.
+_PROSE_JOINER = re.compile(
+    r",\s+(?:but|and|which|who|whom|whose|while|although|though|so|because|as|when|where|"
+    r"after|before|since|until|if|or|yet|then|adding|saying)\b"
+)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -34,6 +49,7 @@ class CleanDocument:
     title: str | None
     published: str | None
     paragraphs: tuple[str, ...]
+    lead: int = 0  # characters of a wire dateline opening the first paragraph: not article text
 
     @property
     def text(self) -> str:
@@ -104,24 +120,47 @@ def clean(
     published: str | None = None,
     rules: Rules | None = None,
 ) -> CleanDocument:
-    """Apply the boilerplate rules, then take the title and dateline off the top."""
+    """Apply the boilerplate rules, drop datelines and page furniture, then take the title
+    off the top and read the wire dateline of the first paragraph."""
     rules = rules or default_rules()
     paragraphs = _drop_boilerplate(split_paragraphs(text), rules)
     published = normalise_iso_date(published)
     title = normalise(title) if title else None
-    if title is None and paragraphs and _looks_like_headline(paragraphs[0]):
-        title = paragraphs.pop(0)
-    header, body = paragraphs[:HEADER_PARAGRAPHS], paragraphs[HEADER_PARAGRAPHS:]
-    kept_header = []
-    for paragraph in header:
-        if title and paragraph.casefold() == title.casefold():
-            continue  # scrapes often repeat the headline
-        stated = parse_dateline(paragraph)
-        if stated:
+    article, stated = _drop_furniture(paragraphs, title)
+    if not article:
+        article = paragraphs  # nothing but furniture: keep the text rather than lose it
+    if title is None and _looks_like_headline(article):
+        body = _without_repeats(article[1:], article[0])
+        if body:
+            title, article = article[0], body
+    lead = parse_lead_dateline(article[0]) if article else None
+    published = published or stated or (lead.published if lead else None)
+    return CleanDocument(title=title, published=published, paragraphs=tuple(article),
+                         lead=lead.end if lead else 0)
+
+
+def _drop_furniture(paragraphs: list[str], title: str | None) -> tuple[list[str], str | None]:
+    """The article's paragraphs without datelines, header lines, bylines, captions or
+    credits (the first date stated at the top is returned), nor the top's repeats of `title`."""
+    kept, published = [], None
+    for number, paragraph in enumerate(paragraphs):
+        at_top = number < HEADER_PARAGRAPHS
+        found = furniture(paragraph)
+        if found and found.kind == "header" and not at_top:
+            found = None  # "Outlet | date" lower down may be a table row: article text
+        stated = (found.published if found else None) or (parse_dateline(paragraph) if at_top else None)
+        if found or stated:
             published = published or stated
             continue
-        kept_header.append(paragraph)
-    return CleanDocument(title=title, published=published, paragraphs=tuple(kept_header + body))
+        if at_top and title and paragraph.casefold() == title.casefold():
+            continue  # scrapes often repeat the headline
+        kept.append(paragraph)
+    return kept, published
+
+
+def _without_repeats(paragraphs: list[str], headline: str) -> list[str]:
+    return [p for number, p in enumerate(paragraphs)
+            if not (number < HEADER_PARAGRAPHS and p.casefold() == headline.casefold())]
 
 
 def _drop_boilerplate(paragraphs: list[str], rules: Rules) -> list[str]:
@@ -131,13 +170,23 @@ def _drop_boilerplate(paragraphs: list[str], rules: Rules) -> list[str]:
             break
         if not any(p.fullmatch(paragraph) for p in rules.drop):
             kept.append(paragraph)
+    if all(any(p.fullmatch(paragraph) for p in rules.end_of_article) for paragraph in kept):
+        return []  # only widget labels ("Comments"): a page without an article
     return kept
 
 
-def _looks_like_headline(paragraph: str) -> bool:
+def _looks_like_headline(paragraphs: list[str]) -> bool:
+    """Is the first paragraph a headline? Only when a body follows it, and it is short, opens
+    like a title, does not end like a clause or a quotation, and is one sentence, not prose
+    joined by ", but" or ", which"."""
+    if len(paragraphs) < 2:
+        return False  # a one-paragraph text is all body, whatever its punctuation
+    first = paragraphs[0]
     return (
-        len(paragraph) <= MAX_TITLE_CHARS
-        and len(paragraph.split()) <= MAX_TITLE_WORDS
-        and not paragraph.endswith(".")
-        and parse_dateline(paragraph) is None
+        len(first) <= MAX_TITLE_CHARS
+        and len(first.split()) <= MAX_TITLE_WORDS
+        and _HEADLINE_START.match(first) is not None
+        and not _CLAUSE_END.search(first)
+        and not _PROSE_JOINER.search(first)
+        and len(sentence_spans(first)) == 1
     )

@@ -185,7 +185,7 @@ def cmd_ask(args) -> int:
         f" (below the {ANSWER_FROM:.2f} an answer needs)" if answer.abstained
         else ": the estimated chance that [1] answers the question"))
     for citation in answer.citations:
-        print(f"\n[{citation.n}] {citation.title} ({citation.published or 'date unknown'}), "
+        print(f"\n[{citation.n}] {citation.display_title} ({citation.published or 'date unknown'}), "
               f"paragraph {citation.paragraph}, cosine {citation.score:.2f}")
         print(f"    {citation.source}  [{citation.evidence_start}:{citation.evidence_end}]")
         print(f"    “{citation.evidence}”")
@@ -212,7 +212,7 @@ def _print_hits(hits, mode: str) -> None:
         print(f"     ({SCORE_LABELS[mode]}: a retrieval score, not a probability)")
     for hit in hits:
         p = hit.passage
-        print(f"{hit.rank:>3}. {hit.score:.3f}  {p.title} ({p.published or 'date unknown'}), "
+        print(f"{hit.rank:>3}. {hit.score:.3f}  {p.display_title} ({p.published or 'date unknown'}), "
               f"paragraph {p.paragraph}  [{p.document_id} {p.start}:{p.end}]")
         print(f"     {p.text[:200]}{'…' if len(p.text) > 200 else ''}")
 
@@ -257,7 +257,7 @@ def cmd_docs(args) -> int:
     if not documents:
         print("The library is empty; add files with `python -m rag ingest PATH`.")
     for doc in documents:
-        print(f"{doc.id}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  {doc.title}")
+        print(f"{doc.id}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  {doc.display_title}")
     return 0
 
 

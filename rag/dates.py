@@ -1,14 +1,18 @@
 """Publication dates stated in a document's own text.
 
 Recognises a short dateline near the top of an article ("Yahoo26-06-2025", "June 26, 2025",
-"Published 2025-06-26"). A date inside an ordinary sentence or a photo caption ("... in
+"Published 2025-06-26", "Orlavia Herald, 4 March 2025", "Reuters, June 26, 2025") and the
+dateline that opens a wire story's first paragraph ("WASHINGTON, June 26 (Reuters) - ",
+"KYIV, Ukraine (AP) — "). A date inside an ordinary sentence or a photo caption ("... in
 Beijing on Nov. 26, 2007.") is not a publication date and is ignored. Numeric dates are read
-day-first (26-06-2025) unless only month-first is valid.
+day-first (26-06-2025) unless only month-first is valid. A wire dateline without a year
+("June 26") gives no date: guessing the year would be a wrong date for an old story.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 _MONTHS = {
@@ -25,16 +29,37 @@ _MONTHS = {
     for name in names
 }
 _MONTH = r"(?<![A-Za-z])(?P<month_name>[A-Za-z]{3,9})\.?"
-# A dateline is short: an optional outlet or "Published/Updated" label, then the date.
-_LABEL = r"(?P<label>[A-Za-z][\w .&'’:-]{0,40}?)?\s*"
+# A dateline is short: an optional outlet or "Published/Updated" label, maybe followed by a
+# separator ("Orlavia Herald, 4 March 2025", "Outlet | June 26, 2025"), then the date.
+_LABEL = r"(?:(?P<label>[A-Za-z][\w .&'’:-]{0,40}?)\s*[,|·•–—-]?)?\s*"
 _PATTERNS = [
     re.compile(_LABEL + r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"),
     re.compile(_LABEL + r"(?P<day>\d{1,2})[-/.](?P<month>\d{1,2})[-/.](?P<year>\d{4})"),
     re.compile(_LABEL + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"),
     re.compile(_LABEL + r"(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>\d{4})"),
 ]
-_TRAILER = re.compile(r"[\s,|·•-]*(\d{1,2}:\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?\s*$", re.I)
+_TRAILER = re.compile(r"[\s,|·•-]*(\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?\s*$", re.I)
 MAX_DATELINE_CHARS = 60
+
+# "WASHINGTON, June 26 (Reuters) - ", "LONDON, Jan. 3, 2025 (AP) — ", "KYIV, Ukraine (AP) — ",
+# "June 26 (Reuters) - ", "NEW DELHI — ": a place in capitals and/or a date, then an agency in
+# brackets and/or a dash. Without an agency the place must be in capitals, so an ordinary
+# sentence that opens with a name and a dash is left alone.
+_PLACE = r"(?P<place>[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}(?:, [A-Z][A-Za-z.'’-]+(?: [A-Z][A-Za-z.'’-]+){0,2})?)"
+_LEAD_DATE = _MONTH + r"\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>\d{4}))?"
+_AGENCY = r"\((?P<agency>[A-Z][\w .&/'’-]{0,30})\)"
+_DASH = r"\s*(?:--?|[–—])\s+"
+_OPENS_SENTENCE = re.compile(r"[\"“‘'(\d]*[A-Z0-9]")  # the story's first word follows
+_LEAD_PATTERNS = [
+    re.compile(rf"(?:{_PLACE},?\s+)?(?:{_LEAD_DATE}\s*)?{_AGENCY}{_DASH}"),
+    re.compile(rf"{_PLACE}(?:,\s+{_LEAD_DATE})?{_DASH}"),
+]
+
+
+@dataclass(frozen=True)
+class LeadDateline:
+    end: int  # the article's own words start here
+    published: str | None  # ISO date, only when the dateline states the year
 
 
 def parse_dateline(line: str) -> str | None:
@@ -49,6 +74,30 @@ def parse_dateline(line: str) -> str | None:
             if found:
                 return found.isoformat()
     return None
+
+
+def parse_lead_dateline(paragraph: str) -> LeadDateline | None:
+    """The wire dateline opening `paragraph`, if any, and the date it states."""
+    for pattern in _LEAD_PATTERNS:
+        match = pattern.match(paragraph)
+        if not match or not _OPENS_SENTENCE.match(paragraph, match.end()):
+            continue
+        parts = match.groupdict()
+        if not (parts.get("place") or parts.get("month_name")):
+            continue  # "(Reuters) - " alone opens no dateline we can vouch for
+        if parts.get("month_name") and parts["month_name"].lower() not in _MONTHS:
+            continue
+        if parts.get("place") and not _is_place(parts["place"]):
+            continue
+        found = _to_date(parts) if parts.get("year") else None
+        return LeadDateline(match.end(), found.isoformat() if found else None)
+    return None
+
+
+def _is_place(place: str) -> bool:
+    """A capitalised place name, not a month or a bare initial."""
+    first = place.split(",")[0].replace(".", "")
+    return len(first.replace(" ", "")) >= 2 and first.lower() not in _MONTHS
 
 
 def _to_date(parts: dict) -> date | None:

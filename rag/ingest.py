@@ -39,7 +39,9 @@ from rag.readers import DEFAULT_MAX_BYTES, RawDocument, read_file
 log = logging.getLogger(__name__)
 
 # Bump when reading, cleaning or cutting changes, so stored documents are re-ingested.
-PIPELINE_VERSION = "4"  # 2: passages read with their title; 3: sentence vectors stored; 4: no id as title
+# 2: passages read with their title; 3: sentence vectors stored; 4: no id as title;
+# 4+ingest.1: no file name as title, one-line texts kept, datelines and furniture never passages
+PIPELINE_VERSION = "4+ingest.1"
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,6 @@ class FileInput:
     def read(self, max_bytes: int) -> RawDocument:
         return read_file(self.path, max_bytes=max_bytes)
 
-    def fallback_title(self) -> str:
-        return re.sub(r"[_\s]+", " ", self.path.stem).strip() or self.path.name
-
 
 class RecordInput:
     """A TextRecord to ingest, hashed by its fields."""
@@ -180,9 +179,6 @@ class RecordInput:
             raise DocumentError(self.source, f"published must be a date written YYYY-MM-DD, got {self.record.published!r}")
         return RawDocument(self.record.text.replace("\r\n", "\n"), self.record.title, published, "text")
 
-    def fallback_title(self) -> str:
-        return ""  # a record's source is an id ("crm/4711"), not a title: never embed it as context
-
 
 def prepare(
     item: FileInput | RecordInput,
@@ -196,11 +192,14 @@ def prepare(
     cleaned = clean(raw.text, title=raw.title, published=raw.published)
     if not cleaned.paragraphs:
         raise EmptyDocumentError(item.label, "nothing is left after removing page boilerplate")
-    title = cleaned.title or item.fallback_title()
+    # No title stays no title (""): a file name or a record's id ("crm/4711") is not one, and
+    # embedded as context it would only add noise. Listings show the source instead.
+    title = cleaned.title or ""
     passages = build_passages(
         cleaned.paragraphs,
         count_tokens=count_tokens,
         max_tokens=max_tokens - context_tokens(title, count_tokens),
+        lead=cleaned.lead,
     )
     return PreparedDocument(
         source=item.source,

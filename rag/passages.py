@@ -77,13 +77,17 @@ def build_passages(
     count_tokens: CountTokens,
     max_tokens: int,
     min_words: int = MIN_WORDS,
+    lead: int = 0,
 ) -> list[PassageSpan]:
-    """Passages over `PARAGRAPH_SEPARATOR.join(paragraphs)`, in document order."""
+    """Passages over `PARAGRAPH_SEPARATOR.join(paragraphs)`, in document order. The first
+    `lead` characters (a wire dateline, `CleanDocument.lead`) belong to no passage or
+    sentence: a place, a date and an agency's name are not evidence."""
     text = PARAGRAPH_SEPARATOR.join(paragraphs)
     units: list[list[Sentence]] = []
     whole: list[bool] = []  # is the unit an entire paragraph (only those count as fragments)?
     for number, (start, paragraph) in enumerate(zip(paragraph_starts(paragraphs), paragraphs), 1):
-        sentences = [Sentence(s, e, number) for s, e in sentence_spans(paragraph, start)]
+        skip = lead if number == 1 else 0
+        sentences = [Sentence(s, e, number) for s, e in sentence_spans(paragraph[skip:], start + skip)]
         groups = _fit_window(text, sentences, count_tokens, max_tokens)
         units.extend(groups)
         whole.extend([len(groups) == 1] * len(groups))

@@ -11,7 +11,7 @@ import html
 import re
 
 from rag.confidence import ANSWER_FROM
-from rag.results import Answer, Citation, Document, DocumentSummary
+from rag.results import NO_TITLE, Answer, Citation, Document, DocumentSummary, source_label
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -19,6 +19,14 @@ _MARKER = re.compile(r"\[(\d+)\]")
 def escape(text: str) -> str:
     # `$` is escaped too: Streamlit would render text between dollar signs as LaTeX.
     return html.escape(text, quote=True).replace("$", "&#36;").replace("\n", "<br>")
+
+
+def title_html(title: str, source: str) -> str:
+    """A document's title in bold; when it has none, its source's name set as a source (in
+    code type, after "(no title)"), so a file name or an id never looks like a title."""
+    if title:
+        return f"<b>{escape(title)}</b>"
+    return f'<span class="untitled"><i>{NO_TITLE}</i> <code>{escape(source_label(source))}</code></span>'
 
 
 def card_id(prefix: str, n: int) -> str:
@@ -81,7 +89,7 @@ def card_html(citations: list[Citation], prefix: str) -> str:
     paragraphs = sorted({c.paragraph for c in citations})
     return (
         f'<div class="card" id="{card_id(prefix, first.n)}">{anchors}'
-        f'<div class="card-head"><b>{markers} {escape(first.title)}</b> · {escape(date)}'
+        f'<div class="card-head"><b>{markers}</b> {title_html(first.title, first.source)} · {escape(date)}'
         f" · paragraph {', '.join(map(str, paragraphs))} · cosine {first.score:.2f}</div>"
         f'<div class="card-source">{escape(first.source)}</div>'
         f'<blockquote class="card-passage">{"".join(body)}</blockquote></div>'
@@ -90,7 +98,7 @@ def card_html(citations: list[Citation], prefix: str) -> str:
 
 def document_row_html(document: DocumentSummary) -> str:
     return (
-        f'<div class="doc-row"><b>{escape(document.title)}</b><br>'
+        f'<div class="doc-row">{title_html(document.title, document.source)}<br>'
         f'<span class="doc-meta">{escape(document.published or "date unknown")} · '
         f"{document.paragraphs} paragraphs · <code>{escape(document.id)}</code></span></div>"
     )
@@ -118,7 +126,7 @@ def document_page(document: Document, start: int, end: int) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><style>"
         "body{font-family:sans-serif;line-height:1.5;margin:0 1rem;color:#222}"
         "mark{background:#ffe08a;padding:0 2px}</style></head><body>"
-        f"<h3>{escape(document.title)}</h3><p><i>{escape(date)} · {escape(document.source)}</i></p>"
+        f"<h3>{title_html(document.title, document.source)}</h3><p><i>{escape(date)} · {escape(document.source)}</i></p>"
         + "".join(paragraphs)
         + "<script>var m=document.getElementById('cited');if(m){m.scrollIntoView({block:'center'});}</script>"
         "</body></html>"
@@ -138,5 +146,6 @@ STYLE = """
 .confidence {font-size: .85rem; color: gray; margin: .2rem 0 .4rem 0;}
 .doc-row {font-size: .9rem; line-height: 1.3;}
 .doc-meta {font-size: .8rem; color: gray;}
+.untitled {font-weight: normal; color: gray;}
 </style>
 """

@@ -7,15 +7,41 @@ cleaned text, so `document.text[start:end]` is always exactly the cited text.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 from rag.confidence import Signals
 
+NO_TITLE = "(no title)"
+
+
+def display_title(title: str, source: str) -> str:
+    """What listings and citations show for a document: its title, or, when it has none
+    (`title == ""`), where it came from, marked so that a file name or a record's id
+    ("crm/4711") is never mistaken for a title: "(no title) crm/4711". A path shows only
+    its file name."""
+    if title:
+        return title
+    return f"{NO_TITLE} {source_label(source)}"
+
+
+def source_label(source: str) -> str:
+    """A short name for a source: a path's file name, anything else as it is."""
+    return os.path.basename(source) if os.path.isabs(source) else source
+
+
+class _Titled:
+    """`display_title` for a result that has `title` ("" when the document has none) and `source`."""
+
+    @property
+    def display_title(self) -> str:
+        return display_title(self.title, self.source)
+
 
 @dataclass(frozen=True)
-class Document:
+class Document(_Titled):
     id: str
-    title: str
+    title: str  # "" when the document has none: show `display_title`
     published: str | None  # ISO date "YYYY-MM-DD" when the document states one
     source: str  # where it was read from (absolute path, or the upload's file name)
     content_hash: str  # sha256 of the original file bytes
@@ -26,7 +52,7 @@ class Document:
 
 
 @dataclass(frozen=True)
-class DocumentSummary:
+class DocumentSummary(_Titled):
     """A document without its text, for listings."""
 
     id: str
@@ -39,7 +65,7 @@ class DocumentSummary:
 
 
 @dataclass(frozen=True)
-class Passage:
+class Passage(_Titled):
     id: int
     document_id: str
     title: str
@@ -76,7 +102,7 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class Citation:
+class Citation(_Titled):
     n: int
     document_id: str
     title: str

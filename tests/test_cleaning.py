@@ -2,8 +2,11 @@
 
 import textwrap
 
+import pytest
+
 from rag.cleaning import Rules, clean, default_rules, split_paragraphs
-from rag.dates import parse_dateline
+from rag.dates import parse_dateline, parse_lead_dateline
+from rag.furniture import furniture
 from tests.conftest import SAMPLES
 
 SCRAPE = SAMPLES / "003_f6b81b0075e755a8.txt"
@@ -21,7 +24,9 @@ def test_scraped_sample_keeps_only_the_article():
     )
     assert cleaned.published == "2025-06-26"
     assert cleaned.paragraphs[0].startswith("Iran's defense minister has traveled")
-    assert cleaned.paragraphs[-1] == "CNN's Steven Jiang in Beijing and New Delhi bureau contributed to this report."
+    # the closing credit line is a byline: about the article, not part of it
+    assert cleaned.paragraphs[-1].startswith("Indian Defense Minister Rajnath Singh also attended")
+    assert "contributed to this report" not in cleaned.text
     for fragment in BOILERPLATE:
         assert fragment.casefold() not in cleaned.text.casefold(), fragment
     # the headline is the title, not repeated in the body; the dateline is gone too
@@ -29,13 +34,16 @@ def test_scraped_sample_keeps_only_the_article():
     assert "Yahoo26-06-2025" not in cleaned.text
 
 
-def test_clean_sample_loses_nothing():
+def test_clean_sample_loses_only_its_photo_caption():
     raw = (SAMPLES / "000_806c210b4fa405d6.txt").read_text(encoding="utf-8")
+    caption = raw.split("\n")[1]
+    assert caption.endswith("Peter Parks/AFP/Getty Images")
     cleaned = clean(raw)
     assert cleaned.title == "Chinese People's Liberation Army"
     assert cleaned.published is None  # the article states no date; a caption's date is not one
-    body_words = raw.split()[len(cleaned.title.split()):]
+    body_words = raw.split()[len(cleaned.title.split()) + len(caption.split()):]
     assert cleaned.text.split() == body_words
+    assert "Getty" not in cleaned.text and "Nov. 26, 2007" not in cleaned.text
 
 
 def test_rules_are_data_and_match_whole_paragraphs():
@@ -84,6 +92,7 @@ def test_metadata_title_and_date_win():
 
 def test_datelines():
     assert parse_dateline("Yahoo26-06-2025") == "2025-06-26"
+    assert parse_dateline("Orlavia Herald, 4 March 2025") == "2025-03-04"
     assert parse_dateline("June 26, 2025") == "2025-06-26"
     assert parse_dateline("Published 2025-06-26") == "2025-06-26"
     assert parse_dateline("Updated: Jan. 3, 2024 10:30 GMT") == "2024-01-03"
@@ -91,3 +100,138 @@ def test_datelines():
     assert parse_dateline("31-02-2020") is None
     assert parse_dateline("Fox News") is None
     assert parse_dateline("The guard stood in Beijing on Nov. 26, 2007, at a ceremony.") is None
+
+
+# -- a one-line or headline-less text is all body ------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Some early reports said Cyprus, but Raab was in fact in a five-star resort in Crete",
+    "Bolton’s book is titled “The Room Where It Happened,” which is the title of a song from the musical “Hamilton.”",
+    "“The Snowy Day,” by Ezra Jack Keats, topped the list. (The other options were also popular.)",
+    "The World Food Programme won the award for its “efforts to combat hunger” and its “contribution",
+    "A Short Line That Looks Like A Headline",
+])
+def test_a_one_paragraph_text_is_body_not_headline(text):
+    cleaned = clean(text)
+    assert (cleaned.title, cleaned.paragraphs) == (None, (text,))
+
+
+@pytest.mark.parametrize("first", [
+    "Some early reports said Cyprus, but Raab was in fact in a five-star resort in Crete",
+    "The admiral said the visit would “promote peace.”",
+    "“Are we there yet?”",
+    "He was asked whether the talks had failed:",
+    "officials said on Monday, after the vote",
+    "The talks failed. Both sides left",
+])
+def test_a_sentence_like_first_paragraph_is_not_a_headline(first):
+    body = "The second paragraph carries on with the story for a while."
+    cleaned = clean(f"{first}\n\n{body}")
+    assert (cleaned.title, cleaned.paragraphs) == (None, (first, body))
+
+
+@pytest.mark.parametrize("headline", [
+    "Iran's defense minister goes to China on first reported foreign trip since conflict with Israel",
+    "Trump says US will meet Iran 'next week'",
+    "Is China arming Iran?",
+    "U.S. strikes three nuclear sites",
+])
+def test_a_headline_over_a_body_is_the_title(headline):
+    cleaned = clean(f"{headline}\n\nThe story itself starts here and goes on.")
+    assert cleaned.title == headline
+    assert cleaned.paragraphs == ("The story itself starts here and goes on.",)
+
+
+def test_a_headline_with_nothing_after_it_but_its_repeat_stays_text():
+    assert clean("Harbour reopens\n\nHarbour reopens").paragraphs == ("Harbour reopens", "Harbour reopens")
+
+
+# -- datelines give the date and are not stored as article text ----------------------------
+
+@pytest.mark.parametrize("line, iso", [
+    ("Orlavia Herald, 4 March 2025", "2025-03-04"),
+    ("Orlavia Daily, 12 March 2025", "2025-03-12"),
+    ("Reuters, June 26, 2025", "2025-06-26"),
+    ("Reuters June 26, 2025", "2025-06-26"),
+    ("Outlet | June 26, 2025", "2025-06-26"),
+    ("By Jane Doe | Reuters | June 26, 2025", "2025-06-26"),
+    ("Thu 26 Jun 2025 10.30 BST", "2025-06-26"),
+])
+def test_dateline_forms_give_the_date_and_leave_the_text(line, iso):
+    body = "The port reopened on Monday after a week of strikes, officials said."
+    cleaned = clean(f"{line}\n\n{body}")
+    assert (cleaned.title, cleaned.published, cleaned.paragraphs) == (None, iso, (body,))
+    titled = clean(f"Port reopens\n\n{line}\n\n{body}")
+    assert (titled.title, titled.published, titled.paragraphs) == ("Port reopens", iso, (body,))
+
+
+@pytest.mark.parametrize("paragraph, words, iso", [
+    ("WASHINGTON, June 26 (Reuters) - The U.S. said it would act.", "The U.S. said", None),
+    ("LONDON, Jan. 3, 2025 (AP) — Prices rose again in December.", "Prices rose", "2025-01-03"),
+    ("KYIV, Ukraine (AP) — Russia fired missiles overnight.", "Russia fired", None),
+    ("June 26 (Reuters) - The U.S. said it would act.", "The U.S. said", None),
+    ("NEW DELHI — India said it would send a delegation.", "India said", None),
+])
+def test_wire_dateline_is_a_lead_and_its_year_alone_makes_a_date(paragraph, words, iso):
+    cleaned = clean(f"Headline here\n\n{paragraph}\n\nMore of the story follows here.")
+    assert cleaned.paragraphs[0] == paragraph  # the stored text is exact
+    assert cleaned.paragraphs[0][cleaned.lead:].startswith(words)
+    assert cleaned.published == iso  # a month and day without a year is no date
+
+
+@pytest.mark.parametrize("paragraph", [
+    "NATO — the alliance said it would meet.",
+    "Mr. Smith (R) - said nothing.",
+    "The U.S. said on June 26 (a Thursday) - after talks - that it would act.",
+    "Reuters reported on Monday that the talks had failed.",
+])
+def test_ordinary_openings_are_not_wire_datelines(paragraph):
+    assert parse_lead_dateline(paragraph) is None
+    assert clean(paragraph).lead == 0
+
+
+# -- bylines, captions and credits are not article text ------------------------------------
+
+FURNITURE = [
+    "By Jane Doe",
+    "By Jane Doe | Reuters",
+    "By JANE DOE and John Smith, Associated Press",
+    "Jane Doe, Reuters",
+    "Jane Doe, Staff Writer",
+    "Reporting by Jane Doe in Beijing; Editing by John Roe",
+    "CNN's Steven Jiang in Beijing contributed to this report.",
+    "Photo: A soldier stands guard outside the ministry in Kyiv.",
+    "Image credit: Getty Images",
+    "President Joe Biden speaks in the East Room of the White House. (AP Photo/Evan Vucci)",
+    "Navy honor guard stand at attention in Beijing on Nov. 26, 2007. Peter Parks/AFP/Getty Images",
+    "A man walks past a mural in Tehran. Photograph: Atta Kenare/AFP via Getty Images",
+]
+ARTICLE_TEXT = [
+    "The U.S. said it would act, according to Reuters.",
+    "Reuters reported that the photo was taken in 2019 by a local resident.",
+    "A photo of the minister showed him smiling at the cameras.",
+    "By the end of the year, prices had risen by a third.",
+    "The company, Reuters said, will expand into Asia next year.",
+    "The deal was signed in Beijing/Tehran.",
+    "Credit Suisse collapsed in March.",
+    "Photos of the event spread online: dozens of people shared them.",
+]
+
+
+@pytest.mark.parametrize("paragraph", FURNITURE)
+def test_bylines_captions_and_credits_are_dropped(paragraph):
+    assert furniture(paragraph) is not None
+    body = "The port reopened on Monday after a week of strikes, officials said."
+    for text in (f"{paragraph}\n\n{body}", f"{body}\n\n{paragraph}"):
+        assert clean(text).paragraphs == (body,)
+
+
+@pytest.mark.parametrize("paragraph", ARTICLE_TEXT)
+def test_paragraphs_mentioning_agencies_or_photos_are_kept(paragraph):
+    assert furniture(paragraph) is None
+    body = "The port reopened on Monday after a week of strikes, officials said."
+    assert clean(f"{body}\n\n{paragraph}").paragraphs == (body, paragraph)
+
+
+def test_a_text_that_is_only_furniture_is_kept_whole():
+    assert clean("By Jane Doe").paragraphs == ("By Jane Doe",)

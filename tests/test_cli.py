@@ -62,9 +62,15 @@ def test_ingest_remove_and_errors(cli_library, tmp_path):
     good = tmp_path / "harbour.txt"
     good.write_text("Harbour Report\n\nThe harbour master counted forty fishing boats in the bay on Sunday morning.",
                     encoding="utf-8")
-    out = run("ingest", str(good), library=folder).stdout
-    assert "added    harbour" in out and "1 added" in out
-    assert "harbour" in run("docs", library=folder).stdout
+    untitled = tmp_path / "quay_notes.txt"
+    untitled.write_text("The ferry left the northern quay at noon with two hundred passengers.", encoding="utf-8")
+    out = run("ingest", str(good), str(untitled), library=folder).stdout
+    assert "added    harbour" in out and "2 added" in out
+    docs = run("docs", library=folder).stdout
+    assert "harbour" in docs
+    # no headline, no title: the listing shows the file as the source, not as a title
+    assert "paragraphs  (no title) quay_notes.txt" in docs
+    assert "removed  quay-notes" in run("remove", "quay-notes", library=folder).stdout
     assert "removed  harbour" in run("remove", "harbour", library=folder).stdout
     assert "harbour" not in run("docs", library=folder).stdout
 

@@ -79,3 +79,14 @@ def test_passages_cover_text_exactly(paragraphs, max_tokens):
             covered.append(text[s.start:s.end])
     # every non-space character of the document is in exactly one sentence, in order
     assert "".join(covered).replace(" ", "") == text.replace(" ", "").replace("\n", "")
+
+
+def test_a_wire_dateline_lead_belongs_to_no_passage_or_sentence():
+    paragraphs = ["WASHINGTON, June 26 (Reuters) - The U.S. said it would send two more ships to the Gulf.",
+                  "Officials gave no date for the deployment, which needs the approval of Congress."]
+    lead = len("WASHINGTON, June 26 (Reuters) - ")
+    text = PARAGRAPH_SEPARATOR.join(paragraphs)
+    passages = build_passages(paragraphs, count_tokens=word_tokens, max_tokens=256, lead=lead)
+    assert passages[0].start == lead and text[passages[0].start:].startswith("The U.S. said")
+    assert all(s.start >= lead for p in passages for s in p.sentences)
+    assert [text[s.start:s.end] for s in passages[0].sentences][0] == paragraphs[0][lead:]

@@ -46,3 +46,16 @@ def test_document_page_marks_the_passage_and_only_runs_its_own_script():
     page = document_page(document, start, start + len(EVIL))
     assert page.count("<script>") == 1 and "scrollIntoView" in page
     assert '<mark id="cited">&lt;script&gt;' in page
+
+
+def test_a_document_without_title_shows_its_source_as_a_source():
+    untitled = Citation(n=1, document_id="d", title="", published=None, source="/data/<x>/000_806c.txt",
+                        paragraph=1, start=0, end=4, passage="text", evidence="text",
+                        evidence_start=0, evidence_end=4, score=0.5)
+    head = card_html([untitled], "q0").split('<div class="card-source">')[0]
+    assert '<i>(no title)</i> <code>000_806c.txt</code>' in head and "<b>000_806c" not in head
+    assert untitled.display_title == "(no title) 000_806c.txt"
+    page = document_page(Document("d", "", None, "crm/<4711>", "h", "text", "Body.", 1, 1), 0, 5)
+    assert "<h3><span class=\"untitled\"><i>(no title)</i> <code>crm/&lt;4711&gt;</code></span></h3>" in page
+    titled = card_html([citation(1, 100, 110)], "q0")
+    assert "<b>&lt;b&gt;Title&lt;/b&gt;</b>" in titled
