@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag import lexical
+from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit
 
 ABSTAIN_BELOW = 0.35
@@ -135,4 +136,5 @@ def _cite(n: int, evidence: Evidence) -> Citation:
         evidence_end=end,
         score=evidence.cosine,
         evidence_score=evidence.score,
+        dates=resolve_dates(evidence.text, passage.published, offset=start),
     )
