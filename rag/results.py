@@ -113,6 +113,7 @@ class Citation:
         data = asdict(self)
         data["score"] = round(float(self.score), 6)
         data["evidence_score"] = round(float(self.evidence_score), 6)
+        data["dates"] = [asdict(d) for d in self.dates]
         return data
 
 
