@@ -61,6 +61,19 @@ with st.sidebar:
             except RagError as error:
                 st.error(str(error))
             st.rerun()
+        if not library.read_only:
+            with st.expander("Edit title and date"):
+                title = st.text_input("Title", value=doc.title, key=f"edit-title-{doc.id}")
+                published = st.text_input("Published (YYYY-MM-DD, empty if unknown)", value=doc.published or "",
+                                          key=f"edit-published-{doc.id}")
+                if st.button("Save", key=f"edit-save-{doc.id}"):
+                    try:
+                        library.edit_document(doc.id, title=title, published=published)
+                    except RagError as error:
+                        st.error(str(error))
+                    else:
+                        st.toast(f"Saved {title or doc.id}")
+                        st.rerun()
 
     if not library.read_only:  # a replica serves; its writer adds and removes
         st.subheader("Add documents")
@@ -88,8 +101,9 @@ with st.sidebar:
     mode = st.selectbox("Search by", SEARCH_MODES, format_func=MODE_LABELS.get, key="mode")
     titles = {doc.id: doc.display_title for doc in documents}
     chosen = st.multiselect("Only these documents", list(titles), format_func=titles.get, key="filter-documents")
-    date_from = st.date_input("Published from", value=None, key="filter-from")
-    date_to = st.date_input("Published until", value=None, key="filter-to")
+    earliest = datetime.date(1900, 1, 1)  # Streamlit's default allows only the last ten years
+    date_from = st.date_input("Published from", value=None, min_value=earliest, key="filter-from")
+    date_to = st.date_input("Published until", value=None, min_value=earliest, key="filter-to")
     if st.button("Clear conversation", key="clear-history", disabled=not history):
         history.clear()
         st.rerun()

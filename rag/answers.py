@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag import confidence, lexical
+from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit
 
 EVIDENCE_MIN = 0.35
@@ -174,4 +175,5 @@ def _cite(n: int, evidence: Evidence) -> Citation:
         evidence_end=end,
         score=evidence.cosine,
         evidence_score=evidence.score,
+        dates=resolve_dates(evidence.text, passage.published, offset=start),
     )

@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
     command("docs", "list the documents in the library")
+    edit = command("edit", "set a document's title or publication date (answers and date filters follow)")
+    edit.add_argument("document_id", metavar="DOC_ID")
+    edit.add_argument("--title", help="the new title (embedded again with every passage); '' for none")
+    edit.add_argument("--published", metavar="YYYY-MM-DD", help="the publication date; '' for unknown")
     remove = command("remove", "delete a document and its passages")
     remove.add_argument("document_id", metavar="DOC_ID")
     check = command("check", "check the library is consistent; exit status 1 if it is not")
@@ -189,10 +193,24 @@ def cmd_ask(args) -> int:
               f"paragraph {citation.paragraph}, cosine {citation.score:.2f}")
         print(f"    {citation.source}  [{citation.evidence_start}:{citation.evidence_end}]")
         print(f"    “{citation.evidence}”")
+        if dates := _dates_line(citation):
+            print(dates)
     if answer.abstained and answer.nearest:
         print("\nNearest passages (not an answer):")
         _print_hits(answer.nearest, args.mode)
     return 0
+
+
+def _dates_line(citation) -> str:
+    """What the evidence's relative dates mean ("Last year" = 2014), or why none is given."""
+    from rag.relative_dates import find_expressions
+
+    if citation.dates:
+        return "    dates: " + "; ".join(f"“{d.text}” = {d.value}" for d in citation.dates)
+    if find_expressions(citation.evidence):
+        return (f"    dates: not resolved, the publication date is unknown (set it with "
+                f"`python -m rag edit {citation.document_id} --published YYYY-MM-DD`)")
+    return ""
 
 
 def cmd_search(args) -> int:
@@ -280,6 +298,15 @@ def cmd_check(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_edit(args) -> int:
+    if args.title is None and args.published is None:
+        print("error: give --title, --published or both", file=sys.stderr)
+        return 2
+    doc = _open(args).edit_document(args.document_id, title=args.title, published=args.published)
+    print(f"{doc.id}  {doc.published or '----------'}  {doc.title}")
+    return 0
+
+
 def cmd_remove(args) -> int:
     _open(args).remove(args.document_id)
     print(f"removed  {args.document_id}")
@@ -292,6 +319,7 @@ COMMANDS = {
     "search": cmd_search,
     "eval": cmd_eval,
     "docs": cmd_docs,
+    "edit": cmd_edit,
     "remove": cmd_remove,
     "check": cmd_check,
 }

@@ -26,11 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
-from rag import lexical, store, uploads, vector_blob
+from rag import document_info, lexical, store, uploads, vector_blob
 from rag.answers import compose
 from rag.confidence import ANSWER_FROM
 from rag.bm25_postings import Bm25Postings, LexicalCopy
-from rag.document_vectors import embed_documents
+from rag.document_info import DocumentEdit
+from rag.document_vectors import EmbeddedDocument, embed_documents
 from rag.errors import (
     DocumentError,
     LibraryBusyError,
@@ -370,7 +371,7 @@ class Library:
     def _writing(self, timeout: float = DEFAULT_LOCK_TIMEOUT):
         """Exclusive across processes (flock) and threads (a lock per Library object)."""
         if self.read_only:
-            raise LibraryError(f"{self.folder} was opened read-only (a replica); add and remove "
+            raise LibraryError(f"{self.folder} was opened read-only (a replica); add, remove and edit "
                                "documents through a writable Library.open of the same folder")
         with self._write_lock, write_lock(self.folder, timeout):
             with self._lock:
@@ -456,6 +457,7 @@ class Library:
         fingerprint = pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
         pending, skipped = self._triage(inputs, fingerprint)
         prepared, failed = self._prepare(pending, progress, max_bytes)
+        prepared = [(self._with_user_edits(document, old_id), old_id) for document, old_id in prepared]
         try:
             embedded = embed_documents(self.encoder, [document for document, _ in prepared],
                                        on_progress=lambda d, t: progress("embedding", d, t))
@@ -470,6 +472,7 @@ class Library:
         generation and report it; the last step of every ingest, local or distributed."""
         if not embedded:
             return IngestReport(skipped=tuple(skipped), failed=tuple(failed))
+        embedded = [(self._embedded_with_user_edits(e, old_id), old_id) for e, old_id in embedded]
         count = sum(len(e.document.passages) for e, _ in embedded)
         self.passages_embedded += count
         ids = self._commit(embedded, fingerprint)
@@ -538,12 +541,13 @@ class Library:
                 progress("reading", done, len(pending))
         return prepared, failed
 
-    def _commit(self, embedded, fingerprint: str) -> list[str]:
-        """Write generation g+1 (vectors file, then one SQLite transaction)."""
+    def _commit(self, embedded, fingerprint: str, edit: tuple[str, DocumentEdit] | None = None) -> list[str]:
+        """Write generation g+1 (vectors file, then one SQLite transaction); `edit`: a
+        document's user-set title and date, saved in the same transaction."""
         with self._lock:
-            return self._commit_locked(embedded, fingerprint)
+            return self._commit_locked(embedded, fingerprint, edit)
 
-    def _commit_locked(self, embedded, fingerprint: str) -> list[str]:
+    def _commit_locked(self, embedded, fingerprint: str, edit=None) -> list[str]:
         meta = self._meta()
         next_id = int(meta["next_passage_id"])
         index = self._current_vectors() or VectorIndex(int(meta["dimension"]))
@@ -583,6 +587,8 @@ class Library:
                 ])
                 index.add(passage_ids, item.passage_vectors)
                 next_id += len(passage_ids)
+            if edit is not None:
+                store.save_document_edit(self._db, edit[0], edit[1].title, edit[1].published)
             extra_meta["next_passage_id"] = str(next_id)
         return ids
 
@@ -632,3 +638,76 @@ class Library:
             with self._next_generation(index):
                 index.remove(store.passage_ids(self._db, document_id))
                 store.delete_document(self._db, document_id)
+                store.delete_document_edit(self._db, document_id)
+
+    # -- titles and dates the user sets --------------------------------------------------
+    def edit_document(self, document_id: str, *, title: str | None = None,
+                      published: str | None = None) -> Document:
+        """Set a document's title and/or publication date ("YYYY-MM-DD"; "" clears either),
+        e.g. the date of an article that states none. Citations, resolved relative dates
+        and date filters follow at once. A new title is embedded and indexed again with every
+        passage (it is their context); a date alone changes only the document's row. Either
+        way it is one generation commit, so replicas see it whole. The values stay through
+        re-ingests of a changed file, until edited again or the document is removed. Values
+        equal to the current ones change nothing. Returns the document as stored now."""
+        change = DocumentEdit(document_info.checked_title(title), document_info.checked_published(published))
+        with self._writing():
+            current = self.document(document_id)
+            wanted = DocumentEdit(change.title_for(current.title), change.published_for(current.published) or "")
+            new_title, new_published = wanted.title, wanted.published or None
+            if (new_title, new_published) == (current.title, current.published):
+                return current
+            edit = (self._user_edit(document_id) or DocumentEdit()).merged(DocumentEdit(
+                title=new_title if new_title != current.title else None,
+                published=wanted.published if new_published != current.published else None,
+            ))
+            if new_title != current.title:
+                prepared = document_info.applied(document_info.stored_as_prepared(current), wanted,
+                                                 count_tokens=self.encoder.count_tokens,
+                                                 max_tokens=self.encoder.max_tokens)
+                embedded = embed_documents(self.encoder, [prepared])
+                self.passages_embedded += len(prepared.passages)
+                with self._lock:
+                    self._commit([(embedded[0], document_id)], store.document_pipeline(self._db, document_id),
+                                 edit=(document_id, edit))
+            else:
+                with self._lock, self._next_rows_generation():
+                    store.set_published(self._db, document_id, new_published)
+                    store.save_document_edit(self._db, document_id, edit.title, edit.published)
+        return self.document(document_id)
+
+    def _user_edit(self, document_id: str | None) -> DocumentEdit | None:
+        if document_id is None:
+            return None
+        with self._lock:
+            row = store.document_edit(self._db, document_id)
+        return DocumentEdit(*row) if row else None
+
+    def _with_user_edits(self, document, replaces: str | None):
+        """A re-ingested document keeps the title and date its user set (`edit_document`)."""
+        edit = self._user_edit(replaces)
+        if edit is None:
+            return document
+        return document_info.applied(document, edit, count_tokens=self.encoder.count_tokens,
+                                     max_tokens=self.encoder.max_tokens)
+
+    def _embedded_with_user_edits(self, item: EmbeddedDocument, replaces: str | None) -> EmbeddedDocument:
+        """The same for a document embedded elsewhere (a Ray worker) without the user's title:
+        embedded again here with it. A local ingest applied it before embedding."""
+        edited = self._with_user_edits(item.document, replaces)
+        if edited.title == item.document.title:
+            return EmbeddedDocument(edited, item.passage_vectors, item.sentence_vectors)
+        return embed_documents(self.encoder, [edited])[0]
+
+    @contextmanager
+    def _next_rows_generation(self):
+        """A generation that changes rows only (a publication date): the vector file stays,
+        so nothing large is rewritten, and replicas still see one whole commit. The caller
+        holds the write lock and `_lock`."""
+        self._current_vectors()  # so the in-memory index is the one this generation keeps
+        generation = int(self._meta()["generation"]) + 1
+        with store.transaction(self._db):
+            yield
+            store.set_meta(self._db, {"generation": str(generation)})
+        if self._vectors_generation == generation - 1:
+            self._vectors_generation = generation

@@ -3,6 +3,10 @@
 Document text is untrusted (anyone can upload a file containing `<script>`), so the only
 markup in these strings is the markup built here; text goes through `html.escape` first.
 Used by the UI; no Streamlit here, so it is testable on its own.
+
+A relative date in cited evidence ("Last year") gets what it means written beside it
+("[2014]", `rag.relative_dates`), outside the highlighted quote: the <mark> around a
+sentence is split there, so the marked characters are exactly the document's.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import html
 import re
 
 from rag.confidence import ANSWER_FROM
-from rag.results import NO_TITLE, Answer, Citation, Document, DocumentSummary, source_label
+from rag.relative_dates import find_expressions
+from rag.results import NO_TITLE, Answer, Citation, Document, DocumentSummary, ResolvedDate, source_label
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -33,16 +38,46 @@ def card_id(prefix: str, n: int) -> str:
     return f"{prefix}-source-{n}"
 
 
+def date_note(resolved: ResolvedDate, published: str | None) -> str:
+    """"[2014]" beside "Last year", saying in a tooltip what it was read against."""
+    reading = f"“{resolved.text}” read against the publication date {published or ''}"
+    return f' <span class="date-note" title="{escape(reading)}">[{escape(resolved.value)}]</span>'
+
+
+def _answer_date_notes(answer: Answer) -> dict[int, str]:
+    """Where in the answer text each citation's resolved dates end -> the note to put there."""
+    notes, cursor = {}, 0
+    for citation in answer.citations:
+        found = answer.text.find(citation.evidence, cursor)
+        if found < 0:
+            continue
+        for resolved in citation.dates:
+            notes[found + resolved.end - citation.evidence_start] = date_note(resolved, citation.published)
+        cursor = found + len(citation.evidence)
+    return notes
+
+
+def _escaped_with_notes(text: str, start: int, end: int, notes: dict[int, str]) -> str:
+    pieces, position = [], start
+    for at in sorted(p for p in notes if start < p <= end):
+        pieces.append(escape(text[position:at]) + notes[at])
+        position = at
+    pieces.append(escape(text[position:end]))
+    return "".join(pieces)
+
+
 def answer_html(answer: Answer, prefix: str) -> str:
-    """The answer text with each [n] turned into a link to its source card."""
+    """The answer text with each [n] turned into a link to its source card, and what each
+    relative date means beside it."""
+    notes = _answer_date_notes(answer)
     pieces = []
     position = 0
     for match in _MARKER.finditer(answer.text):
-        pieces.append(escape(answer.text[position : match.start()]))
+        pieces.append(_escaped_with_notes(answer.text, position, match.start(), notes))
         n = match.group(1)
         pieces.append(f'<a class="cite" href="#{card_id(prefix, int(n))}">[{n}]</a>')
         position = match.end()
-    pieces.append(escape(answer.text[position:]))
+    pieces.append(_escaped_with_notes(answer.text, position, len(answer.text), notes))
     return f'<div class="answer">{"".join(pieces)}</div>'
 
 
@@ -78,10 +113,10 @@ def card_html(citations: list[Citation], prefix: str) -> str:
     with each cited evidence sentence highlighted. Every [n] of the group anchors here."""
     first = citations[0]
     date = first.published or "date unknown"
-    spans = sorted((c.evidence_start - first.start, c.evidence_end - first.start) for c in citations)
     body, position = [], 0
-    for low, high in spans:
-        body.append(escape(first.passage[position:low]) + f"<mark>{escape(first.passage[low:high])}</mark>")
+    for citation in sorted(citations, key=lambda c: c.evidence_start):
+        low, high = citation.evidence_start - first.start, citation.evidence_end - first.start
+        body.append(escape(first.passage[position:low]) + _marked(first.passage, low, high, citation, first.start))
         position = high
     body.append(escape(first.passage[position:]))
     anchors = "".join(f'<span id="{card_id(prefix, c.n)}"></span>' for c in citations[1:])
@@ -92,8 +127,36 @@ def card_html(citations: list[Citation], prefix: str) -> str:
         f'<div class="card-head"><b>{markers}</b> {title_html(first.title, first.source)} · {escape(date)}'
         f" · paragraph {', '.join(map(str, paragraphs))} · cosine {first.score:.2f}</div>"
         f'<div class="card-source">{escape(first.source)}</div>'
-        f'<blockquote class="card-passage">{"".join(body)}</blockquote></div>'
+        f'<blockquote class="card-passage">{"".join(body)}</blockquote>{_unresolved_note(citations)}</div>'
     )
+
+
+def _marked(passage: str, low: int, high: int, citation: Citation, base: int) -> str:
+    """passage[low:high] (one evidence sentence) in <mark>, with each resolved date's note
+    after its expression, outside the mark (a continued mark carries class "continued")."""
+    pieces, position = [], low
+    for resolved in citation.dates:
+        at = resolved.end - base
+        if position < at <= high:
+            tag = "<mark>" if position == low else '<mark class="continued">'
+            pieces.append(f"{tag}{escape(passage[position:at])}</mark>{date_note(resolved, citation.published)}")
+            position = at
+    if position < high or not pieces:
+        tag = "<mark>" if position == low else '<mark class="continued">'
+        pieces.append(f"{tag}{escape(passage[position:high])}</mark>")
+    return "".join(pieces)
+
+
+def _unresolved_note(citations: list[Citation]) -> str:
+    """Relative dates in evidence whose document has no known date: say so, guess nothing."""
+    if citations[0].published:
+        return ""
+    found = [c.evidence[a:b] for c in citations for a, b in find_expressions(c.evidence)]
+    if not found:
+        return ""
+    named = ", ".join(f"“{escape(text)}”" for text in dict.fromkeys(found))
+    return (f'<div class="date-unknown">{named}: not resolved, because this document\'s publication '
+            "date is unknown. Set it under Library › Edit title and date.</div>")
 
 
 def document_row_html(document: DocumentSummary) -> str:
@@ -144,6 +207,8 @@ STYLE = """
 .card-passage mark {background: #ffe08a; padding: 0 2px;}
 .nearest-note {color: #a15c00; font-weight: 600;}
 .confidence {font-size: .85rem; color: gray; margin: .2rem 0 .4rem 0;}
+.date-note {color: #1a5fb4; font-size: .85em; font-weight: 600; white-space: nowrap;}
+.date-unknown {font-size: .8rem; color: gray; margin-top: .3rem;}
 .doc-row {font-size: .9rem; line-height: 1.3;}
 .doc-meta {font-size: .8rem; color: gray;}
 .untitled {font-weight: normal; color: gray;}

@@ -102,6 +102,19 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class ResolvedDate:
+    """A relative date expression in cited text ("last year", "on Friday", "in July") and
+    the date it means, read against the document's publication date (`rag.relative_dates`)."""
+
+    start: int  # absolute offsets into Document.text: text[start:end] is the expression
+    end: int
+    text: str  # the expression as written
+    value: str  # what it means: "2014", "2025-03-07", "July 2024", "week of 2025-06-16"
+    first_day: str  # ISO dates: the first and last day the value covers
+    last_day: str
+
+
+@dataclass(frozen=True)
 class Citation(_Titled):
     n: int
     document_id: str
@@ -117,6 +130,8 @@ class Citation(_Titled):
     evidence_end: int
     score: float  # the passage's cosine similarity to the question
     evidence_score: float = 0.0  # why this sentence was chosen; the highest is the strongest
+    # relative dates in the evidence, resolved against `published` (none when it is unknown)
+    dates: tuple[ResolvedDate, ...] = ()
 
     @property
     def passage_text(self) -> str:
@@ -126,6 +141,7 @@ class Citation(_Titled):
         data = asdict(self)
         data["score"] = round(float(self.score), 6)
         data["evidence_score"] = round(float(self.evidence_score), 6)
+        data["dates"] = [asdict(d) for d in self.dates]
         return data
 
 

@@ -23,8 +23,8 @@ from rag.lexical import indexed_text
 from rag.passages import in_context
 from rag.results import Document, DocumentSummary, Passage
 
-SCHEMA_VERSION = 3
-UPGRADABLE = {"1", "2"}  # older schema versions `upgrade` knows how to bring up to date
+SCHEMA_VERSION = 4
+UPGRADABLE = {"1", "2", "3"}  # older schema versions `upgrade` knows how to bring up to date
 DATABASE_NAME = "library.sqlite"
 
 # passages.sentences: JSON [[start, end, paragraph], ...], absolute offsets into the text.
@@ -57,6 +57,14 @@ CREATE TABLE passages (
 CREATE INDEX passages_by_document ON passages(document_id);
 CREATE INDEX documents_by_hash ON documents(content_hash);
 """
+# The title and date a user set (`rag.document_info`; NULL: not set, the document's own value
+# stands). `documents` holds the values in force; this table is what re-ingesting the same
+# document applies again. No foreign key: an update deletes and re-inserts the document row.
+_EDITS_SCHEMA = """CREATE TABLE IF NOT EXISTS document_edits (
+    document_id TEXT PRIMARY KEY,
+    title TEXT,
+    published TEXT
+)"""
 # The terms are already analysed by rag.lexical: the ascii tokenizer only splits at spaces.
 _LEXICAL_SCHEMA = "CREATE VIRTUAL TABLE passage_terms USING fts5(terms, tokenize = 'ascii')"
 
@@ -112,6 +120,7 @@ def create(connection: sqlite3.Connection, meta: dict[str, str]) -> None:
             if statement.strip():
                 connection.execute(statement)
         connection.execute(_LEXICAL_SCHEMA)
+        connection.execute(_EDITS_SCHEMA)
         set_meta(connection, {"schema_version": str(SCHEMA_VERSION), **meta})
 
 
@@ -119,7 +128,8 @@ def upgrade(connection: sqlite3.Connection) -> None:
     """Bring an older library's schema up to SCHEMA_VERSION in one transaction, without
     re-embedding anything. Schema 1 had no lexical index: it is built from the stored text.
     Schemas 1-2 stored no sentence vectors: their passages keep NULL, and `ask` embeds
-    those sentences when it needs them (re-ingesting the documents stores them)."""
+    those sentences when it needs them (re-ingesting the documents stores them). Schemas 1-3
+    had no user edits of titles and dates: the table starts empty."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
         if version == "1":
@@ -127,6 +137,7 @@ def upgrade(connection: sqlite3.Connection) -> None:
             insert_terms(connection, expected_terms(connection))
         if version in ("1", "2"):
             connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
+        connection.execute(_EDITS_SCHEMA)
         set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
 
 
@@ -409,3 +420,33 @@ def delete_document(connection: sqlite3.Connection, document_id: str) -> None:
         (document_id,),
     )
     connection.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+
+
+# -- what users set -----------------------------------------------------------------------
+def document_edit(connection: sqlite3.Connection, document_id: str) -> tuple[str | None, str | None] | None:
+    """(title, published) the user set for a document, None where they set nothing."""
+    return connection.execute(
+        "SELECT title, published FROM document_edits WHERE document_id = ?", (document_id,)
+    ).fetchone()
+
+
+def save_document_edit(connection: sqlite3.Connection, document_id: str, title: str | None,
+                       published: str | None) -> None:
+    connection.execute(
+        "INSERT INTO document_edits(document_id, title, published) VALUES (?, ?, ?) "
+        "ON CONFLICT(document_id) DO UPDATE SET title = excluded.title, published = excluded.published",
+        (document_id, title, published),
+    )
+
+
+def delete_document_edit(connection: sqlite3.Connection, document_id: str) -> None:
+    connection.execute("DELETE FROM document_edits WHERE document_id = ?", (document_id,))
+
+
+def set_published(connection: sqlite3.Connection, document_id: str, published: str | None) -> None:
+    connection.execute("UPDATE documents SET published = ? WHERE id = ?", (published, document_id))
+
+
+def document_pipeline(connection: sqlite3.Connection, document_id: str) -> str:
+    """The pipeline fingerprint a document was stored with."""
+    return connection.execute("SELECT pipeline FROM documents WHERE id = ?", (document_id,)).fetchone()[0]
