@@ -1,6 +1,6 @@
 """Extractive answers: the best evidence sentences of the top passages, each cited.
 
-Owns evidence selection, near-duplicate suppression, the `[n]` markers and abstention.
+Owns sentence scoring, the `[n]` markers and abstention.
 
 - Abstain when the answer's confidence (`rag.confidence`: the estimated probability that
   its first citation answers, from the dense, lexical and sentence evidence together) is
@@ -11,11 +11,8 @@ Owns evidence selection, near-duplicate suppression, the `[n]` markers and abste
   and numbers count most), minus `RANK_PENALTY` per place its passage ranks below the first.
   Measured on a tuning quarter of SQuAD's articles (bench/tune_retrieval.py): the strongest
   sentence holds the answer for 73.6% of questions, against 66.4% for cosine alone.
-- The strongest sentence of any top passage comes first, with its neighbouring sentence
-  when that one scores nearly as well (a sentence like "The joint training lasted four days"
-  needs the one before it to say which training). Other top passages each give their best
-  sentence (and its neighbour, if there is room) when it clears `EVIDENCE_MIN`. At most
-  `MAX_EVIDENCE` sentences; near-duplicates are skipped.
+- Which scored sentences are cited (the one that answers, and for a list question one per
+  distinct fact) is `rag.evidence_selection`'s choice.
 """
 
 from __future__ import annotations
@@ -25,16 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag import confidence, lexical
+from rag.evidence_selection import select_evidence
 from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit
 
-EVIDENCE_MIN = 0.35
-NEIGHBOUR_MARGIN = 0.15
 LEXICAL_WEIGHT = 0.6
 RANK_PENALTY = 0.05
-MAX_EVIDENCE = 3
-# Sentences sharing this share of their terms with an earlier one add nothing new.
-DUPLICATE_OVERLAP = 0.6
 
 NO_ANSWER = "The library has no passage that answers this."
 
@@ -67,7 +60,7 @@ def compose(
     scored = _score_sentences(query_vector, hits, passage_cosines, sentence_vectors, term_weights)
     if not any(scored.values()):
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits), confidence=0.0)
-    chosen = _select(scored)
+    chosen = select_evidence(question, scored, term_weights)
     counts = passage_counts if passage_counts is not None else {t: 1 for t in term_weights}
     signals = _signals(question, chosen[0], hits, passage_cosines, term_weights, counts)
     estimate = confidence.estimate(signals)
@@ -120,41 +113,9 @@ def _score_sentences(query_vector, hits, cosines, sentence_vectors, term_weights
     return scored
 
 
-def _select(scored: dict[int, list[Evidence]]) -> list[Evidence]:
-    best = max((e for sentences in scored.values() for e in sentences), key=lambda e: e.score)
-    chosen = _with_neighbour(scored[best.hit.passage.id], best)
-    others = [max(sentences, key=lambda e: e.score) for pid, sentences in scored.items()
-              if pid != best.hit.passage.id and sentences]
-    for evidence in sorted(others, key=lambda e: -e.score):
-        if len(chosen) >= MAX_EVIDENCE or evidence.score < EVIDENCE_MIN:
-            break
-        group = _with_neighbour(scored[evidence.hit.passage.id], evidence)[: MAX_EVIDENCE - len(chosen)]
-        if evidence not in group:  # no room for both: the best sentence, not its neighbour
-            group = [evidence]
-        if not any(_duplicates(e, c) for e in group for c in chosen):
-            chosen.extend(group)
-    return chosen
-
-
-def _with_neighbour(sentences: list[Evidence], best: Evidence) -> list[Evidence]:
-    """The sentence, and the adjacent one scoring nearly as well, in document order."""
-    neighbours = [e for e in sentences
-                  if abs(e.index - best.index) == 1 and e.score >= best.score - NEIGHBOUR_MARGIN]
-    group = [best, max(neighbours, key=lambda e: e.score)] if neighbours else [best]
-    return sorted(group, key=lambda e: e.index)
-
-
-def _duplicates(a: Evidence, b: Evidence) -> bool:
-    return _overlap(lexical.term_set(a.text), lexical.term_set(b.text)) >= DUPLICATE_OVERLAP
-
-
 def _slice(hit: Hit, span) -> str:
     passage = hit.passage
     return passage.text[span[0] - passage.start : span[1] - passage.start]
-
-
-def _overlap(reference: frozenset[str], other: frozenset[str]) -> float:
-    return len(reference & other) / len(reference) if reference else 0.0
 
 
 def _cite(n: int, evidence: Evidence) -> Citation:

@@ -1,0 +1,189 @@
+"""Which scored sentences an answer cites: those that bear on the question, one per fact.
+
+Owns question-kind detection (a single fact, or a list of facts) and the choice among the
+sentences `rag.answers` has scored. Leaves scoring, abstention and the citation format to
+`rag.answers`. Uses no model: only the scores, the question's terms and their IDF.
+
+- **Single fact** ("who ...", "when ...", "which city ...", "what did X criticise"): the
+  strongest sentence, with its neighbour only when the neighbour scores nearly as well and
+  holds question terms the sentence lacks ("The joint training lasted four days" needs the
+  sentence before it to say which training). Nothing else: a second sentence is a second
+  claim the reader must weigh, and on SQuAD it holds no answer most of the time.
+- **List** ("what joint drills happened?", "which countries ...", "what were the ..."):
+  one entry per distinct fact. A sentence is an entry when it *bears on the question*:
+  its score is close to the strongest one's (`LIST_MARGIN`), and both halves of the score
+  agree: its lexical coverage of the question's *focus* terms is at least `FOCUS_SHARE` of
+  the strongest sentence's, and its dense part at least `DENSE_SHARE` of it. Focus terms
+  are the question's terms minus the topic terms that most retrieved passages share
+  ("SCO" in "which countries are members of the SCO?": every passage says it, so it tells
+  members from the rest no more than "the" does). Sentences that restate an earlier entry
+  (most of the terms of the shorter one are in the other: the same event reported in two
+  articles) are merged into it: the first, stronger one is cited and the restatement is
+  dropped, because a citation's quoted sentence must appear in the answer text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rag import lexical
+
+if TYPE_CHECKING:
+    from rag.answers import Evidence
+
+SINGLE, LIST = "single", "list"
+
+NEIGHBOUR_MARGIN = 0.15
+# List entries: how far below the strongest sentence's score an entry may be, and the shares
+# of its focus-term coverage and dense score it must keep (measured in bench/evidence_padding.py).
+LIST_MARGIN = 0.35
+BEARS_SHARE = 0.85
+MAX_LIST_ENTRIES = 5
+# BM25 IDF at or below this: the term is in over half the passages (rag.store floors it at 1e-6).
+UNINFORMATIVE_IDF = 1e-3
+# A question term found in at least this share of the retrieved passages is a topic term.
+SHARED_SHARE = 0.8
+# Sentences sharing this share of the shorter one's terms report the same thing.
+DUPLICATE_OVERLAP = 0.6
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# Openings that ask for several things whatever the noun: "list the ...", "what were the ...".
+_LIST_OPENING = re.compile(
+    r"^\s*(?:list|name|enumerate|what\s+(?:are|were)|who\s+(?:are|were)|which\s+(?:are|were))\b",
+    re.IGNORECASE,
+)
+_WH = frozenset({"which", "what"})
+# Words right after "what" that end like plurals but are verbs asking for one thing.
+_DETERMINERS = frozenset("the a an this that these those it its his her their our my your".split())
+
+
+def question_kind(question: str) -> str:
+    """LIST when the question asks for several things, else SINGLE."""
+    if _LIST_OPENING.match(question):
+        return LIST
+    words = _WORD.findall(question)
+    for position, word in enumerate(words[:4]):
+        if word.casefold() in _WH:
+            return LIST if _plural_head(words[position + 1 : position + 4]) else SINGLE
+    return SINGLE
+
+
+def _plural_head(following: list[str]) -> bool:
+    """Whether the noun phrase after "which"/"what" is plural ("joint drills", "countries")."""
+    for i, word in enumerate(following):
+        lower = word.casefold()
+        if lower in lexical.STOPWORDS:
+            return False  # "which is ...", "what did ...": the phrase ended without a plural
+        if word[0].isupper() and i > 0:
+            continue  # a name inside the phrase ("which Chinese warships"): look further
+        if _looks_plural(lower):
+            # "what causes the ...", "what happens?": a verb, not a plural noun
+            verb_like = i == 0 and (i + 1 >= len(following) or following[i + 1].casefold() in _DETERMINERS)
+            return not verb_like
+    return False
+
+
+def _looks_plural(word: str) -> bool:
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ics", "'s", "’s"))
+
+
+def select_evidence(question: str, scored: dict[int, list[Evidence]],
+                    term_weights: dict[str, float]) -> list[Evidence]:
+    """The sentences to cite, in answer order: the strongest (with its neighbour when
+    needed) first, then, for a list question, one sentence per further fact."""
+    strength = _strength(term_weights)
+    candidates = sorted((e for sentences in scored.values() for e in sentences), key=strength, reverse=True)
+    best = candidates[0]
+    chosen = _with_neighbour(scored[best.hit.passage.id], best, term_weights, strength)
+    if question_kind(question) != LIST:
+        return chosen
+    focus = focus_terms(term_weights, [sentences[0].hit for sentences in scored.values() if sentences])
+    support = _support(candidates, focus, term_weights)
+    entries = 1
+    for evidence in candidates:
+        if entries >= MAX_LIST_ENTRIES or strength(evidence) < strength(best) - LIST_MARGIN:
+            break
+        if (evidence not in chosen and support[evidence] >= BEARS_SHARE * support[best]
+                and not any(duplicates(evidence, c) for c in chosen)):
+            chosen.append(evidence)
+            entries += 1
+    return _in_reading_order(chosen)
+
+
+def _strength(term_weights: dict[str, float]):
+    """What ranks sentences: their score, or, when every question term is in most of the
+    library's passages (IDF at its floor, as in "who is China's defense minister?" over a
+    few articles about China), their dense part alone: the shared-words part of the score
+    then counts common words and says nothing about which sentence answers."""
+    if any(weight > UNINFORMATIVE_IDF for weight in term_weights.values()):
+        return lambda e: e.score
+    return lambda e: _dense(e, term_weights)
+
+
+def _in_reading_order(chosen: list[Evidence]) -> list[Evidence]:
+    """Adjacent sentences of one passage kept together in document order (an entry next to
+    the sentence it continues), the runs in the order they were chosen: strongest first."""
+    runs: list[list[Evidence]] = []
+    for evidence in chosen:
+        run = next((r for r in runs if r[0].hit.passage.id == evidence.hit.passage.id
+                    and any(abs(e.index - evidence.index) == 1 for e in r)), None)
+        if run is None:
+            runs.append([evidence])
+        else:
+            run.append(evidence)
+            run.sort(key=lambda e: e.index)
+    return [e for run in runs for e in run]
+
+
+def focus_terms(term_weights: dict[str, float], hits) -> dict[str, float]:
+    """The question's terms (with their IDF) that are not topic terms shared by most of the
+    retrieved passages; all of them when every term is shared."""
+    passages = [lexical.term_set(hit.passage.text) for hit in hits]
+    shared = {term for term, weight in term_weights.items()
+              if weight <= UNINFORMATIVE_IDF
+              or (passages and sum(term in p for p in passages) >= SHARED_SHARE * len(passages))}
+    focus = {term: weight for term, weight in term_weights.items() if term not in shared}
+    return focus or dict(term_weights)
+
+
+def duplicates(a: Evidence, b: Evidence) -> bool:
+    """Whether two sentences report the same thing: most terms of the shorter are in the other."""
+    terms_a, terms_b = lexical.term_set(a.text), lexical.term_set(b.text)
+    shorter = min(len(terms_a), len(terms_b))
+    return bool(shorter) and len(terms_a & terms_b) / shorter >= DUPLICATE_OVERLAP
+
+
+def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dict[str, float],
+                    strength) -> list[Evidence]:
+    """The sentence, and the adjacent one when it scores nearly as well and adds question
+    terms the sentence lacks (so it says what the sentence leaves implicit), in document order."""
+    missing = {t: w for t, w in term_weights.items() if t not in lexical.term_set(best.text)}
+    neighbours = [e for e in sentences
+                  if abs(e.index - best.index) == 1 and strength(e) >= strength(best) - NEIGHBOUR_MARGIN
+                  and (not term_weights or lexical.coverage(e.text, missing) > 0)]
+    group = [best, max(neighbours, key=strength)] if neighbours else [best]
+    return sorted(group, key=lambda e: e.index)
+
+
+def _support(candidates: list[Evidence], focus: dict[str, float], term_weights: dict[str, float]) -> dict:
+    """How strongly each sentence bears on the question: its dense part as a share of the
+    best dense part, plus its focus-term coverage as a share of the best coverage. A sentence
+    needs both to match the strongest one, so neither a topical sentence without the asked
+    terms nor a sentence that only repeats a word of the question qualifies on its own."""
+    dense = {e: _dense(e, term_weights) for e in candidates}
+    covered = {e: _focus(e, focus) for e in candidates}
+    top_dense, top_covered = max(max(dense.values()), 1e-9), max(covered.values())
+    return {e: dense[e] / top_dense + (covered[e] / top_covered if top_covered else 0.0)
+            for e in candidates}
+
+
+def _focus(evidence: Evidence, focus: dict[str, float]) -> float:
+    return lexical.coverage(evidence.text, focus)
+
+
+def _dense(evidence: Evidence, term_weights: dict[str, float]) -> float:
+    """The score without its lexical part: the sentence's cosine less its passage's rank penalty."""
+    from rag.answers import LEXICAL_WEIGHT  # here, not at the top: rag.answers imports this module
+
+    return evidence.score - LEXICAL_WEIGHT * lexical.coverage(evidence.text, term_weights)

@@ -1,0 +1,157 @@
+"""Which sentences an answer cites: question kinds, and selection over constructed evidence."""
+
+import re
+
+import pytest
+
+from rag import lexical
+from rag.answers import LEXICAL_WEIGHT, Evidence
+from rag.evidence_selection import LIST, SINGLE, focus_terms, question_kind, select_evidence
+from rag.results import Hit, Passage
+
+
+@pytest.mark.parametrize("question", [
+    "who is China's defense minister?",
+    "when was the SCO founded?",
+    "which city hosted the SCO defense ministers' meeting?",
+    "what did Dong Jun criticise in his speech?",
+    "What causes the tides?",
+    "what happens?",
+    "How many warships docked at Bandar Abbas?",
+    "Which is the largest buyer of Iranian oil?",
+    "What year did the Normans conquer England?",
+])
+def test_single_fact_questions(question):
+    assert question_kind(question) == SINGLE
+
+
+@pytest.mark.parametrize("question", [
+    "what joint drills happened?",
+    "Which countries are members of the SCO?",
+    "what were the terms of the nuclear deal?",
+    "Who were the defense ministers at the meeting?",
+    "Which Chinese warships docked at Bandar Abbas?",
+    "List the members of the SCO.",
+    "In which countries did China hold exercises?",
+])
+def test_list_questions(question):
+    assert question_kind(question) == LIST
+
+
+def _passage(pid: int, sentences: list[str]) -> Passage:
+    text = " ".join(sentences)
+    spans, position = [], 0
+    for sentence in sentences:
+        spans.append((position, position + len(sentence), 1))
+        position += len(sentence) + 1
+    return Passage(pid, f"doc{pid}", f"Article {pid}", None, f"doc{pid}.txt", 1, 0, len(text), text, tuple(spans))
+
+
+def _scored(question_weights: dict[str, float], passages: list[tuple[list[str], list[float]]]):
+    """Evidence as `rag.answers` scores it, with each sentence's dense part given: score =
+    dense + LEXICAL_WEIGHT * coverage of the question's term weight."""
+    scored = {}
+    for rank, (sentences, dense_parts) in enumerate(passages, 1):
+        passage = _passage(rank, sentences)
+        hit = Hit(rank, 1.0, passage)
+        scored[passage.id] = [
+            Evidence(hit, 0.6, i, span, sentence,
+                     dense + LEXICAL_WEIGHT * lexical.coverage(sentence, question_weights))
+            for i, (span, sentence, dense) in enumerate(zip(passage.sentences, sentences, dense_parts))
+        ]
+    return scored
+
+
+def _weights(question: str) -> dict[str, float]:
+    return dict.fromkeys(lexical.terms(question), 1.0)
+
+
+UNRELATED = "The 2015 nuclear deal lifted sanctions in return for limits on enrichment."
+
+
+def test_a_single_fact_question_cites_only_the_sentence_that_answers():
+    question = "which city hosted the summit of defense ministers?"
+    weights = _weights(question)
+    scored = _scored(weights, [
+        (["The summit of defense ministers was hosted by the coastal city of Qingdao."], [0.55]),
+        (["Defense ministers met on the sidelines.", UNRELATED], [0.45, 0.40]),
+        (["The ministers of defense praised the summit."], [0.45]),
+    ])
+    chosen = select_evidence(question, scored, weights)
+    assert [e.text for e in chosen] == ["The summit of defense ministers was hosted by the coastal city of Qingdao."]
+
+
+def test_the_neighbour_comes_only_when_it_says_what_the_answer_leaves_implicit():
+    question = "how long did the joint naval exercises in the Gulf last?"
+    weights = _weights(question)
+    needed = ["Two warships took part in joint naval exercises in the Gulf.", "The training lasted four days."]
+    chosen = select_evidence(question, _scored(weights, [(needed, [0.30, 0.70])]), weights)
+    assert [e.text for e in chosen] == needed  # document order: the context first
+
+    unneeded = ["It was a joint exercise.", "The joint naval exercises in the Gulf lasted four days."]
+    chosen = select_evidence(question, _scored(weights, [(unneeded, [0.60, 0.70])]), weights)
+    assert [e.text for e in chosen] == [unneeded[1]]  # the neighbour adds no question term
+
+
+def test_a_list_question_gives_one_entry_per_distinct_fact():
+    question = "what joint drills happened?"
+    weights = _weights(question)
+    bandar_abbas = "Chinese and Iranian warships held joint naval drills at Bandar Abbas port in 2014."
+    restated = "In 2014 Chinese warships and Iranian warships held joint drills at the port of Bandar Abbas."
+    sea_of_japan = "Russia and China held joint air drills over the Sea of Japan in July."
+    scored = _scored(weights, [
+        ([bandar_abbas, "The visit lasted a week."], [0.55, 0.10]),
+        ([restated], [0.50]),
+        (["Officials described ties as close.", sea_of_japan], [0.20, 0.45]),
+        ([UNRELATED], [0.30]),
+    ])
+    chosen = [e.text for e in select_evidence(question, scored, weights)]
+    assert chosen == [bandar_abbas, sea_of_japan]
+
+
+def test_a_list_entry_must_bear_on_the_question_not_only_on_its_topic():
+    question = "which countries are members of the SCO?"
+    weights = _weights(question)
+    members = "SCO members include China, Russia, India, Iran, Pakistan and Kazakhstan."
+    topic_only = "The SCO gathering began on Wednesday in Qingdao."
+    scored = _scored(weights, [
+        ([members], [0.55]),
+        ([topic_only], [0.45]),  # close on score, but shares only the topic term "SCO"
+        (["Other countries, the SCO said, may become members later."], [0.30]),
+    ])
+    chosen = [e.text for e in select_evidence(question, scored, weights)]
+    assert members == chosen[0] and topic_only not in chosen
+
+
+def test_topic_terms_shared_by_most_passages_are_not_focus_terms():
+    weights = {"countri": 1.0, "member": 1.0, "sco": 1.0}
+    scored = _scored(weights, [([f"The SCO met on day {n}."], [0.4]) for n in range(4)]
+                     + [(["Members of many countries."], [0.4])])
+    hits = [sentences[0].hit for sentences in scored.values()]
+    assert set(focus_terms(weights, hits)) == {"countri", "member"}
+    # when every term is shared, all of them count
+    assert focus_terms({"sco": 1.0}, hits) == {"sco": 1.0}
+
+
+def test_markers_of_a_list_answer_resolve(tiny_library, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "Navy news\n\nChinese and Iranian warships held joint naval drills at Bandar Abbas port in 2014. "
+        "The drills lasted four days.\n\nOil trade grew in June.", encoding="utf-8")
+    (folder / "b.txt").write_text(
+        "Fleet report\n\nRussia and China held joint air drills over the Sea of Japan in July.\n\n"
+        "In 2014 Chinese warships and Iranian warships held joint drills at the port of Bandar Abbas.",
+        encoding="utf-8")
+    tiny_library.add([folder])
+    answer = tiny_library.ask("what joint drills happened?")
+    assert not answer.abstained
+    markers = sorted(int(n) for n in re.findall(r"\[(\d+)\]", answer.text))
+    assert markers == [c.n for c in answer.citations]
+    evidence = [c.evidence for c in answer.citations]
+    # the two reports of the Bandar Abbas drills are never both cited (how many entries the
+    # random tiny model supports varies; the exact list is tested on constructed evidence above)
+    assert sum("Bandar Abbas" in e for e in evidence) <= 1
+    for citation in answer.citations:
+        text = tiny_library.document(citation.document_id).text
+        assert text[citation.evidence_start:citation.evidence_end] == citation.evidence
