@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from embeddings import Encoder  # noqa: E402
 from rag import Library  # noqa: E402
-from rag.passages import in_context  # noqa: E402
+from rag.passages import in_context, title_context  # noqa: E402
 
 CACHE = ROOT / ".cache"
 THRESHOLDS = np.round(np.arange(0.05, 0.7001, 0.01), 2)
@@ -102,7 +102,7 @@ def squad_scores(squad: Path, n_questions: int, seed: int, encoder: Encoder):
         title = article["title"].replace("_", " ")
         for paragraph in article["paragraphs"]:
             # As the library embeds a passage: in its document's title context.
-            paragraphs.append(in_context(title, paragraph["context"]))
+            paragraphs.append(in_context(title_context(title), paragraph["context"]))
             paragraph_article.append(a)
             for qa in paragraph["qas"]:
                 questions.append(qa["question"])
