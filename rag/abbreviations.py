@@ -64,7 +64,7 @@ def _spells_exactly(letters: str, words: list[str]) -> bool:
     if not capitalised and len(content) != len(words):
         return False  # "according to police (AP)": lower case with a gap is a phrase, not a name
     if not capitalised and any(w[0].isupper() for w in content[1:]):
-        return False  # mixed case: a name plus ordinary words
+        return False  # mixed case after the first word: neither a name nor a phrase
     return all(w[0].casefold() == letter for w, letter in zip(content, letters))
 
 
@@ -123,7 +123,7 @@ def expansions(text: str, definitions: dict[str, str]) -> list[str]:
 
 def query_short_forms(question: str) -> list[str]:
     """The words of a question that look like short forms, in order, without repeats."""
-    candidates = re.findall(r"(?<![\w-])[A-Z][A-Za-z&.\-]{1,11}(?![\w])", question)
+    candidates = re.findall(r"(?<![\w-])[A-Z][A-Za-z&]{1,11}(?!\w)", question)
     return list(dict.fromkeys(short_form(c) for c in candidates if short_form_letters(c)))
 
 
