@@ -1,7 +1,7 @@
 """Measure the title context on tuning splits: every mode, with and without it.
 
-Builds (or reuses) the evaluation libraries with `rag.passages.TITLE_CONTEXT` on and off
-(it is part of the pipeline fingerprint, so each setting gets its own cached library) and
+Builds (or reuses) the evaluation libraries with `rag.passages.SETTINGS.title_context` on and
+off (the settings are part of the pipeline fingerprint, so each setting gets its own cached library) and
 prints one JSON line per (setting, dataset, mode): SQuAD's tuning articles and SciFact train.
 
     .venv/bin/python bench/ablate_title_context.py \
@@ -11,6 +11,7 @@ prints one JSON line per (setting, dataset, mode): SQuAD's tuning articles and S
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, required=True)
     args = parser.parse_args()
     for title in (True, False):
-        passages.TITLE_CONTEXT = title
+        passages.SETTINGS = dataclasses.replace(passages.SETTINGS, title_context=title)
         for mode in ("hybrid", "dense", "lexical"):
             for result in (evaluate_squad(load_squad(args.squad, "tune"), mode=mode),
                            evaluate_beir(load_beir(args.beir, "train"), mode=mode)):

@@ -26,7 +26,13 @@ from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.metrics import documents_by_best_passage, ndcg_at, recall_at  # noqa: E402
 from rag.evaluation.runner import open_evaluation_library  # noqa: E402
-from rag.search import complete_scores, normalise_query, retrieve, sentence_coverage  # noqa: E402
+from rag.search import (  # noqa: E402
+    complete_scores,
+    expand_short_forms,
+    normalise_query,
+    retrieve,
+    sentence_coverage,
+)
 
 DEPTH = 100
 WEIGHTS = [round(w, 2) for w in np.arange(0.1, 0.95, 0.1)]
@@ -39,10 +45,10 @@ def collect(dataset, encoder, *, with_coverage=False):
     sources = dict(library._db.execute(
         "SELECT p.id, d.source FROM passages p JOIN documents d ON d.id = p.document_id"))
     vectors = library._current_vectors()
-    encoder.encode([q.text for q in dataset.questions])
+    texts = [expand_short_forms(library._db, normalise_query(q.text)) for q in dataset.questions]
+    encoder.encode(texts)
     pools = []
-    for question in dataset.questions:
-        text = normalise_query(question.text)
+    for text in texts:  # as `Library.search` reads the question
         vector = encoder.encode_query(text)
         candidates = retrieve(library._db, vectors, text, vector, DEPTH, None, "hybrid")
         complete = complete_scores(library._db, vectors, text, vector, candidates)

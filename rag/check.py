@@ -34,7 +34,6 @@ from embeddings import VectorIndex, VectorIndexError
 from rag import store, vector_blob
 from rag.errors import LibraryError, RagError
 from rag.library import LIBRARY_FORMAT, Library, write_lock
-from rag.passages import in_context
 
 REPAIR = "`python -m rag check --repair`"
 SHOWN = 5  # ids listed in one message before "and N more"
@@ -235,8 +234,8 @@ def _rebuild_vectors(snapshot: Snapshot, library: Library) -> str:
     drop = sorted(set(stored.tolist()) - passages | set(stored[counts > 1].tolist()))
     index.remove(drop)
     missing = sorted(passages - set(index.ids().tolist()))
-    found = store.get_passages(snapshot.db, missing)
-    index.add(missing, library.encoder.encode([in_context(found[i].title, found[i].text) for i in missing]))
+    texts = store.contextual_texts(snapshot.db, missing)
+    index.add(missing, library.encoder.encode([texts[i] for i in missing]))
     generation = library._replace_vectors(index)
     return (f"vectors: re-embedded {len(missing)} passages, dropped {len(drop)} vectors, "
             f"wrote generation {generation}")

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag import passages as passage_settings  # read at call time: tools swap the settings
 from rag.cleaning import clean, rules_fingerprint
 from rag.dates import normalise_iso_date
 from rag.errors import (
@@ -29,19 +30,20 @@ from rag.errors import (
 from rag.passages import (
     PassageSpan,
     build_passages,
-    context_fingerprint,
+    context_ceiling,
     context_offset,
     in_context,
-    title_context,
+    passage_contexts,
 )
 from rag.readers import DEFAULT_MAX_BYTES, RawDocument, read_file
 
 log = logging.getLogger(__name__)
 
 # Bump when reading, cleaning or cutting changes, so stored documents are re-ingested.
-# 2: passages read with their title; 3: sentence vectors stored; 4: no id as title;
-# 4+ingest.1: no file name as title, one-line texts kept, datelines and furniture never passages
-PIPELINE_VERSION = "4+ingest.1"
+# 2: passages read with their title; 3: sentence vectors stored; 4: no id as title, no file name
+# as title, one-line texts kept, datelines and page furniture never passages, passages read with
+# the long forms of the short forms they use
+PIPELINE_VERSION = "5"
 
 
 @dataclass(frozen=True)
@@ -58,20 +60,29 @@ class PreparedDocument:
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
 
+    def contexts(self) -> list[str]:
+        """What each passage is read with besides its text (`passages.passage_contexts`)."""
+        return passage_contexts(self.title, self.text, [(p.start, p.end) for p in self.passages])
+
     def contextual_passages(self) -> list[str]:
         """Each passage as the model and the lexical index read it (`passages.in_context`)."""
         text = self.text
-        return [in_context(self.title, text[p.start : p.end]) for p in self.passages]
+        return [in_context(c, text[p.start : p.end]) for c, p in zip(self.contexts(), self.passages)]
 
     def contextual_sentence_spans(self) -> list[list[tuple[int, int]]]:
         """Each passage's sentences as character spans of its `contextual_passages` text."""
-        shift = context_offset(self.title)
-        return [[(s.start - p.start + shift, s.end - p.start + shift) for s in p.sentences]
-                for p in self.passages]
+        spans = []
+        for context, p in zip(self.contexts(), self.passages):
+            shift = context_offset(context) - p.start
+            spans.append([(s.start + shift, s.end + shift) for s in p.sentences])
+        return spans
 
 
 def pipeline_fingerprint(model: str, max_tokens: int) -> str:
-    return f"{PIPELINE_VERSION}:{rules_fingerprint()}:{model}:{max_tokens}:{context_fingerprint()}"
+    """What decides the stored passages and vectors: a document stored under another
+    fingerprint is re-embedded, and evaluation caches a library per fingerprint."""
+    settings = passage_settings.SETTINGS.fingerprint()
+    return f"{PIPELINE_VERSION}:{rules_fingerprint()}:{model}:{max_tokens}:{settings}"
 
 
 def discover(paths: Iterable[Path | str]) -> list[Path]:
@@ -198,7 +209,7 @@ def prepare(
     passages = build_passages(
         cleaned.paragraphs,
         count_tokens=count_tokens,
-        max_tokens=max_tokens - context_tokens(title, count_tokens),
+        max_tokens=max_tokens - context_tokens(context_ceiling(title, "\n\n".join(cleaned.paragraphs)), count_tokens),
         lead=cleaned.lead,
     )
     return PreparedDocument(
@@ -212,13 +223,12 @@ def prepare(
     )
 
 
-def context_tokens(title: str, count_tokens) -> int:
-    """Tokens the title context adds to every passage, so passages are cut short enough for
-    the model to read title and passage whole."""
-    context = title_context(title)
+def context_tokens(context: str, count_tokens) -> int:
+    """Tokens a context adds to a passage, so passages are cut short enough for the model
+    to read context and passage whole."""
     if not context:
         return 0
-    with_context, alone = count_tokens([in_context(title, "x"), "x"])
+    with_context, alone = count_tokens([in_context(context, "x"), "x"])
     return with_context - alone
 
 

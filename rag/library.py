@@ -54,7 +54,15 @@ from rag.lexical import indexed_text
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import Answer, Document, DocumentSummary, FileFailure, Hit, IngestReport
 from rag.sentence_cache import SentenceVectorCache
-from rag.search import DEFAULT_MODE, SearchFilters, check_confidence, check_k, check_mode, normalise_query
+from rag.search import (
+    DEFAULT_MODE,
+    SearchFilters,
+    check_confidence,
+    check_k,
+    check_mode,
+    expand_short_forms,
+    normalise_query,
+)
 from rag.search import search as search_passages
 
 log = logging.getLogger(__name__)
@@ -307,6 +315,7 @@ class Library:
         with self._reading() as vectors:
             if vectors is None or len(vectors) == 0:
                 return []
+            query = expand_short_forms(self._db, query)
             query_vector = None if mode == "lexical" else self._embed_query(query)
             return search_passages(self._db, vectors, query, query_vector, k, filters, mode,
                                    self._lexical_postings(vectors))
@@ -331,8 +340,9 @@ class Library:
                 return compose(question, None, [], [], [])
             # Even a lexical search needs the question's vector: abstention and evidence
             # scoring are by meaning.
-            query_vector = self._embed_query(question)
-            hits = search_passages(self._db, vectors, question, query_vector, k, filters, mode,
+            retrieval_query = expand_short_forms(self._db, question)  # "SCO" -> also its long form
+            query_vector = self._embed_query(retrieval_query)
+            hits = search_passages(self._db, vectors, retrieval_query, query_vector, k, filters, mode,
                                    self._lexical_postings(vectors))
             cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
             question_terms = lexical.terms(question)

@@ -9,42 +9,93 @@ stored text; every passage carries its sentence spans and the paragraph of each.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from rag.abbreviations import expansions, find_definitions
 from rag.sentences import sentence_spans
 
-# Below this many words a paragraph is a fragment (byline, caption, heading), not a passage.
-MIN_WORDS = 10
 PARAGRAPH_SEPARATOR = "\n\n"
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 
-# Each passage is embedded and indexed together with its document's title, because a
-# paragraph's own words often leave its subject implicit ("The drills lasted four days").
-# Measured on the tuning splits: docs/evaluation.md. Long titles are cut to their first words.
-TITLE_CONTEXT = True
-CONTEXT_TITLE_WORDS = 24
+
+@dataclass(frozen=True)
+class PassageSettings:
+    """Every setting that decides what a passage is and what is embedded and indexed for it.
+    `rag.ingest.pipeline_fingerprint` hashes the whole value, so changing any field makes
+    the next ingest re-embed every document (and gives evaluation a fresh cached library)."""
+
+    # Below this many words a paragraph is a fragment (byline, caption, heading), not a passage.
+    min_words: int = 10
+    # Each passage is embedded and indexed together with its document's title, because a
+    # paragraph's own words often leave its subject implicit ("The drills lasted four days").
+    # Measured on the tuning splits: docs/evaluation.md. Long titles are cut to their first words.
+    title_context: bool = True
+    context_title_words: int = 24
+    # A passage that uses a short form its document defines ("SCO", defined once as "Shanghai
+    # Cooperation Organization (SCO)") is read with the long form too (`rag.abbreviations`),
+    # at most this many words of long forms per passage.
+    abbreviation_context: bool = True
+    abbreviation_context_words: int = 24
+
+    def fingerprint(self) -> str:
+        fields = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(fields.encode("utf-8")).hexdigest()[:16]
+
+
+# The settings in force; tools that measure another setting replace the whole value.
+SETTINGS = PassageSettings()
 
 
 def title_context(title: str) -> str:
-    return " ".join(title.split()[:CONTEXT_TITLE_WORDS]) if TITLE_CONTEXT else ""
+    settings = SETTINGS
+    return " ".join(title.split()[: settings.context_title_words]) if settings.title_context else ""
 
 
-def context_fingerprint() -> str:
-    return "title" if TITLE_CONTEXT else "plain"
+def passage_contexts(title: str, text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """What each passage of a document (its (start, end) spans of the stored `text`) is read
+    with besides its own words: the title, and the long forms of the short forms it uses.
+    A pure function of the stored document, so repairs can compute it again."""
+    settings = SETTINGS
+    head = title_context(title)
+    definitions = find_definitions(text) if settings.abbreviation_context else {}
+    contexts = []
+    for start, end in spans:
+        long_forms = _capped(expansions(text[start:end], definitions), settings.abbreviation_context_words)
+        contexts.append("\n".join(part for part in (head, "; ".join(long_forms)) if part))
+    return contexts
 
 
-def in_context(title: str, text: str) -> str:
-    """What the model and the lexical index read for a passage: title, newline, text."""
-    context = title_context(title)
+def context_ceiling(title: str, text: str) -> str:
+    """The longest context any passage of the document can get (for cutting passages short
+    enough that context and passage fit the model's window together)."""
+    settings = SETTINGS
+    long_forms = list(find_definitions(text).values()) if settings.abbreviation_context else []
+    capped = _capped(long_forms, settings.abbreviation_context_words)
+    return "\n".join(part for part in (title_context(title), "; ".join(capped)) if part)
+
+
+def _capped(phrases: list[str], max_words: int) -> list[str]:
+    kept, words = [], 0
+    for phrase in phrases:
+        words += len(phrase.split())
+        if words > max_words:
+            break
+        kept.append(phrase)
+    return kept
+
+
+def in_context(context: str, text: str) -> str:
+    """What the model and the lexical index read for a passage: its context, newline, text."""
     return f"{context}\n{text}" if context else text
 
 
-def context_offset(title: str) -> int:
-    """Where the passage's own text starts inside `in_context(title, text)`."""
-    context = title_context(title)
+def context_offset(context: str) -> int:
+    """Where the passage's own text starts inside `in_context(context, text)`."""
     return len(context) + 1 if context else 0
 
 
@@ -76,12 +127,14 @@ def build_passages(
     *,
     count_tokens: CountTokens,
     max_tokens: int,
-    min_words: int = MIN_WORDS,
+    min_words: int | None = None,
     lead: int = 0,
 ) -> list[PassageSpan]:
-    """Passages over `PARAGRAPH_SEPARATOR.join(paragraphs)`, in document order. The first
-    `lead` characters (a wire dateline, `CleanDocument.lead`) belong to no passage or
-    sentence: a place, a date and an agency's name are not evidence."""
+    """Passages over `PARAGRAPH_SEPARATOR.join(paragraphs)`, in document order; fragments
+    are paragraphs under `min_words` (default: `SETTINGS.min_words`). The first `lead`
+    characters (a wire dateline, `CleanDocument.lead`) belong to no passage or sentence: a
+    place, a date and an agency's name are not evidence."""
+    min_words = SETTINGS.min_words if min_words is None else min_words
     text = PARAGRAPH_SEPARATOR.join(paragraphs)
     units: list[list[Sentence]] = []
     whole: list[bool] = []  # is the unit an entire paragraph (only those count as fragments)?

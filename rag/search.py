@@ -18,6 +18,7 @@ import numpy as np
 
 from embeddings import VectorIndex
 from rag import store
+from rag.abbreviations import long_forms_in, query_short_forms, uses
 from rag.bm25_postings import Bm25Postings
 from rag.dates import normalise_iso_date
 from rag.errors import RagError
@@ -27,6 +28,9 @@ from rag.results import Hit
 
 # Longer queries are cut here; the model reads at most a few hundred tokens anyway.
 MAX_QUERY_CHARS = 2000
+# A question's short form ("SCO") is read with the long form the library's own documents
+# define for it, looked up in this many of the passages that use it (the best BM25 matches).
+DEFINITION_LOOKUP_DEPTH = 50
 MAX_K = 1000
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 DEFAULT_MODE = "hybrid"
@@ -77,6 +81,24 @@ def normalise_query(query: str) -> str:
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     if not any(ch.isalnum() for ch in query):
         raise QueryError("The question is empty; type a question with at least one word")
+    return query
+
+
+def expand_short_forms(connection: sqlite3.Connection, query: str) -> str:
+    """`query` with each short form it uses followed by the long form the library's
+    documents define for it: "members of the SCO?" -> "members of the SCO (Shanghai
+    Cooperation Organization)?". Unchanged when the library defines none of them."""
+    for short in query_short_forms(query):
+        match = match_expression(short)
+        if match is None:
+            continue
+        ids = [i for i, _ in store.lexical_matches(connection, match, DEFINITION_LOOKUP_DEPTH)]
+        texts = [p.text for p in store.get_passages(connection, ids).values() if f"({short}" in p.text
+                 or f"{short} (" in p.text]
+        long_form = long_forms_in(texts, short)
+        if long_form and long_form.casefold() not in query.casefold() and uses(query, short):
+            query = re.sub(rf"(?<![\w-]){re.escape(short)}s?(?!\w)",
+                           lambda m: f"{m.group()} ({long_form})", query, count=1)
     return query
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rag.errors import LibraryError
 from rag.lexical import indexed_text
-from rag.passages import in_context
+from rag.passages import in_context, passage_contexts
 from rag.results import Document, DocumentSummary, Passage
 
 SCHEMA_VERSION = 4
@@ -256,11 +256,25 @@ def insert_terms(connection: sqlite3.Connection, rows: Sequence[tuple[int, str]]
 
 def expected_terms(connection: sqlite3.Connection) -> list[tuple[int, str]]:
     """(passage id, terms) as an ingest would index them, computed from the stored text."""
-    rows = connection.execute(
-        "SELECT p.id, d.title, substr(d.text, p.start + 1, p.end - p.start) "
-        "FROM passages p JOIN documents d ON d.id = p.document_id ORDER BY p.id"
-    )
-    return [(pid, indexed_text(in_context(title, text))) for pid, title, text in rows]
+    texts = contextual_texts(connection)
+    return [(pid, indexed_text(texts[pid])) for pid in sorted(texts)]
+
+
+def contextual_texts(connection: sqlite3.Connection, ids: Sequence[int] | None = None) -> dict[int, str]:
+    """Each passage (the listed ones, or all) as ingest gave it to the model and the lexical
+    index: in its context (`rag.passages.passage_contexts`), computed from the stored document."""
+    spans: dict[str, list[tuple[int, int, int]]] = {}
+    query = "SELECT id, document_id, start, end FROM passages"
+    for chunk in ([None] if ids is None else [list(ids)[i : i + 500] for i in range(0, len(ids), 500)]):
+        where = "" if chunk is None else f" WHERE id IN ({','.join('?' * len(chunk))})"
+        for pid, document_id, start, end in connection.execute(query + where, chunk or []):
+            spans.setdefault(document_id, []).append((pid, start, end))
+    texts: dict[int, str] = {}
+    for document_id, rows in spans.items():
+        title, text = connection.execute("SELECT title, text FROM documents WHERE id = ?", (document_id,)).fetchone()
+        contexts = passage_contexts(title, text, [(start, end) for _, start, end in rows])
+        texts.update((pid, in_context(context, text[start:end])) for (pid, start, end), context in zip(rows, contexts))
+    return texts
 
 
 # FTS5's bm25() constants (its defaults), for scoring passages FTS5 was not asked about.

@@ -9,7 +9,7 @@ import pytest
 
 from rag import Library, RagError, SearchFilters, TextRecord, fusion, lexical
 from rag.errors import LibraryBusyError, LibraryError, MissingPathError, ModelMismatchError, UnknownDocumentError
-from rag.passages import in_context
+from rag.passages import in_context, passage_contexts
 from rag.search import QueryError
 from tests.conftest import SAMPLES
 
@@ -127,8 +127,12 @@ def test_search_equals_brute_force_ranking(tiny_library, tiny_encoder, mode):
     """Every mode ranks exactly as its definition, computed here over all passages (the
     samples are fewer passages than the fusion pool, so the pool is everything)."""
     tiny_library.add([SAMPLES])
-    passages = [p for d in tiny_library.documents() for p in tiny_library.passages(d.id)]
-    texts = [in_context(p.title, p.text) for p in passages]
+    passages, texts = [], []
+    for d in tiny_library.documents():
+        document, own = tiny_library.document(d.id), tiny_library.passages(d.id)
+        contexts = passage_contexts(document.title, document.text, [(p.start, p.end) for p in own])
+        passages += own
+        texts += [in_context(c, p.text) for c, p in zip(contexts, own)]
     vectors = tiny_encoder.encode(texts)
     for query in ["joint naval drills", "oil imports in June", "Shanghai Cooperation Organization"]:
         dense = vectors @ tiny_encoder.encode_query(query)
