@@ -11,15 +11,23 @@ sentences `rag.answers` has scored. Leaves scoring, abstention and the citation 
   claim the reader must weigh, and on SQuAD it holds no answer most of the time.
 - **List** ("what joint drills happened?", "which countries ...", "what were the ..."):
   one entry per distinct fact. A sentence is an entry when it *bears on the question*:
-  its score is close to the strongest one's (`LIST_MARGIN`), and both halves of the score
-  agree: its lexical coverage of the question's *focus* terms is at least `FOCUS_SHARE` of
-  the strongest sentence's, and its dense part at least `DENSE_SHARE` of it. Focus terms
-  are the question's terms minus the topic terms that most retrieved passages share
-  ("SCO" in "which countries are members of the SCO?": every passage says it, so it tells
-  members from the rest no more than "the" does). Sentences that restate an earlier entry
-  (most of the terms of the shorter one are in the other: the same event reported in two
-  articles) are merged into it: the first, stronger one is cited and the restatement is
-  dropped, because a citation's quoted sentence must appear in the answer text.
+  its score is within `LIST_MARGIN` of the strongest one's, and its *support* is at least
+  `BEARS_SHARE` of the strongest one's. Support adds the sentence's dense part (its cosine
+  less the rank penalty) as a share of the best dense part, and its coverage of the
+  question's *focus* terms as a share of the best coverage: the two signals must agree, so
+  neither a topical sentence without the asked terms nor one that merely repeats a question
+  word is listed. Focus terms are the question's terms minus the topic terms that most
+  retrieved passages share ("SCO" in "which countries are members of the SCO?": every
+  passage says it, so it tells members from the rest no better than "the" does). A
+  sentence that restates an earlier entry (most terms of the shorter one are in the other:
+  the same event reported in two articles) is merged into it: the first, stronger one is
+  cited and the restatement dropped, because every cited sentence must appear in the
+  answer text and one claim should read once.
+- When every question term is in most of the library's passages (IDF at its floor), the
+  lexical part of the score counts common words, so the dense part alone ranks.
+
+Measured on SQuAD's tuning articles (bench/evidence_padding.py): 1.14 sentences per answer
+instead of 2.97, the strongest sentence's accuracy unchanged (0.728).
 """
 
 from __future__ import annotations
@@ -35,8 +43,9 @@ if TYPE_CHECKING:
 SINGLE, LIST = "single", "list"
 
 NEIGHBOUR_MARGIN = 0.15
-# List entries: how far below the strongest sentence's score an entry may be, and the shares
-# of its focus-term coverage and dense score it must keep (measured in bench/evidence_padding.py).
+# List entries: how far below the strongest sentence's score an entry may be, and the share
+# of its support it must reach (SQuAD's 191 list-shaped tuning questions: 0.85 cites 1.8
+# sentences and finds the gold answer in 84%; 0.7 cites 2.5 for 87%; 1.0 cites 1.3 for 80%).
 LIST_MARGIN = 0.35
 BEARS_SHARE = 0.85
 MAX_LIST_ENTRIES = 5
@@ -54,7 +63,7 @@ _LIST_OPENING = re.compile(
     re.IGNORECASE,
 )
 _WH = frozenset({"which", "what"})
-# Words right after "what" that end like plurals but are verbs asking for one thing.
+# After "what causes" / "what happens", a determiner or nothing: a verb, not a plural noun.
 _DETERMINERS = frozenset("the a an this that these those it its his her their our my your".split())
 
 

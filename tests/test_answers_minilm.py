@@ -80,3 +80,36 @@ def test_no_near_duplicate_evidence(minilm_samples_library):
     evidence = [c.evidence for c in answer.citations]
     assert len(evidence) == len(set(evidence))
     assert sorted(int(n) for n in re.findall(r"\[(\d+)\]", answer.text)) == [c.n for c in answer.citations]
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("who is China's defense minister?", "Dong Jun"),
+    ("when was the SCO founded?", "2001"),
+    ("where did the Chinese warships dock?", "Bandar Abbas"),
+    ("how much crude did Iran's largest oil client import in June?", "2.76 million tons"),
+])
+def test_a_single_fact_question_cites_the_answer_and_nothing_else(minilm_samples_library, question, expected):
+    """One claim: the sentence that answers (with its neighbour at most), not two more from
+    other passages for the reader to sort out."""
+    answer = minilm_samples_library.ask(question)
+    assert any(expected in c.evidence for c in answer.citations)
+    assert len({(c.document_id, c.start) for c in answer.citations}) == 1  # one passage
+    assert len(answer.citations) <= 2
+
+
+def test_the_sco_members_question_cites_the_members_not_the_nuclear_deal(minilm_samples_library):
+    answer = minilm_samples_library.ask("Which countries are members of the SCO?")
+    assert any("Kazakhstan, Kyrgyzstan, Tajikistan, Uzbekistan and Belarus" in c.evidence for c in answer.citations)
+    assert not any("nuclear" in c.evidence for c in answer.citations)
+
+
+def test_the_drills_question_lists_each_drill_once(minilm_samples_library):
+    answer = minilm_samples_library.ask(DRILLS_QUESTION)
+    evidence = [c.evidence for c in answer.citations]
+    assert sum("Bandar Abbas" in e for e in evidence) == 1
+    assert sum("joint naval drills" in e for e in evidence) == 1
+    # every other cited sentence continues one of those entries: same passage, next sentence
+    entries = [c for c in answer.citations if "Bandar Abbas" in c.evidence or "joint naval drills" in c.evidence]
+    for c in answer.citations:
+        assert c in entries or any(c.start == e.start and c.document_id == e.document_id for e in entries)
+    assert sorted(int(n) for n in re.findall(r"\[(\d+)\]", answer.text)) == [c.n for c in answer.citations]
