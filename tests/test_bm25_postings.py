@@ -89,7 +89,10 @@ def test_a_new_generation_is_never_answered_from_the_old_copy(tmp_path, tiny_enc
         if thread.name == "bm25-postings":
             thread.join(timeout=60)
     assert library._lexical_copy.postings is not old and library._lexical_copy.postings.generation == library.stats().generation
-    assert library.search("zeppelin hangar", mode="lexical") == hits
+    from_copy = library.search("zeppelin hangar", mode="lexical")
+    # the same ranking and scores as FTS5 (summed in another order: equal to the last bits)
+    assert [h.passage for h in from_copy] == [h.passage for h in hits]
+    assert [h.score for h in from_copy] == pytest.approx([h.score for h in hits], rel=1e-12)
     assert len(library._lexical_copy.postings) == library.stats().passages
 
 

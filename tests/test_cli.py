@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import DRILLS_QUESTION, REPO, SAMPLES
 
 CITATION_KEYS = {"n", "document_id", "title", "published", "source", "paragraph", "start", "end",
-                 "passage", "evidence", "evidence_start", "evidence_end", "score", "evidence_score"}
+                 "passage", "evidence", "evidence_start", "evidence_end", "score", "evidence_score", "dates"}
 
 
 def run(*args, library=None, check=True):
@@ -37,7 +37,8 @@ def test_first_ask_builds_the_library_and_prints_one_json_object(cli_library):
     assert (folder / "library.sqlite").exists()
     assert "building it from" in result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) >= {"question", "answer", "abstained", "citations"}
+    assert set(answer) >= {"question", "answer", "abstained", "confidence", "citations"}
+    assert 0 <= answer["confidence"] <= 1
     assert answer["question"] == DRILLS_QUESTION and answer["abstained"] is False
     citations = answer["citations"]
     assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))

@@ -144,7 +144,8 @@ def test_markers_of_a_list_answer_resolve(tiny_library, tmp_path):
         "In 2014 Chinese warships and Iranian warships held joint drills at the port of Bandar Abbas.",
         encoding="utf-8")
     tiny_library.add([folder])
-    answer = tiny_library.ask("what joint drills happened?")
+    # the tiny model's random vectors make weak evidence: answer whatever the confidence
+    answer = tiny_library.ask("what joint drills happened?", min_confidence=0)
     assert not answer.abstained
     markers = sorted(int(n) for n in re.findall(r"\[(\d+)\]", answer.text))
     assert markers == [c.n for c in answer.citations]
