@@ -165,7 +165,7 @@ def test_several_ui_sessions_asking_at_once_keep_answering(server, browser, tmp_
     upload = tmp_path / "lighthouse.txt"
     upload.write_bytes(LIGHTHOUSE)
     rounds = [
-        [(DRILLS_QUESTION, "Bandar Abbas"), ("which minister went to China?", "Defense Minister"),
+        [(DRILLS_QUESTION, "Bandar Abbas"), ("who is Iran's defense minister?", "defense minister"),
          ("how long did the joint training last?", "four days")],
         [("how many cargo ships did the Gull Point keeper log?", "eleven cargo ships"),
          (DRILLS_QUESTION, "Bandar Abbas"), ("how long did the joint training last?", "four days")],
