@@ -7,14 +7,19 @@ passage); every unanswerable question is labelled wrong. Sets:
 - SQuAD v1.1 dev, tuning articles (every 4th): answerable, and with the article removed;
 - the news tuning set (../shared/tools/build-news-dev.py): answerable/ and unanswerable/.
 A logistic regression (Newton steps, a small L2 penalty, features as `Signals` defines them)
-is fitted on both together, each set weighted equally. It prints the weights to paste into
-rag/confidence.py, then per set the curve (answered, answered-and-right, refused per
-threshold) under the new weights, the threshold that refuses the most unanswerable
-questions while answering >= --answer-at-least of answerable ones in every set, and the
-sample articles' hand-written on-/off-topic questions.
+is fitted on both together, each set weighted equally. It prints first the cross-validated
+separation (5 folds by group: a SQuAD article or a news question's date is never scored by a
+fit that saw it; per set the AUC of answerable against unanswerable questions and the refusal
+at the rule's threshold), which is how a new signal earns its place, then the weights to
+paste into rag/confidence.py, per set the curve (answered, answered-and-right, refused per
+threshold) under the new weights, ANSWER_FROM by its rule (the highest threshold answering
+>= --answer-at-least of answerable questions in every set), and the sample articles'
+hand-written on-/off-topic questions.
 
     .venv/bin/python bench/calibrate_confidence.py \
-        --squad ../shared/datasets/squad-v1.1-dev/dev-v1.1.json --news ~/.cache/rag-dev/news
+        --squad ../shared/datasets/squad-v1.1-dev/dev-v1.1.json --news ~/.cache/rag-dev/news \
+        --save /tmp/signals.npz
+    .venv/bin/python bench/calibrate_confidence.py --load /tmp/signals.npz   # refit, no asking
 """
 
 from __future__ import annotations
@@ -100,47 +105,108 @@ def report(name: str, answerable: np.ndarray, right: np.ndarray, unanswerable: n
               f"  {np.mean(unanswerable < t):7.3f}")
 
 
+def ask_tuning_sets(squad_path: Path, news_path: Path):
+    """Every tuning question asked; the runs by set name, and each outcome's group for
+    cross-validation (its SQuAD article; its news question's date), in outcome order."""
+    squad = load_squad(squad_path, "tune")
+    article_of = squad_articles(squad)
+    news = load_beir(news_path / "answerable")
+    squad_unanswerable = squad_without_articles(squad, article_of)
+    news_unanswerable = [load_beir(news_path / "unanswerable")]
+    runs = {
+        "SQuAD tune": evaluate_abstention(squad, squad_unanswerable),
+        "news": evaluate_abstention(news, news_unanswerable),
+    }
+    groups = [f"squad-{article_of[next(iter(q.relevant))]}" for d in [squad, *squad_unanswerable] for q in d.questions]
+    groups += [f"news-{q.id.split('_')[0]}" for d in [news, *news_unanswerable] for q in d.questions]
+    return runs, groups
+
+
+def auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """The probability that a random positive scores above a random negative (ties half)."""
+    scores = np.concatenate([positive, negative])
+    ranks = np.argsort(np.argsort(scores, kind="stable"), kind="stable").astype(float)
+    for value in np.unique(scores):  # average ranks over ties
+        tied = scores == value
+        ranks[tied] = ranks[tied].mean()
+    return (ranks[: len(positive)].sum() - len(positive) * (len(positive) - 1) / 2) / (len(positive) * len(negative))
+
+
+def rule_threshold(p, sets, answerable, floor: float) -> float:
+    """ANSWER_FROM's rule: the highest threshold (0.01 steps) at which every set still answers
+    at least `floor` of its answerable questions."""
+    return max((round(t, 2) for t in np.arange(0.01, 1.0, 0.01)
+                if all(np.mean(p[(sets == i) & answerable] >= t) >= floor for i in np.unique(sets))), default=0.0)
+
+
+def cross_validate(x, y, w, sets, answerable, groups, set_names, floor: float, folds: int = 5,
+                   columns=None) -> np.ndarray:
+    """Out-of-fold probabilities, folds by group (a SQuAD article or a news date is never in
+    the fold it is scored in); prints per set the AUC of answerable vs unanswerable and the
+    refusal at the rule's threshold (`rule_threshold`) on the out-of-fold probabilities."""
+    columns = list(range(x.shape[1])) if columns is None else columns
+    unique = sorted(set(groups))
+    fold_of = {g: i % folds for i, g in enumerate(np.random.default_rng(0).permutation(unique))}
+    fold = np.array([fold_of[g] for g in groups])
+    p = np.zeros(len(y))
+    for f in range(folds):
+        train = fold != f
+        beta = fit(x[train][:, columns], y[train], w[train])
+        p[~train] = probabilities(beta, x[~train][:, columns])
+    aucs = [auc(p[(sets == i) & answerable], p[(sets == i) & ~answerable]) for i in range(len(set_names))]
+    t = rule_threshold(p, sets, answerable, floor)
+    refused = [np.mean(p[(sets == i) & ~answerable] < t) for i in range(len(set_names))]
+    print("cross-validated: " + ", ".join(f"{n} AUC {a:.3f} refused {r:.3f}" for n, a, r in zip(set_names, aucs, refused))
+          + f" at {t:.2f}")
+    return p
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--squad", type=Path, required=True)
-    parser.add_argument("--news", type=Path, required=True, help="folder with answerable/ and unanswerable/")
+    parser.add_argument("--squad", type=Path)
+    parser.add_argument("--news", type=Path, help="folder with answerable/ and unanswerable/")
     parser.add_argument("--answer-at-least", type=float, default=0.92)
     parser.add_argument("--save", type=Path, help="also write the signals and labels here (.npz)")
+    parser.add_argument("--load", type=Path, help="fit on signals saved by --save instead of asking again")
     args = parser.parse_args()
+    if not args.load and not (args.squad and args.news):
+        parser.error("give --squad and --news, or --load a file written by --save")
 
-    squad = load_squad(args.squad, "tune")
-    news = load_beir(args.news / "answerable")
-    runs = {
-        "SQuAD tune": evaluate_abstention(squad, squad_without_articles(squad, squad_articles(squad))),
-        "news": evaluate_abstention(news, [load_beir(args.news / "unanswerable")]),
-    }
-    x, y, w, sets = [], [], [], []
-    for index, run in enumerate(runs.values()):
-        for o in run.outcomes:
-            x.append(astuple(o.signals))
-            y.append(float(o.right))
-            w.append(1.0 / len(run.outcomes))
-            sets.append(index)
-    x, y, w, sets = np.array(x), np.array(y), np.array(w) * len(runs), np.array(sets)
-    answerable = np.array([o.answerable for run in runs.values() for o in run.outcomes])
+    if args.load:
+        saved = np.load(args.load)
+        if list(saved["names"]) != NAMES:
+            sys.exit(f"{args.load} holds other signals than rag.confidence.Signals: ask again")
+        x, y, w, sets, answerable, groups = (saved[k] for k in ("x", "y", "w", "sets", "answerable", "groups"))
+        runs = dict.fromkeys(str(n) for n in saved["set_names"])
+    else:
+        runs, groups = ask_tuning_sets(args.squad, args.news)
+        x, y, w, sets = [], [], [], []
+        for index, run in enumerate(runs.values()):
+            for o in run.outcomes:
+                x.append(astuple(o.signals))
+                y.append(float(o.right))
+                w.append(1.0 / len(run.outcomes))
+                sets.append(index)
+        x, y, w, sets = np.array(x), np.array(y), np.array(w) * len(runs), np.array(sets)
+        answerable = np.array([o.answerable for run in runs.values() for o in run.outcomes])
+        groups = np.array(groups)
     if args.save:
-        np.savez(args.save, x=x, y=y, w=w, sets=sets, answerable=answerable, names=NAMES)
+        np.savez(args.save, x=x, y=y, w=w, sets=sets, answerable=answerable, names=NAMES, groups=groups,
+                 set_names=list(runs))
+    cross_validate(x, y, w, sets, answerable, groups, list(runs), args.answer_at_least)
     beta = fit(x, y, w)
     print(f"INTERCEPT = {beta[0]:.3f}")
     print("WEIGHTS = {\n" + "".join(f'    "{n}": {b:.3f},\n' for n, b in zip(NAMES, beta[1:])) + "}")
 
     p = probabilities(beta, x)
-    feasible = []
     for index, name in enumerate(runs):
         mine = sets == index
         report(name, p[mine & answerable], y[mine & answerable].astype(bool), p[mine & ~answerable])
-    for t in np.arange(0.01, 1.0, 0.01):
-        if all(np.mean(p[(sets == i) & answerable] >= t) >= args.answer_at_least for i in range(len(runs))):
-            feasible.append((min(np.mean(p[(sets == i) & ~answerable] < t) for i in range(len(runs))), t))
-    if feasible:
-        refused, t = max(feasible)
-        print(f"\nhighest threshold answering >= {args.answer_at_least:.0%} of answerable in every set: "
-              f"{max(t for _, t in feasible):.2f}; refusing most: {t:.2f} (worst set refuses {refused:.3f})")
+    t = rule_threshold(p, sets, answerable, args.answer_at_least)
+    print(f"\nANSWER_FROM = {t:.2f}  # highest threshold answering >= {args.answer_at_least:.0%} of answerable "
+          "questions in every set; there: " + ", ".join(
+              f"{name} answers {np.mean(p[(sets == i) & answerable] >= t):.3f}, refuses "
+              f"{np.mean(p[(sets == i) & ~answerable] < t):.3f}" for i, name in enumerate(runs)))
 
     with tempfile.TemporaryDirectory() as folder, Library.open(Path(folder) / "library") as library:
         library.add([ROOT / "data" / "samples"])
@@ -148,7 +214,8 @@ def main() -> None:
         for label, questions in (("on ", ON_TOPIC), ("off", OFF_TOPIC)):
             for question in questions:
                 signals = library.ask(question, min_confidence=0).signals
-                print(f"  {label} {probabilities(beta, np.array([astuple(signals)]))[0]:.3f}  {question}")
+                confidence = probabilities(beta, np.array([astuple(signals)]))[0]
+                print(f"  {label} {confidence:.3f} {'answered' if confidence >= t else 'refused '}  {question}")
 
 
 if __name__ == "__main__":

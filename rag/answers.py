@@ -82,6 +82,8 @@ def _signals(question: str, first: Evidence, hits, cosines, term_weights, passag
     best_by_meaning = cosines[position] >= max(cosines)
     best_by_words = coverages[position] >= max(coverages)
     rarest = confidence.rarest_known(term_weights, passage_counts)
+    other_coverages = coverages[:position] + coverages[position + 1 :]
+    known = confidence.known_share(term_weights, passage_counts)
     return confidence.Signals(
         rarest_term=float(rarest is not None and rarest in lexical.term_set(contexts[position])),
         names_missing=confidence.share_missing(confidence.names(question), contexts[position]),
@@ -92,9 +94,12 @@ def _signals(question: str, first: Evidence, hits, cosines, term_weights, passag
         sentence_cosine=first.similarity,
         sentence_coverage=first.coverage,
         passage_coverage=coverages[position],
-        known_terms=confidence.known_share(term_weights, passage_counts),
+        known_terms=known,
         cosine_margin=cosines[position] - max(others) if others else 0.0,
         agreement=(best_by_meaning + best_by_words) / 2,
+        coverage_margin=coverages[position] - max(other_coverages) if other_coverages else 0.0,
+        best_cosine_squared=max(cosines) ** 2,
+        cosine_known=cosines[position] * known,
     )
 
 

@@ -10,17 +10,23 @@ from rag.evaluation.abstention import Outcome, curve, summary
 
 STRONG = Signals(passage_cosine=0.7, best_cosine=0.7, sentence_cosine=0.65, sentence_coverage=0.8,
                  passage_coverage=0.9, known_terms=1.0, cosine_margin=0.2, agreement=1.0,
-                 rarest_term=1.0, names_missing=0.0, cosine_peak=0.2, question_terms=0.5)
+                 rarest_term=1.0, names_missing=0.0, cosine_peak=0.2, question_terms=0.5,
+                 coverage_margin=0.3, best_cosine_squared=0.49, cosine_known=0.7)
 WEAK = Signals(passage_cosine=0.1, best_cosine=0.12, sentence_cosine=0.1, sentence_coverage=0.0,
                passage_coverage=0.0, known_terms=0.2, cosine_margin=-0.02, agreement=0.0,
-               rarest_term=0.0, names_missing=1.0, cosine_peak=0.01, question_terms=0.3)
+               rarest_term=0.0, names_missing=1.0, cosine_peak=0.01, question_terms=0.3,
+               coverage_margin=-0.2, best_cosine_squared=0.0144, cosine_known=0.02)
 
 
 def test_confidence_is_a_probability_that_grows_with_the_evidence():
     assert 0 <= estimate(WEAK) < ANSWER_FROM < estimate(STRONG) <= 1
     # more of the question's meaning or words in the cited sentence never lowers it
-    for field in ("sentence_cosine", "sentence_coverage", "passage_cosine", "best_cosine"):
+    for field in ("sentence_cosine", "sentence_coverage", "passage_cosine", "best_cosine", "coverage_margin"):
         assert estimate(replace(WEAK, **{field: getattr(WEAK, field) + 0.3})) > estimate(WEAK)
+    # the same holds when a cosine moves with the signals derived from it
+    better = replace(WEAK, best_cosine=0.42, best_cosine_squared=0.42**2, passage_cosine=0.4,
+                     cosine_known=0.4 * WEAK.known_terms)
+    assert estimate(better) > estimate(WEAK)
 
 
 def test_every_signal_has_a_fitted_weight():
@@ -62,6 +68,14 @@ def test_a_question_answered_by_the_top_passage_is_answered(minilm_samples_libra
     answer = minilm_samples_library.ask("What did Dong Jun criticise in his speech?")
     assert not answer.abstained and answer.confidence >= ANSWER_FROM
     assert "Dong" in answer.citations[0].passage
+
+
+def test_derived_signals_follow_the_signals_they_come_from(minilm_samples_library):
+    """What a user can check in the JSON: the derived signals are what their comments say."""
+    signals = minilm_samples_library.ask("which Chinese warships docked at Bandar Abbas?").to_json()["signals"]
+    assert signals["best_cosine_squared"] == pytest.approx(signals["best_cosine"] ** 2, abs=1e-3)
+    assert signals["cosine_known"] == pytest.approx(signals["passage_cosine"] * signals["known_terms"], abs=1e-3)
+    assert -1 <= signals["coverage_margin"] <= 1
 
 
 def test_min_confidence_zero_always_answers_and_keeps_the_confidence(minilm_samples_library):
