@@ -27,6 +27,7 @@ import numpy as np
 
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex, VectorIndexError
 from rag import document_info, lexical, store, uploads, vector_blob
+from rag.abbreviations import find_definitions
 from rag.answers import compose
 from rag.confidence import ANSWER_FROM
 from rag.bm25_postings import Bm25Postings, LexicalCopy
@@ -348,9 +349,13 @@ class Library:
             question_terms = lexical.terms(question)
             term_weights = store.term_idf(self._db, question_terms)
             sentence_vectors = self._sentence_vectors_of(hits)
+            # what each cited document's short forms stand for, so "the SCO" in a sentence
+            # counts as the "Shanghai Cooperation Organization" the question names
+            definitions = {d: find_definitions(store.get_document(self._db, d).text)
+                           for d in {h.passage.document_id for h in hits}}
             return compose(question, query_vector, hits, cosines, sentence_vectors, term_weights,
                            passage_counts=store.term_passage_counts(self._db, question_terms),
-                           answer_from=min_confidence)
+                           definitions=definitions, answer_from=min_confidence)
 
     def _sentence_vectors_of(self, hits: list[Hit]) -> list[np.ndarray]:
         """Each hit's sentence vectors: stored at ingest, or (for passages stored before

@@ -23,8 +23,8 @@ from rag.lexical import indexed_text
 from rag.passages import in_context, passage_contexts
 from rag.results import Document, DocumentSummary, Passage
 
-SCHEMA_VERSION = 4
-UPGRADABLE = {"1", "2", "3"}  # older schema versions `upgrade` knows how to bring up to date
+SCHEMA_VERSION = 5
+UPGRADABLE = {"1", "2", "3", "4"}  # older schema versions `upgrade` knows how to bring up to date
 DATABASE_NAME = "library.sqlite"
 
 # passages.sentences: JSON [[start, end, paragraph], ...], absolute offsets into the text.
@@ -129,12 +129,16 @@ def upgrade(connection: sqlite3.Connection) -> None:
     re-embedding anything. Schema 1 had no lexical index: it is built from the stored text.
     Schemas 1-2 stored no sentence vectors: their passages keep NULL, and `ask` embeds
     those sentences when it needs them (re-ingesting the documents stores them). Schemas 1-3
-    had no user edits of titles and dates: the table starts empty."""
+    had no user edits of titles and dates: the table starts empty. Schemas 1-4 were indexed
+    before British spellings were read as American (`rag.lexical.ANALYSER_VERSION` 2): the
+    lexical rows are analysed again from the stored text (no embedding needed)."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
         if version == "1":
             connection.execute(_LEXICAL_SCHEMA)
-            insert_terms(connection, expected_terms(connection))
+        else:
+            connection.execute("DELETE FROM passage_terms")
+        insert_terms(connection, expected_terms(connection))
         if version in ("1", "2"):
             connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
         connection.execute(_EDITS_SCHEMA)
