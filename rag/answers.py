@@ -99,13 +99,17 @@ def _signals(question: str, first: Evidence, hits, cosines, term_weights, passag
     others = cosines[:position] + cosines[position + 1 :]
     contexts = [f"{h.passage.title}\n{h.passage.text}" for h in hits]
     coverages = [lexical.coverage(text, term_weights) for text in contexts]
+    # the cited passage holds at least what its cited sentence holds (with the long forms of
+    # the short forms it uses), or a passage that says "the SCO" would cover less than its sentence
+    present = lexical.term_set(contexts[position]) | first.terms
+    coverages[position] = lexical.weighted_share(present, term_weights)
     best_by_meaning = cosines[position] >= max(cosines)
     best_by_words = coverages[position] >= max(coverages)
     rarest = confidence.rarest_known(term_weights, passage_counts)
     other_coverages = coverages[:position] + coverages[position + 1 :]
     known = confidence.known_share(term_weights, passage_counts)
     return confidence.Signals(
-        rarest_term=float(rarest is not None and rarest in lexical.term_set(contexts[position])),
+        rarest_term=float(rarest is not None and rarest in present),
         names_missing=confidence.share_missing(confidence.names(question), contexts[position]),
         cosine_peak=max(cosines) - sum(cosines) / len(cosines),
         question_terms=len(term_weights) / 10,
