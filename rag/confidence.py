@@ -45,23 +45,23 @@ class Signals:
 
 # Fitted by bench/calibrate_confidence.py (logistic regression, tuning splits only); the
 # intercept first, then one weight per Signals field in field order.
-INTERCEPT = -5.700
+INTERCEPT = -5.677
 WEIGHTS = {
-    "passage_cosine": 1.013,
-    "best_cosine": 0.799,
-    "sentence_cosine": 1.328,
-    "sentence_coverage": 1.365,
-    "passage_coverage": 1.087,
-    "known_terms": 0.508,
-    "cosine_margin": 1.394,
-    "agreement": 0.660,
-    "rarest_term": 0.378,
-    "names_missing": -0.114,
-    "cosine_peak": 0.795,
-    "question_terms": 0.722,
-    "coverage_margin": 1.622,
-    "best_cosine_squared": 0.504,
-    "cosine_known": 0.974,
+    "passage_cosine": 0.973,
+    "best_cosine": 0.953,
+    "sentence_cosine": 1.169,
+    "sentence_coverage": 1.355,
+    "passage_coverage": 1.166,
+    "known_terms": 0.535,
+    "cosine_margin": 1.165,
+    "agreement": 0.552,
+    "rarest_term": 0.421,
+    "names_missing": -0.111,
+    "cosine_peak": 0.897,
+    "question_terms": 0.729,
+    "coverage_margin": 1.658,
+    "best_cosine_squared": 0.667,
+    "cosine_known": 0.953,
 }
 # Answers below this confidence are refused (the nearest passages are still shown). The rule,
 # applied by bench/calibrate_confidence.py to the fitted model on the tuning sets only: the
