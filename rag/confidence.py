@@ -45,23 +45,23 @@ class Signals:
 
 # Fitted by bench/calibrate_confidence.py (logistic regression, tuning splits only); the
 # intercept first, then one weight per Signals field in field order.
-INTERCEPT = -5.677
+INTERCEPT = -5.612
 WEIGHTS = {
-    "passage_cosine": 0.973,
-    "best_cosine": 0.953,
-    "sentence_cosine": 1.169,
-    "sentence_coverage": 1.355,
-    "passage_coverage": 1.166,
-    "known_terms": 0.535,
-    "cosine_margin": 1.165,
-    "agreement": 0.552,
-    "rarest_term": 0.421,
-    "names_missing": -0.111,
-    "cosine_peak": 0.897,
-    "question_terms": 0.729,
-    "coverage_margin": 1.658,
-    "best_cosine_squared": 0.667,
-    "cosine_known": 0.953,
+    "passage_cosine": 0.983,
+    "best_cosine": 0.942,
+    "sentence_cosine": 1.127,
+    "sentence_coverage": 1.378,
+    "passage_coverage": 1.132,
+    "known_terms": 0.519,
+    "cosine_margin": 1.175,
+    "agreement": 0.565,
+    "rarest_term": 0.404,
+    "names_missing": -0.128,
+    "cosine_peak": 0.877,
+    "question_terms": 0.718,
+    "coverage_margin": 1.671,
+    "best_cosine_squared": 0.655,
+    "cosine_known": 0.952,
 }
 # Answers below this confidence are refused (the nearest passages are still shown). The rule,
 # applied by bench/calibrate_confidence.py to the fitted model on the tuning sets only: the
