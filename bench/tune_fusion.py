@@ -39,6 +39,9 @@ GAMMAS = (0.0, 0.1, 0.2, 0.3)
 # How the cosines are put on a common scale before mixing: divided by the best, or measured
 # from a floor (a cosine this low says nothing): (cos - floor) / (best - floor).
 DENSE_FLOORS = (0.0, 0.2, 0.3)
+# The share of the dense part given to the passage's best sentence cosine (its stored
+# sentence vectors) instead of the whole passage's: a claim often matches one sentence.
+SENTENCE_SHARES = (0.25, 0.5, 0.75, 1.0)
 
 
 def rank_rrf(pool, k):
@@ -50,11 +53,16 @@ def rank_rrf(pool, k):
     return sorted(ids, key=lambda i: (-score[i], i))
 
 
-def rank_convex(pool, weight, gamma, floor):
-    ids, dense, bm25, _, _, covered = pool
+def rank_convex(pool, weight, gamma, floor, sentence_share=0.0):
+    """The product's rule; `sentence_share` of the dense part taken from the passage's best
+    sentence cosine instead of the passage cosine (each relative to its best)."""
+    ids, dense, bm25, _, _, covered, sentence = pool
     if not ids:
         return []
     d = np.clip((dense - floor) / max(dense.max() - floor, 1e-9), 0.0, None)
+    if sentence_share:
+        s = np.clip((sentence - floor) / max(sentence.max() - floor, 1e-9), 0.0, None)
+        d = (1 - sentence_share) * d + sentence_share * s
     b = bm25 / max(bm25.max(), 1e-9)
     fused = weight * d + (1 - weight) * b
     order = sorted(range(len(ids)), key=lambda i: (-fused[i], ids[i]))
@@ -96,6 +104,9 @@ def main() -> None:
     for w, gamma, floor in itertools.product(WEIGHTS, GAMMAS, DENSE_FLOORS):
         rules.append((f"convex w={w} gamma={gamma} floor={floor}",
                       lambda p, w=w, g=gamma, f=floor: rank_convex(p, w, g, f)))
+    for w, gamma, share in itertools.product(WEIGHTS, GAMMAS, SENTENCE_SHARES):
+        rules.append((f"convex w={w} gamma={gamma} sentence={share}",
+                      lambda p, w=w, g=gamma, s=share: rank_convex(p, w, g, 0.0, s)))
     print("rule".ljust(40) + "".join(f"{name} {metric}".rjust(24) for name, _, metric, _, _ in collected))
     for label, rank in rules:
         row = [measure(dataset, sources, pools, rank, metric) for _, dataset, metric, sources, pools in collected]

@@ -38,7 +38,7 @@ def report(name, dataset, encoder) -> None:
     for w in WEIGHTS:
         for gamma in GAMMAS:
             ndcg, r1, r5 = [], [], []
-            for question, (ids, dense, bm25, _, _, covered) in zip(dataset.questions, pools):
+            for question, (ids, dense, bm25, _, _, covered, *_) in zip(dataset.questions, pools):
                 if not ids:
                     ndcg.append(0.0), r1.append(0.0), r5.append(0.0)
                     continue

@@ -108,7 +108,7 @@ def select_evidence(question: str, scored: dict[int, list[Evidence]],
     if question_kind(question) != LIST:
         return chosen
     focus = focus_terms(term_weights, [sentences[0].hit for sentences in scored.values() if sentences])
-    support = _support(candidates, focus, term_weights)
+    support = _support(candidates, focus)
     entries = 1
     for evidence in candidates:
         if entries >= MAX_LIST_ENTRIES or strength(evidence) < strength(best) - LIST_MARGIN:
@@ -127,7 +127,7 @@ def _strength(term_weights: dict[str, float]):
     then counts common words and says nothing about which sentence answers."""
     if any(weight > UNINFORMATIVE_IDF for weight in term_weights.values()):
         return lambda e: e.score
-    return lambda e: _dense(e, term_weights)
+    return lambda e: e.dense
 
 
 def _in_reading_order(chosen: list[Evidence]) -> list[Evidence]:
@@ -167,20 +167,20 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dic
                     strength) -> list[Evidence]:
     """The sentence, and the adjacent one when it scores nearly as well and adds question
     terms the sentence lacks (so it says what the sentence leaves implicit), in document order."""
-    missing = {t: w for t, w in term_weights.items() if t not in lexical.term_set(best.text)}
+    missing = {t: w for t, w in term_weights.items() if t not in best.terms}
     neighbours = [e for e in sentences
                   if abs(e.index - best.index) == 1 and strength(e) >= strength(best) - NEIGHBOUR_MARGIN
-                  and (not term_weights or lexical.coverage(e.text, missing) > 0)]
+                  and (not term_weights or lexical.weighted_share(e.terms, missing) > 0)]
     group = [best, max(neighbours, key=strength)] if neighbours else [best]
     return sorted(group, key=lambda e: e.index)
 
 
-def _support(candidates: list[Evidence], focus: dict[str, float], term_weights: dict[str, float]) -> dict:
+def _support(candidates: list[Evidence], focus: dict[str, float]) -> dict:
     """How strongly each sentence bears on the question: its dense part as a share of the
     best dense part, plus its focus-term coverage as a share of the best coverage. A sentence
     needs both to match the strongest one, so neither a topical sentence without the asked
     terms nor a sentence that only repeats a word of the question qualifies on its own."""
-    dense = {e: _dense(e, term_weights) for e in candidates}
+    dense = {e: e.dense for e in candidates}
     covered = {e: _focus(e, focus) for e in candidates}
     top_dense, top_covered = max(max(dense.values()), 1e-9), max(covered.values())
     return {e: dense[e] / top_dense + (covered[e] / top_covered if top_covered else 0.0)
@@ -188,11 +188,4 @@ def _support(candidates: list[Evidence], focus: dict[str, float], term_weights: 
 
 
 def _focus(evidence: Evidence, focus: dict[str, float]) -> float:
-    return lexical.coverage(evidence.text, focus)
-
-
-def _dense(evidence: Evidence, term_weights: dict[str, float]) -> float:
-    """The score without its lexical part: the sentence's cosine less its passage's rank penalty."""
-    from rag.answers import LEXICAL_WEIGHT  # here, not at the top: rag.answers imports this module
-
-    return evidence.score - LEXICAL_WEIGHT * lexical.coverage(evidence.text, term_weights)
+    return lexical.weighted_share(evidence.terms, focus)

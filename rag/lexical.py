@@ -1,7 +1,9 @@
 """Text -> BM25 terms: the analyser behind the lexical index, and the FTS5 query it makes.
 
-Owns how words are found, lower-cased, filtered and stemmed, identically for passages and
-queries (English Snowball stemmer, a short English stopword list). The terms are stored
+Owns how words are found, lower-cased, filtered, spelled (British as American: `rag.spelling`)
+and stemmed, identically for passages and queries (English Snowball stemmer, a short English
+stopword list). `ANALYSER_VERSION` names this behaviour: a library indexed by another one is
+re-indexed from its stored text when opened for writing (`rag.schema.upgrade`). The terms are stored
 pre-analysed in SQLite FTS5 (see `rag.store`), so FTS5's own tokenizer only splits on the
 spaces we put between them. Does not rank anything: SQLite's `bm25()` does.
 
@@ -17,6 +19,8 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
 
+from rag.spelling import american
+
 # Words too common to say anything about relevance. Negations ("no", "not") stay: in claims
 # and questions they carry meaning.
 STOPWORDS = frozenset(
@@ -30,6 +34,8 @@ STOPWORDS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Changes whenever `terms` gives other terms for the same text (2: British spellings).
+ANALYSER_VERSION = "2"
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +47,7 @@ def _stemmer():
 
 def terms(text: str) -> list[str]:
     """The BM25 terms of `text`, in order (duplicates kept: term frequency matters)."""
-    words = [w for w in (m.group().casefold() for m in _WORD.finditer(text)) if w not in STOPWORDS]
+    words = [american(w) for w in (m.group().casefold() for m in _WORD.finditer(text)) if w not in STOPWORDS]
     return _stemmer().stemWords(words) if words else []
 
 
@@ -63,7 +69,7 @@ def span_term_sets(text: str, spans: Sequence[tuple[int, int]]) -> list[frozense
     span's text, for a fraction of the per-call cost."""
     words = [(m.start(), w) for m in _WORD.finditer(text) if (w := m.group().casefold()) not in STOPWORDS]
     positions = [position for position, _ in words]
-    stems = _stemmer().stemWords([w for _, w in words]) if words else []
+    stems = _stemmer().stemWords([american(w) for _, w in words]) if words else []
     return [frozenset(stems[bisect_left(positions, start) : bisect_left(positions, end)])
             for start, end in spans]
 

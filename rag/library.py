@@ -19,6 +19,7 @@ import numpy as np
 
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex
 from rag import bm25_postings, ingest_run, lexical, schema, store, uploads, vector_blob
+from rag.abbreviations import find_definitions
 from rag.answers import compose
 from rag.bm25_postings import Bm25Postings
 from rag.confidence import ANSWER_FROM
@@ -238,8 +239,13 @@ class Library:
             passage_counts = bm25_postings.term_passage_counts(self._db, lexical.terms(question))
             term_weights = bm25_postings.idf_of_counts(self._db, passage_counts)
             sentence_vectors = self._sentence_vectors_of(hits)
+            # what each cited document's short forms stand for, so "the SCO" in a sentence
+            # counts as the "Shanghai Cooperation Organization" the question names
+            definitions = {d: find_definitions(store.get_document(self._db, d).text)
+                           for d in {h.passage.document_id for h in hits}}
             return compose(question, query_vector, hits, cosines, sentence_vectors, term_weights,
-                           passage_counts=passage_counts, answer_from=min_confidence)
+                           passage_counts=passage_counts, definitions=definitions,
+                           answer_from=min_confidence)
 
     def _sentence_vectors_of(self, hits: list[Hit]) -> list[np.ndarray]:
         """Each hit's sentence vectors: stored at ingest, or (for passages stored before

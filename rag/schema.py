@@ -12,11 +12,11 @@ import sqlite3
 from pathlib import Path
 
 from rag.errors import LibraryError, ModelMismatchError
-from rag.store import DATABASE_NAME, expected_terms, insert_terms, read_meta, set_meta, transaction
+from rag.store import DATABASE_NAME, read_meta, reindex_terms, set_meta, transaction
 
 LIBRARY_FORMAT = "rag-library"  # meta.format of every library database
-SCHEMA_VERSION = 4
-UPGRADABLE = {"1", "2", "3"}  # older schema versions `upgrade` knows how to bring up to date
+SCHEMA_VERSION = 5
+UPGRADABLE = {"1", "2", "3", "4"}  # older schema versions `upgrade` knows how to bring up to date
 # What `schema_state` finds.
 CURRENT_SCHEMA, UPGRADABLE_SCHEMA, NOT_A_LIBRARY, OTHER_SCHEMA = "current", "upgradable", "not a library", "other"
 
@@ -86,12 +86,14 @@ def upgrade(connection: sqlite3.Connection) -> None:
     re-embedding anything. Schema 1 had no lexical index: it is built from the stored text.
     Schemas 1-2 stored no sentence vectors: their passages keep NULL, and `ask` embeds
     those sentences when it needs them (re-ingesting the documents stores them). Schemas 1-3
-    had no user edits of titles and dates: the table starts empty."""
+    had no user edits of titles and dates: the table starts empty. Schemas 1-4 were indexed
+    before British spellings were read as American (`rag.lexical.ANALYSER_VERSION` 2): the
+    lexical rows are analysed again from the stored text (no embedding needed)."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
         if version == "1":
             connection.execute(_LEXICAL_SCHEMA)
-            insert_terms(connection, expected_terms(connection))
+        reindex_terms(connection)
         if version in ("1", "2"):
             connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
         connection.execute(_EDITS_SCHEMA)

@@ -76,3 +76,17 @@ def minilm_samples_library(tmp_path_factory, minilm_encoder):
     library = Library.open(tmp_path_factory.mktemp("minilm") / "library", encoder=minilm_encoder)
     library.add([SAMPLES])
     return library
+
+
+def sentences_passage(pid: int, sentences: list[str], document_id: str | None = None):
+    """A stored-looking passage made of `sentences` joined by spaces, for tests that score
+    or select evidence without a library."""
+    from rag.results import Passage
+
+    text = " ".join(sentences)
+    spans, position = [], 0
+    for sentence in sentences:
+        spans.append((position, position + len(sentence), 1))
+        position += len(sentence) + 1
+    return Passage(pid, document_id or f"doc{pid}", f"Article {pid}", None, f"doc{pid}.txt", 1, 0, len(text),
+                   text, tuple(spans))

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from rag import Library, RagError, SearchFilters, TextRecord, store
+from rag import Library, RagError, SearchFilters, TextRecord, schema, store
 from rag.check import check_library
 from rag.errors import UnknownDocumentError
 from tests.conftest import SAMPLES
@@ -183,7 +183,7 @@ def test_a_schema_3_library_is_upgraded_and_can_be_edited(tmp_path, tiny_encoder
     with pytest.raises(RagError, match="upgrade"):  # a replica never writes, so never upgrades
         Library.open(folder, encoder=tiny_encoder, read_only=True)
     with Library.open(folder, encoder=tiny_encoder) as library:
-        assert library._meta()["schema_version"] == "4"
+        assert library._meta()["schema_version"] == str(schema.SCHEMA_VERSION)
         assert library.passages_embedded == 0
         library.edit_document(OLD, published="2015-10-15")
         assert library.document(OLD).published == "2015-10-15"

@@ -7,7 +7,8 @@ import pytest
 from rag import lexical
 from rag.answers import LEXICAL_WEIGHT, Evidence
 from rag.evidence_selection import LIST, SINGLE, focus_terms, question_kind, select_evidence
-from rag.results import Hit, Passage
+from rag.results import Hit
+from tests.conftest import sentences_passage
 
 
 @pytest.mark.parametrize("question", [
@@ -38,25 +39,17 @@ def test_list_questions(question):
     assert question_kind(question) == LIST
 
 
-def _passage(pid: int, sentences: list[str]) -> Passage:
-    text = " ".join(sentences)
-    spans, position = [], 0
-    for sentence in sentences:
-        spans.append((position, position + len(sentence), 1))
-        position += len(sentence) + 1
-    return Passage(pid, f"doc{pid}", f"Article {pid}", None, f"doc{pid}.txt", 1, 0, len(text), text, tuple(spans))
-
-
 def _scored(question_weights: dict[str, float], passages: list[tuple[list[str], list[float]]]):
     """Evidence as `rag.answers` scores it, with each sentence's dense part given: score =
     dense + LEXICAL_WEIGHT * coverage of the question's term weight."""
     scored = {}
     for rank, (sentences, dense_parts) in enumerate(passages, 1):
-        passage = _passage(rank, sentences)
+        passage = sentences_passage(rank, sentences)
         hit = Hit(rank, 1.0, passage)
         scored[passage.id] = [
             Evidence(hit, 0.6, i, span, sentence,
-                     dense + LEXICAL_WEIGHT * lexical.coverage(sentence, question_weights))
+                     dense + LEXICAL_WEIGHT * lexical.coverage(sentence, question_weights),
+                     coverage=lexical.coverage(sentence, question_weights), terms=lexical.term_set(sentence))
             for i, (span, sentence, dense) in enumerate(zip(passage.sentences, sentences, dense_parts))
         ]
     return scored

@@ -147,3 +147,47 @@ def test_span_term_sets_equal_each_span_analysed_alone():
     text = "The Navy's drills began. Ships left Bandar-Abbas at 6am!  Émigré sailors, naïvely, said NO."
     spans = [(0, 24), (25, 56), (58, len(text)), (0, len(text)), (3, 3)]
     assert lexical.span_term_sets(text, spans) == [lexical.term_set(text[a:b]) for a, b in spans]
+
+
+@pytest.mark.parametrize("british, american", [
+    ("criticise", "criticize"), ("organisation", "organization"), ("analysed", "analyzed"),
+    ("defence", "defense"), ("colour", "color"), ("neighbourhood", "neighborhood"), ("centre", "center"),
+    ("programme", "program"), ("catalogue", "catalog"),
+])
+def test_british_and_american_spellings_are_one_term(british, american):
+    assert lexical.terms(british) == lexical.terms(american)
+
+
+@pytest.mark.parametrize("word, other", [("promise", "promize"), ("exercise", "exercize"), ("advise", "advize"),
+                                         ("otherwise", "otherwize"), ("four", "for"), ("hour", "hor")])
+def test_words_that_are_no_spelling_variants_stay_apart(word, other):
+    assert lexical.terms(word) != lexical.terms(other)
+
+
+def test_a_british_question_finds_the_american_text(tiny_library):
+    """'What did Dong Jun criticise?' over a text that says 'criticize' (and the reverse)."""
+    tiny_library.add_texts([
+        TextRecord(source="us", text="Dong said the remarks were used by Beijing to criticize the United States."),
+        TextRecord(source="uk", text="The ministry's defence budget rose again this year, officials said in London."),
+    ])
+    assert [h.passage.source for h in tiny_library.search("criticise", mode="lexical")] == ["us"]
+    assert [h.passage.source for h in tiny_library.search("defense budget", mode="lexical")] == ["uk"]
+
+
+def test_a_schema_4_library_is_indexed_again_with_american_spellings(tmp_path, tiny_encoder):
+    """Schema 4 indexed "criticize" and "criticise" as two terms; opening it for writing
+    analyses the stored text again (nothing re-embedded), and the British question finds it."""
+    folder = tmp_path / "old"
+    with Library.open(folder, encoder=tiny_encoder) as library:
+        library.add_texts([TextRecord(source="us", text="Beijing used the language to criticize the United States.")])
+    connection = sqlite3.connect(folder / store.DATABASE_NAME)
+    old_terms = "beij use languag critic unit state"  # what schema 4's analyser stored
+    connection.execute("UPDATE passage_terms SET terms = ?", (old_terms.replace("critic", "criticis"),))
+    connection.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    connection.commit()
+    connection.close()
+
+    with Library.open(folder, encoder=tiny_encoder) as library:
+        assert library._meta()["schema_version"] == str(schema.SCHEMA_VERSION)
+        assert [h.passage.source for h in library.search("criticise", mode="lexical")] == ["us"]
+        assert library.passages_embedded == 0

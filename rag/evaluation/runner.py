@@ -28,6 +28,7 @@ from rag.evaluation.metrics import (
     reciprocal_rank_at,
 )
 from rag.ingest import pipeline_fingerprint
+from rag.lexical import ANALYSER_VERSION
 from rag.library import Library
 from rag.search import DEFAULT_MODE, check_mode
 
@@ -62,7 +63,9 @@ class EvaluationResult:
 def open_evaluation_library(dataset: Dataset, encoder, on_progress: Progress | None = None) -> Library:
     """The dataset's library, built once per dataset and pipeline, then reused."""
     fingerprint = pipeline_fingerprint(encoder.name, encoder.max_tokens)
-    key = hashlib.sha256(f"{dataset.fingerprint}|{fingerprint}".encode()).hexdigest()[:20]
+    # The analyser too: a library indexed by an older one would be re-indexed in place on
+    # open, under any other checkout still reading the same cache.
+    key = hashlib.sha256(f"{dataset.fingerprint}|{fingerprint}|{ANALYSER_VERSION}".encode()).hexdigest()[:20]
     folder = cache_dir() / "eval-libraries" / f"{dataset.name}-{key}"
     if not folder.exists():
         building = folder.with_name(f"{folder.name}.building-{os.getpid()}")

@@ -1,0 +1,85 @@
+"""What a question asks for, and whether a sentence holds it (rag.answer_types)."""
+
+import numpy as np
+import pytest
+
+from rag import lexical
+from rag.answer_types import DATE, NAME, NUMBER, PLACE, expected_kind, holds_kind
+from rag.answers import ANSWER_KIND_WEIGHT, score_sentences
+from rag.results import Hit
+from tests.conftest import sentences_passage
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When was the SCO founded?", DATE),
+    ("In what year did the war end?", DATE),
+    ("which year did Iran sign the deal?", DATE),
+    ("How many defense ministers attended?", NUMBER),
+    ("how much crude did China import in June?", NUMBER),
+    ("What percentage of voters turned out?", NUMBER),
+    ("Where did the Chinese warships dock?", PLACE),
+    ("which city hosted the SCO defense ministers' meeting?", PLACE),
+    ("In which country is Qingdao?", PLACE),
+    ("Who is China's defense minister?", NAME),
+    ("whose ships docked at Bandar Abbas?", NAME),
+    ("What did Dong Jun criticise in his speech?", None),
+    ("what joint drills happened?", None),
+    ("Why did China condemn the strikes?", None),
+    ("Did an Indian defense minister visit China?", None),
+])
+def test_the_kind_a_question_asks_for(question, kind):
+    assert expected_kind(question) == kind
+
+
+def test_a_date_question_is_answered_by_a_sentence_with_a_date_the_question_lacks():
+    question = "When was the Shanghai Cooperation Organization created?"
+    assert holds_kind("Founded in 2001 by China and Russia, the SCO has grown.", question, DATE)
+    assert holds_kind("The gathering began in June.", question, DATE)
+    assert not holds_kind("Nine ministers attended a gathering of the Shanghai Cooperation Organization.",
+                          question, DATE)
+    # a year the question already names is not an answer to it
+    assert not holds_kind("In 2001 the talks stalled.", "What happened to the talks in 2001?", DATE)
+
+
+def test_a_number_question_needs_a_figure_or_a_number_word():
+    question = "How many defense ministers attended?"
+    assert holds_kind("Nine defense ministers attended the gathering.", question, NUMBER)
+    assert holds_kind("It imported 2.76 million tons in June.", "how much crude did China import?", NUMBER)
+    assert not holds_kind("Defense ministers attended the gathering.", question, NUMBER)
+
+
+def test_a_name_or_place_is_a_capitalised_word_past_the_first_that_the_question_lacks():
+    assert holds_kind("The gathering began in the coastal city of Qingdao.", "which city hosted it?", PLACE)
+    assert holds_kind("The ministry named Dong Jun as minister.", "Who is China's defense minister?", NAME)
+    # the sentence's first word is capitalised whatever it is; month and day names are no names
+    assert not holds_kind("Officials met on Wednesday in March.", "Who met?", NAME)
+    # only names the question already gives
+    assert not holds_kind("the minister of China spoke.", "Who is China's defense minister?", NAME)
+
+
+def test_no_kind_means_no_match():
+    assert not holds_kind("Founded in 2001.", "What did Dong Jun criticise?", None)
+
+
+def test_sentence_scores_read_defined_short_forms_and_reward_the_asked_kind():
+    """Two sentences equally close in meaning: the one saying "the SCO" holds the words of the
+    long form its document defines, and the one with a year answers "when"."""
+    question = "When was the Shanghai Cooperation Organization created?"
+    restating = "Ministers attended a gathering of the Shanghai Cooperation Organization."
+    answering = "Founded in 2001 by six countries, the SCO has grown."
+    hit = Hit(1, 1.0, sentences_passage(1, [restating, answering], "doc"))
+    vectors = np.eye(3)[[1, 1]]  # both sentences at the same cosine to the question
+    query = np.eye(3)[1]
+    weights = dict.fromkeys(lexical.terms(question), 1.0)
+
+    without = score_sentences(question, query, [hit], [0.5], [vectors], weights)[1]
+    with_forms = score_sentences(question, query, [hit], [0.5], [vectors], weights,
+                                 {"doc": {"SCO": "Shanghai Cooperation Organization"}})[1]
+    assert without[1].coverage < without[0].coverage  # "SCO" alone is not the long form
+    assert with_forms[1].coverage == with_forms[0].coverage  # read with its definition
+    assert with_forms[1].holds_kind and not with_forms[0].holds_kind
+    assert with_forms[1].score == pytest.approx(with_forms[0].score + ANSWER_KIND_WEIGHT)
+    # a definition of another document does not count
+    other = score_sentences(question, query, [hit], [0.5], [vectors], weights,
+                            {"other": {"SCO": "Shanghai Cooperation Organization"}})[1]
+    assert other[1].coverage == without[1].coverage
