@@ -1,0 +1,107 @@
+"""Tune the evidence score's weights (`rag.answers`: the answer-kind bonus, the lexical
+weight, the rank penalty) on SQuAD's tuning articles only.
+
+For every tuning question it scores, once, every sentence of the top 5 hybrid passages the
+way `Library.ask` does (`rag.answers.score_sentences`), keeps each score's parts, then
+replays the choice of the strongest sentence offline for each combination of weights.
+Prints evidence accuracy (the strongest sentence holds a gold answer) overall and per
+question kind (`rag.answer_types.expected_kind`); the product's current weights are the
+baseline row of the same run, checked against `Library.ask` on a sample of questions.
+
+    .venv/bin/python bench/tune_evidence_score.py --squad ../shared/datasets/squad-v1.1-dev/dev-v1.1.json \
+        --news ~/.cache/rag-dev/news/answerable
+
+Reporting on the test split is `python -m rag eval squad --split test`'s job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
+from rag import answer_types, answers, lexical, store  # noqa: E402
+from rag.abbreviations import find_definitions  # noqa: E402
+from rag.evaluation.abstention import contains_answer  # noqa: E402
+from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
+from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
+from rag.evaluation.runner import ASK_K, open_evaluation_library  # noqa: E402
+from rag.search import expand_short_forms, normalise_query, search  # noqa: E402
+
+KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2)
+LEXICAL_WEIGHTS = (0.4, 0.6, 0.8, 1.0)
+RANK_PENALTIES = (0.0, 0.01, 0.02, 0.03, 0.05)
+CHECKED = 200  # questions also asked through Library.ask to confirm the replay matches it
+
+
+def scored_sentences(library, question: str):
+    """(similarity, coverage, rank, holds kind, text, score) of every sentence `Library.ask`
+    scores for `question`. Reads the library's internals (its connection and vectors) as
+    `Library.ask` does."""
+    text = normalise_query(question)
+    with library._reading() as vectors:
+        query = expand_short_forms(library._db, text)
+        vector = library._embed_query(query)
+        hits = search(library._db, vectors, query, vector, ASK_K, None, "hybrid", library._lexical_postings(vectors))
+        cosines = list(vectors.vectors([h.passage.id for h in hits]) @ vector)
+        weights = store.term_idf(library._db, lexical.terms(text))
+        definitions = {d: find_definitions(store.get_document(library._db, d).text)
+                       for d in {h.passage.document_id for h in hits}}
+        scored = answers.score_sentences(text, vector, hits, cosines, library._sentence_vectors_of(hits),
+                                         weights, definitions)
+    return [(e.similarity, e.coverage, e.hit.rank - 1, e.holds_kind, e.text, e.score, e.hit.passage.source)
+            for sentences in scored.values() for e in sentences]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--squad", type=Path, required=True)
+    parser.add_argument("--news", type=Path, help="the news tuning set's answerable/ folder: its "
+                        "questions are right when the strongest sentence is from the question's passage")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    args = parser.parse_args()
+    encoder = CachingEncoder(Encoder(args.model))
+    sets = [("SQuAD tuning articles", load_squad(args.squad, "tune"), lambda r, q: contains_answer(r[4], q.answers))]
+    if args.news:
+        sets.append(("news answerable/", load_beir(args.news, "test"), lambda r, q: r[6] in q.relevant))
+    for name, dataset, is_right in sets:
+        report(name, dataset, encoder, is_right)
+
+
+def report(name, dataset, encoder, is_right) -> None:
+    kinds = [answer_types.expected_kind(q.text) for q in dataset.questions]
+    counts = Counter(kinds)
+    names = sorted(counts, key=lambda k: (k is None, str(k)))
+    with open_evaluation_library(dataset, encoder) as library:
+        encoder.encode([q.text for q in dataset.questions])
+        rows = [[(*r[:4], is_right(r, q), r[4], r[5]) for r in scored_sentences(library, q.text)]
+                for q in dataset.questions]
+        agree = 0
+        for q, row in zip(dataset.questions[:CHECKED], rows):
+            answer = library.ask(q.text, k=ASK_K, min_confidence=0.0)
+            best = max(answer.citations, key=lambda c: c.evidence_score).evidence if answer.citations else None
+            agree += best == (max(row, key=lambda r: r[6])[5] if row else None)
+    print(f"\n## {name}: {len(dataset.questions)} questions; kinds: "
+          + ", ".join(f"{k or 'other'} {counts[k]}" for k in names))
+    print(f"replay matches Library.ask's strongest sentence on {agree}/{CHECKED} questions")
+    print(f"{'lexical':>7} {'rank':>5} {'kind':>5}  {'all':>6}  " + "  ".join(f"{k or 'other':>7}" for k in names))
+    current = (answers.LEXICAL_WEIGHT, answers.RANK_PENALTY, answers.ANSWER_KIND_WEIGHT)
+    grid = [("", weights) for weights in itertools.product(LEXICAL_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS)]
+    for label, (lexical_weight, penalty, kind_weight) in [("current", current), *grid]:
+        right = []
+        for row in rows:
+            best = max(row, key=lambda r: r[0] + lexical_weight * r[1] - penalty * r[2] + kind_weight * r[3],
+                       default=None)
+            right.append(bool(best and best[4]))
+        per_kind = {k: sum(r for r, kind in zip(right, kinds) if kind == k) / counts[k] for k in names}
+        print(f"{lexical_weight:>7.2f} {penalty:>5.2f} {kind_weight:>5.2f}  {sum(right) / len(right):>6.4f}  "
+              + "  ".join(f"{per_kind[k]:>7.4f}" for k in names) + f"  {label}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
