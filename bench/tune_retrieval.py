@@ -27,6 +27,7 @@ from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.metrics import documents_by_best_passage, ndcg_at, recall_at  # noqa: E402
 from rag.evaluation.runner import open_evaluation_library  # noqa: E402
 from rag.search import (  # noqa: E402
+    best_sentence_cosines,
     complete_scores,
     expand_short_forms,
     normalise_query,
@@ -63,23 +64,9 @@ def collect(dataset, encoder, *, with_coverage=False):
         if with_coverage:
             covered = sentence_coverage(library._db, text, ids)
             pool += (np.array([covered[i] for i in ids]),)
-            pool += (best_sentence_cosines(library, vector, ids),)
+            pool += (np.array(best_sentence_cosines(library._db, ids, pool[1], vector)),)
         pools.append(pool)
     return sources, pools
-
-
-def best_sentence_cosines(library, vector, ids) -> np.ndarray:
-    """Each passage's best sentence cosine to the query, from its stored sentence vectors
-    (0 for a passage stored without them)."""
-    from rag import store, vector_blob
-
-    blobs = store.sentence_vector_blobs(library._db, ids)
-    best = []
-    for i in ids:
-        blob = blobs.get(i)
-        rows = vector_blob.unpack(blob, len(vector)) if blob else np.zeros((0, len(vector)))
-        best.append(float((rows @ vector).max()) if len(rows) else 0.0)
-    return np.array(best)
 
 
 def rrf(pool, k=60):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from embeddings import VectorIndex
-from rag import store
+from rag import store, vector_blob
 from rag.abbreviations import long_forms_in, query_short_forms, uses
 from rag.bm25_postings import Bm25Postings
 from rag.dates import normalise_iso_date
@@ -130,10 +130,13 @@ def _restriction(filters: SearchFilters | None) -> tuple[str, list] | None:
 
 @dataclass(frozen=True)
 class Candidates:
-    """What each retriever says about one query: (passage id, score) lists, best first."""
+    """What each retriever says about one query: (passage id, score) lists, best first.
+    Once `complete_scores` has run, all lists hold the same ids in the same order, and
+    `sentence` holds each passage's best sentence cosine."""
 
     dense: list[tuple[int, float]]
     lexical: list[tuple[int, float]]
+    sentence: list[tuple[int, float]] = field(default_factory=list)
 
 
 def retrieve(
@@ -212,9 +215,10 @@ def complete_scores(
     candidates: Candidates,
     postings: Bm25Postings | None = None,
 ) -> Candidates:
-    """Both scores for every candidate either retriever found, so fusion never has to guess
+    """Every score for every candidate either retriever found, so fusion never has to guess
     a missing score: cosines from the stored vectors, BM25 from FTS5 for its own candidates
-    and computed the same way (`store.bm25_scores`) for the dense retriever's others."""
+    and computed the same way (`store.bm25_scores`) for the dense retriever's others, and
+    each passage's best sentence cosine from its stored sentence vectors."""
     union = list(dict.fromkeys([i for i, _ in candidates.dense] + [i for i, _ in candidates.lexical]))
     if not union:
         return candidates
@@ -226,4 +230,19 @@ def complete_scores(
     return Candidates(
         dense=[(i, float(c)) for i, c in zip(union, cosines)],
         lexical=[(i, bm25[i]) for i in union],
+        sentence=list(zip(union, best_sentence_cosines(connection, union, cosines, query_vector))),
     )
+
+
+def best_sentence_cosines(connection: sqlite3.Connection, ids: list[int], passage_cosines,
+                          query_vector: np.ndarray) -> list[float]:
+    """Each passage's best sentence cosine to the query, from the sentence vectors stored at
+    ingest; a passage stored without them (libraries older than schema 3) counts its own
+    cosine instead."""
+    blobs = store.sentence_vector_blobs(connection, ids)
+    best = []
+    for pid, cosine in zip(ids, passage_cosines):
+        blob = blobs.get(pid)
+        rows = vector_blob.unpack(blob, len(query_vector)) if blob else None
+        best.append(float((rows @ query_vector).max()) if rows is not None and len(rows) else float(cosine))
+    return best

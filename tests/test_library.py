@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from rag import Library, RagError, SearchFilters, TextRecord, fusion, lexical
+from rag import Library, RagError, SearchFilters, TextRecord, fusion, lexical, store, vector_blob
 from rag.errors import LibraryBusyError, LibraryError, MissingPathError, ModelMismatchError, UnknownDocumentError
 from rag.passages import in_context, passage_contexts
 from rag.search import QueryError
@@ -109,10 +109,14 @@ def _brute_force_bm25(documents: list[list[str]], query: list[str]) -> np.ndarra
     return scores
 
 
-def _brute_force_hybrid(passages, documents, dense, bm25, query) -> np.ndarray:
-    """The documented rule: each score relative to its best, mixed by DENSE_WEIGHT; then the
-    top RESCORE_DEPTH gain SENTENCE_WEIGHT x their best sentence's share of the query's IDF."""
-    fused = fusion.DENSE_WEIGHT * dense / dense.max() + (1 - fusion.DENSE_WEIGHT) * bm25 / bm25.max()
+def _brute_force_hybrid(passages, documents, dense, best_sentence, bm25, query) -> np.ndarray:
+    """The documented rule: the dense part mixes the passage cosine and its best sentence
+    cosine (DENSE_SENTENCE_SHARE), each relative to its best; it and BM25 relative to its best
+    are mixed by DENSE_WEIGHT; then the top RESCORE_DEPTH gain SENTENCE_WEIGHT x their best
+    sentence's share of the query's IDF."""
+    share = fusion.DENSE_SENTENCE_SHARE
+    dense_part = (1 - share) * dense / dense.max() + share * best_sentence / best_sentence.max()
+    fused = fusion.DENSE_WEIGHT * dense_part + (1 - fusion.DENSE_WEIGHT) * bm25 / bm25.max()
     weights = {t: _idf(documents, t) for t in set(lexical.terms(query))}
     for i in np.argsort(-fused, kind="stable")[: fusion.RESCORE_DEPTH]:
         p = passages[i]
@@ -134,14 +138,18 @@ def test_search_equals_brute_force_ranking(tiny_library, tiny_encoder, mode):
         passages += own
         texts += [in_context(c, p.text) for c, p in zip(contexts, own)]
     vectors = tiny_encoder.encode(texts)
+    blobs = store.sentence_vector_blobs(tiny_library._db, [p.id for p in passages])
+    sentence_vectors = [vector_blob.unpack(blobs[p.id], vectors.shape[1]) for p in passages]
     for query in ["joint naval drills", "oil imports in June", "Shanghai Cooperation Organization"]:
-        dense = vectors @ tiny_encoder.encode_query(query)
+        query_vector = tiny_encoder.encode_query(query)
+        dense = vectors @ query_vector
+        best_sentence = np.array([(rows @ query_vector).max() for rows in sentence_vectors])
         documents = [lexical.terms(t) for t in texts]
         bm25 = _brute_force_bm25(documents, lexical.terms(query))
         expected_scores = {
             "dense": dense,
             "lexical": bm25,
-            "hybrid": _brute_force_hybrid(passages, documents, dense, bm25, query),
+            "hybrid": _brute_force_hybrid(passages, documents, dense, best_sentence, bm25, query),
         }[mode]
         hits = tiny_library.search(query, k=5, mode=mode)
         order = [i for i in np.argsort(-expected_scores, kind="stable")[:5]
