@@ -44,7 +44,7 @@ def scored_sentences(library, question: str):
     scores for `question`. Reads the library's internals (its connection and vectors) as
     `Library.ask` does."""
     text = normalise_query(question)
-    with library._reading() as vectors:
+    with library._generations.reading() as vectors:
         query = expand_short_forms(library._db, text)
         vector = library._embed_query(query)
         hits = search(library._db, vectors, query, vector, ASK_K, None, "hybrid", library._lexical_postings(vectors))

@@ -21,7 +21,7 @@ from rag import store, vector_blob
 from rag.abbreviations import long_forms_in, query_short_forms, uses
 from rag.bm25_postings import Bm25Postings
 from rag.dates import normalise_iso_date
-from rag.errors import RagError
+from rag.errors import QueryError
 from rag.fusion import FUSION_DEPTH, fuse, rescore_head
 from rag.lexical import match_expression, span_term_sets, terms, weighted_share
 from rag.results import Hit
@@ -46,10 +46,6 @@ MODE_LABELS = {
     "dense": "Meaning (dense)",
     "lexical": "Exact words (BM25)",
 }
-
-
-class QueryError(RagError):
-    """A query or search option that cannot be used; the message says how to fix it."""
 
 
 @dataclass(frozen=True)
