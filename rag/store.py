@@ -17,9 +17,6 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-# BM25 scoring lives in rag.bm25_postings; rag.search (changed by others now) still imports
-# these three from here. Import them from rag.bm25_postings in new code.
-from rag.bm25_postings import bm25_scores, lexical_matches, term_idf  # noqa: F401
 from rag.errors import LibraryError, UnknownDocumentError
 from rag.lexical import indexed_text
 from rag.passages import in_context, passage_contexts
