@@ -11,6 +11,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from rag import Library, RagError, SearchFilters
+from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
 from rag.render import STYLE, answer_html, card_html, confidence_html, document_page, document_row_html, group_citations, passage_html
 from rag.samples import FirstRun
@@ -78,8 +79,8 @@ with st.sidebar:
     if not library.read_only:  # a replica serves; its writer adds and removes
         st.subheader("Add documents")
         uploaded = st.file_uploader(
-            f"Upload .txt .md .html .pdf .docx (up to {settings.max_upload_mb} MB each)",
-            type=["txt", "md", "html", "htm", "pdf", "docx"], accept_multiple_files=True, key="upload",
+            f"Upload {' '.join(LISTED_SUFFIXES)} (up to {settings.max_upload_mb} MB each)",
+            type=[suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES], accept_multiple_files=True, key="upload",
         )
         if st.button("Add to library", key="upload-add", disabled=not uploaded):
             results = st.session_state["upload_results"] = []

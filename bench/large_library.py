@@ -2,7 +2,7 @@
 
 Embedding a hundred thousand real passages takes about half an hour on 2 cores, a million
 most of a day, so the library is built from synthetic parts through the real write path
-(`Library._store_embedded`: SQLite rows, the FTS5 lexical index, sentence vectors, the
+(`Writer.store_embedded`: SQLite rows, the FTS5 lexical index, sentence vectors, the
 FAISS file):
 - text: each passage is 3-6 sentences drawn at random from SQuAD v1.1 dev's ~10k
   sentences, documents are 10 passages under a SQuAD article title; so the vocabulary,
@@ -85,7 +85,7 @@ def build(folder: Path, total: int) -> None:
     sentences, titles = sentence_pool(), sorted(set(corpus.squad()[0]))
     building = folder.with_name(folder.name + ".building")
     library = Library.open(building)
-    library._ensure_model_recorded()
+    library.writer.ensure_model_recorded()
     fingerprint = pipeline_fingerprint(library.encoder.name, library.encoder.max_tokens)
     documents = synthetic_documents(total // PASSAGES_PER_DOCUMENT, rng, sentences, titles)
     started, done = time.perf_counter(), 0
@@ -100,7 +100,7 @@ def build(folder: Path, total: int) -> None:
                 noisy = vector + rng.standard_normal((len(passage.sentences), len(vector))).astype(np.float32) * 0.03
                 sentence_vectors.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
             embedded.append((EmbeddedDocument(document, passage_vectors, tuple(sentence_vectors)), None))
-        library._store_embedded(embedded, [], [], fingerprint)
+        library.writer.store_embedded(embedded, [], [], fingerprint)
         done += len(batch) * PASSAGES_PER_DOCUMENT
         print(f"  built {done:,} passages in {time.perf_counter() - started:.0f} s", flush=True)
     library.close()
@@ -154,7 +154,7 @@ def baseline(folder: Path, questions: list[str]) -> list[tuple[str, str]]:
     from rag import Library, store
 
     library = Library.open(folder)
-    with library._reading() as vectors:
+    with library._generations.reading() as vectors:
         ids = vectors.ids()
         flat = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.dimension))
         flat.add_with_ids(vectors.vectors(ids), ids)

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
-from rag import answer_types, answers, lexical, store  # noqa: E402
+from rag import answer_types, answers, bm25_postings, lexical, store  # noqa: E402
 from rag.abbreviations import find_definitions  # noqa: E402
 from rag.evaluation.abstention import contains_answer  # noqa: E402
 from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
@@ -44,12 +44,12 @@ def scored_sentences(library, question: str):
     scores for `question`. Reads the library's internals (its connection and vectors) as
     `Library.ask` does."""
     text = normalise_query(question)
-    with library._reading() as vectors:
+    with library._generations.reading() as vectors:
         query = expand_short_forms(library._db, text)
         vector = library._embed_query(query)
         hits = search(library._db, vectors, query, vector, ASK_K, None, "hybrid", library._lexical_postings(vectors))
         cosines = list(vectors.vectors([h.passage.id for h in hits]) @ vector)
-        weights = store.term_idf(library._db, lexical.terms(text))
+        weights = bm25_postings.term_idf(library._db, lexical.terms(text))
         definitions = {d: find_definitions(store.get_document(library._db, d).text)
                        for d in {h.passage.document_id for h in hits}}
         scored = answers.score_sentences(text, vector, hits, cosines, library._sentence_vectors_of(hits),

@@ -126,7 +126,7 @@ def report(name, dataset, sources, pools):
 def collect_evidence(dataset, encoder, k=5):
     """Per SQuAD tuning question, every sentence of its top-k hybrid passages with features."""
     from rag import lexical
-    from rag import store
+    from rag import bm25_postings
     from rag.evaluation.runner import contains_answer
 
     library = open_evaluation_library(dataset, encoder)
@@ -136,7 +136,7 @@ def collect_evidence(dataset, encoder, k=5):
         vector = encoder.encode_query(text)
         hits = library.search(text, k=k, mode="hybrid")
         q_terms = set(lexical.terms(text))
-        idf = store.term_idf(library._db, q_terms)
+        idf = bm25_postings.term_idf(library._db, q_terms)
         spans = [(rank, hit, span) for rank, hit in enumerate(hits, 1) for span in hit.passage.sentences]
         texts = [hit.passage.text[s[0] - hit.passage.start : s[1] - hit.passage.start] for _, hit, s in spans]
         if not texts:

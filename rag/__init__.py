@@ -6,7 +6,7 @@
     answer = lib.ask("what joint drills happened?")
 """
 
-from rag.errors import RagError
+from rag.errors import QueryError, RagError
 from rag.ingest import TextRecord
 from rag.library import Library, LibraryStats
 from rag.results import (
@@ -19,7 +19,7 @@ from rag.results import (
     IngestReport,
     Passage,
 )
-from rag.search import SEARCH_MODES, QueryError, SearchFilters
+from rag.search import SEARCH_MODES, SearchFilters
 
 __all__ = [
     "Answer", "Citation", "Document", "DocumentSummary", "FileFailure", "Hit", "IngestReport",

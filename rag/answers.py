@@ -60,7 +60,7 @@ class Evidence:
 
     @property
     def dense(self) -> float:
-        """The score without its lexical part: what meaning and rank say."""
+        """The score without its lexical part: what meaning, rank and the answer kind say."""
         return self.score - LEXICAL_WEIGHT * self.coverage
 
 

@@ -1,30 +1,144 @@
-"""An in-memory copy of one generation's lexical index, for fast BM25 on large libraries.
+"""BM25 as SQLite's FTS5 computes it, over a library's lexical index: the one place for it.
 
-Why: FTS5's bm25() scores every passage that shares a term with the query, one callback
-per row; at 100k passages a question's terms match ~20k of them and that costs tens of
-milliseconds, the largest part of a search. Here each term's postings are numpy arrays
+Owns the formula (FTS5's bm25(): its IDF, length normalisation and constants) and three
+ways to score with it, which give the same scores (tests hold them equal):
+`lexical_matches` asks FTS5 for the passages matching a query; `bm25_scores` computes the
+scores of listed passages from their stored terms (a rowid lookup each, not a MATCH per
+row); `Bm25Postings` is an in-memory copy of one generation's index for large libraries.
+
+Why the copy: FTS5's bm25() scores every passage that shares a term with the query, one
+callback per row; at 100k passages a question's terms match ~20k of them and that costs tens
+of milliseconds, the largest part of a search. There each term's postings are numpy arrays
 (passage position, term frequency), so scoring every match is a few vectorised operations.
-
-The scores are FTS5's own, computed the same way (`rag.store.bm25_scores`; the same IDF,
-length normalisation and constants, over the same snapshot of the same rows), so a search
-gives the same ranking with or without this copy (a test holds them equal). It is derived
-data: built from the SQLite rows of one generation, never written to disk, and dropped when
-the library moves to another generation. `LexicalCopy` decides when to build one.
+It is derived data: built from the SQLite rows of one generation, never written to disk,
+and dropped when the library moves to another generation (`rag.lexical_copy` decides when).
+Leaves out analysing text into terms (`rag.lexical`) and writing the index (`rag.store`).
 """
 
 from __future__ import annotations
 
 import math
-import threading
+import sqlite3
 from array import array
 from collections import Counter
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from rag import store
-from rag.store import BM25_B, BM25_K1
+# FTS5's bm25() constants (its defaults), for scoring passages FTS5 was not asked about.
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+def idf(rows: int, having: int) -> float:
+    """Inverse document frequency of a term `having` of `rows` passages hold (BM25's
+    definition, floored at a small positive value like FTS5's)."""
+    return max(math.log((rows - having + 0.5) / (having + 0.5)), 1e-6)
+
+
+def lexical_matches(connection: sqlite3.Connection, match: str, limit: int | None = None) -> list[tuple[int, float]]:
+    """(passage id, BM25 score) of the passages matching an FTS5 MATCH expression, best
+    first; the `limit` best, or all. Scores of other passages: `bm25_scores`. (Asking FTS5
+    for the scores of listed rowids, `rowid IN (...)`, re-runs the query once per rowid.)"""
+    rows = connection.execute(
+        # bm25() is negative, more negative is better; ties broken by id for a stable order.
+        "SELECT rowid, -bm25(passage_terms) FROM passage_terms WHERE passage_terms MATCH ? "
+        "ORDER BY bm25(passage_terms), rowid" + (" LIMIT ?" if limit is not None else ""),
+        (match,) if limit is None else (match, limit),
+    )
+    return [(row[0], float(row[1])) for row in rows]
+
+
+def bm25_scores(connection: sqlite3.Connection, terms: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
+    """Each listed passage's BM25 score for the distinct `terms`, computed as FTS5's bm25()
+    computes it (same IDF, length normalisation and constants; a test holds them equal),
+    from the stored terms: a rowid lookup per passage instead of re-running a MATCH."""
+    terms = list(dict.fromkeys(terms))
+    if not ids or not terms:
+        return {i: 0.0 for i in ids}
+    rows_total, tokens_total = lexical_totals(connection)
+    average_length = tokens_total / rows_total if rows_total else 1.0
+    weights = term_idf(connection, terms)
+    scores = {}
+    for pid, text in connection.execute(
+        # the FTS5 table's own content table: a plain B-tree lookup by id
+        f"SELECT id, c0 FROM passage_terms_content WHERE id IN ({','.join('?' * len(ids))})", list(ids)
+    ):
+        tokens = text.split()
+        counts = Counter(tokens)  # counted in C: a Python loop over the tokens cost ~10 ms per search
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(tokens) / average_length)
+        scores[pid] = sum(weights[t] * counts[t] * (BM25_K1 + 1) / (counts[t] + norm) for t in terms if t in counts)
+    return {i: scores.get(i, 0.0) for i in ids}
+
+
+def lexical_totals(connection: sqlite3.Connection) -> tuple[int, int]:
+    """(rows, tokens) in the lexical index, as FTS5 keeps them for bm25(): read from its
+    "averages" record (the varints at id 1 of its data table) instead of counting, which
+    takes ~30 ms per 100k rows. Falls back to counting if the record is not there."""
+    row = connection.execute("SELECT block FROM passage_terms_data WHERE id = 1").fetchone()
+    if row is not None and row[0]:
+        values = _varints(row[0])
+        if len(values) >= 2:
+            return values[0], values[1]
+    rows, tokens = connection.execute(
+        "SELECT count(*), coalesce(sum(length(terms) - length(replace(terms, ' ', '')) + (terms != '')), 0) "
+        "FROM passage_terms"
+    ).fetchone()
+    return rows, tokens
+
+
+def _varints(block: bytes) -> list[int]:
+    """SQLite's variable-length integers (big-endian, 7 bits a byte, the 9th byte whole)."""
+    values, position = [], 0
+    while position < len(block):
+        value = 0
+        for index in range(9):
+            byte = block[position]
+            position += 1
+            if index == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        values.append(value)
+    return values
+
+
+def term_idf(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, float]:
+    """Inverse document frequency (`idf`) of each term over the passages; a term no passage
+    has gets the highest value."""
+    return idf_of_counts(connection, term_passage_counts(connection, terms))
+
+
+def idf_of_counts(connection: sqlite3.Connection, having: dict[str, int]) -> dict[str, float]:
+    """`term_idf` from `term_passage_counts` already read (so a caller needing both reads
+    the vocabulary once)."""
+    if not having:
+        return {}
+    total = lexical_totals(connection)[0]
+    return {t: idf(total, n) for t, n in having.items()}
+
+
+def term_passage_counts(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
+    """How many passages hold each term (0 for a term the library has never seen)."""
+    terms = list(dict.fromkeys(terms))
+    if not terms:
+        return {}
+    # fts5vocab reads the index's own counts; a temp table, so the library file is untouched.
+    connection.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.passage_vocab USING fts5vocab(main, 'passage_terms', 'row')"
+    )
+    having = dict(connection.execute(
+        f"SELECT term, doc FROM temp.passage_vocab WHERE term IN ({','.join('?' * len(terms))})", terms
+    ))
+    return {t: having.get(t, 0) for t in terms}
+
+
+def lexical_rows(connection: sqlite3.Connection) -> int:
+    return connection.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
+
+
 
 _BUILD_CHUNK = 50_000  # rows analysed per step of a build, bounding its temporary memory
 
@@ -85,7 +199,8 @@ class Bm25Postings:
         )
 
     def _scores(self, terms: Sequence[str]) -> np.ndarray:
-        """BM25 of every passage (by position) for the distinct `terms`, as FTS5 computes it.
+        """BM25 of every passage (by position) for the distinct `terms`, as FTS5 computes it
+        (`bm25_scores`' formula, vectorised).
         The last query's array is kept: a hybrid search asks for its top passages and then
         for the scores of the dense retriever's candidates, for the same terms."""
         key = tuple(dict.fromkeys(terms))
@@ -106,15 +221,15 @@ class Bm25Postings:
                 continue
             begin, end = self._starts[row], self._starts[row + 1]
             having = end - begin
-            idf = max(math.log((len(self._ids) - having + 0.5) / (having + 0.5)), 1e-6)
+            weight = idf(len(self._ids), having)
             positions = self._positions[begin:end]
             tf = self._frequencies[begin:end].astype(np.float64)
-            total[positions] += idf * tf * (BM25_K1 + 1) / (tf + norm_base + norm_scale * self._lengths[positions])
+            total[positions] += weight * tf * (BM25_K1 + 1) / (tf + norm_base + norm_scale * self._lengths[positions])
         return total
 
     def top(self, terms: Sequence[str], limit: int | None, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(passage id, BM25) of the best `limit` (or all) matching passages, best first, ties
-        by id; like `store.lexical_matches`. `allowed_ids` restricts the passages."""
+        by id; like `lexical_matches`. `allowed_ids` restricts the passages."""
         scores = self._scores(terms)
         matching = np.flatnonzero(scores > 0)
         if allowed_ids is not None:
@@ -134,46 +249,3 @@ class Bm25Postings:
         found = np.clip(np.searchsorted(self._ids, wanted), 0, max(len(self._ids) - 1, 0))
         present = (self._ids[found] == wanted) if len(self._ids) else np.zeros(len(wanted), dtype=bool)
         return {int(i): float(scores[f]) if ok else 0.0 for i, f, ok in zip(wanted, found, present)}
-
-
-class LexicalCopy:
-    """A library's `Bm25Postings` for the generation it is reading, kept up to date.
-
-    Libraries smaller than `build_above` passages never get one (FTS5 takes a few ms there).
-    Otherwise the copy is built in a background thread from a process's second search on,
-    so a one-shot command (`python -m rag ask`) never pays for a build; until it is ready,
-    and after each new generation until it is rebuilt, FTS5 answers with the same scores.
-    """
-
-    def __init__(self, database: Path, build_above: int):
-        self.database = database
-        self.build_above = build_above
-        self.postings: Bm25Postings | None = None
-        self.building: int | None = None  # the generation a background build reads
-        self._searches_without = 0
-        self._lock = threading.Lock()
-
-    def for_generation(self, generation: int, passages: int) -> Bm25Postings | None:
-        postings = self.postings
-        if postings is not None and postings.generation == generation:
-            return postings
-        self._searches_without += 1
-        if passages >= self.build_above and self._searches_without > 1 and self.building != generation:
-            self.building = generation
-            threading.Thread(target=self.build, name="bm25-postings", daemon=True).start()
-        return None
-
-    def build(self) -> None:
-        """Build the copy for the library's current generation now, in this thread."""
-        connection = store.connect(self.database, read_only=True)
-        try:
-            connection.execute("BEGIN")  # one snapshot: the rows of exactly one generation
-            generation = int(store.read_meta(connection)["generation"])
-            postings = Bm25Postings.build(connection, generation)
-            connection.execute("COMMIT")
-            with self._lock:
-                if self.postings is None or self.postings.generation < generation:
-                    self.postings = postings
-        finally:
-            connection.close()
-            self.building = None

@@ -10,8 +10,9 @@ text out of it; every document has passages. Files that no generation uses are r
 as leftovers (an interrupted write leaves them; they are harmless and the next writer
 deletes them).
 
-A rule is a function from a `Snapshot` to messages, registered as one `Check(...)` line; a
-check with a `repair` can fix what it finds. Repairs only rebuild what the library can
+A rule is a function from a `Snapshot` (`rag.check_snapshot`) to messages, registered as
+one `Check(...)` line; a check with a `repair` can fix what it finds, writing through the
+library's public write side (`Library.writer`). Repairs only rebuild what the library can
 rebuild from what it stores: vectors are re-embedded from the stored passage text, vectors
 without a passage are dropped, unused files deleted, the passage-id counter moved on. Text
 and offsets are never rewritten: those problems name the document to re-ingest.
@@ -23,17 +24,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from embeddings import VectorIndex, VectorIndexError
-from rag import store, vector_blob
+from embeddings import VectorIndex
+from rag import schema, store
+from rag.check_snapshot import Snapshot, read_snapshot
 from rag.errors import LibraryError, RagError
-from rag.library import LIBRARY_FORMAT, Library, write_lock
+from rag.generations import leftover_files, write_lock
+from rag.library import Library
 
 REPAIR = "`python -m rag check --repair`"
 SHOWN = 5  # ids listed in one message before "and N more"
@@ -59,43 +60,6 @@ class CheckReport:
         return not self.problems
 
 
-class Snapshot:
-    """One library's state as the checks read it; the costly parts load on first use."""
-
-    def __init__(self, folder: Path, db: sqlite3.Connection, meta: dict[str, str]):
-        self.folder, self.db, self.meta = folder, db, meta
-
-    @cached_property
-    def passages(self) -> list[tuple[int, str, int, int, int, str]]:
-        """(id, document_id, paragraph, start, end, sentences_json) of every passage."""
-        return self.db.execute(
-            "SELECT id, document_id, paragraph, start, end, sentences FROM passages ORDER BY id"
-        ).fetchall()
-
-    @cached_property
-    def texts(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT id, text FROM documents"))
-
-    @cached_property
-    def _vectors(self) -> tuple[VectorIndex | None, str | None]:
-        name = self.meta.get("vector_file")
-        if name is None:
-            return None, None
-        try:
-            dimension = int(self.meta["dimension"]) if "dimension" in self.meta else None
-            return VectorIndex.load(self.folder / name, dimension=dimension), None
-        except VectorIndexError as error:
-            return None, str(error)
-
-    @property
-    def vectors(self) -> VectorIndex | None:
-        return self._vectors[0]
-
-    @property
-    def vector_error(self) -> str | None:
-        return self._vectors[1]
-
-
 Find = Callable[[Snapshot], Iterable[str]]
 Repair = Callable[[Snapshot, Library], str]
 
@@ -117,11 +81,12 @@ def _listed(ids: list) -> str:
 
 # ------------------------------------------------------------------ the checks
 def _schema(snapshot: Snapshot) -> Iterator[str]:
-    if snapshot.meta.get("format") != LIBRARY_FORMAT:
+    state = schema.schema_state(snapshot.meta)
+    if state == schema.NOT_A_LIBRARY:
         yield "the database is not a library database (no library format in its metadata)"
-    elif snapshot.meta.get("schema_version") != str(store.SCHEMA_VERSION):
+    elif state != schema.CURRENT_SCHEMA:
         yield (f"the library uses schema {snapshot.meta.get('schema_version')}, this version "
-               f"reads schema {store.SCHEMA_VERSION}")
+               f"reads schema {schema.SCHEMA_VERSION}")
 
 
 def _metadata(snapshot: Snapshot) -> Iterator[str]:
@@ -173,22 +138,8 @@ def _offsets(snapshot: Snapshot) -> Iterator[str]:
                 break
 
 
-def _malformed_sentence_vectors(snapshot: Snapshot) -> list[int]:
-    dimension = int(snapshot.meta.get("dimension", 0))
-    sentences = {row[0]: len(json.loads(row[5])) for row in snapshot.passages}
-    rows = snapshot.db.execute("SELECT id, sentence_vectors FROM passages WHERE sentence_vectors IS NOT NULL")
-    return [pid for pid, blob in rows if not _holds(blob, sentences[pid], dimension)]
-
-
-def _holds(blob: bytes, count: int, dimension: int) -> bool:
-    try:
-        return vector_blob.unpack(blob, dimension).shape == (count, dimension)
-    except ValueError:
-        return False
-
-
 def _sentence_vectors(snapshot: Snapshot) -> Iterator[str]:
-    if bad := _malformed_sentence_vectors(snapshot):
+    if bad := snapshot.malformed_sentence_vectors():
         yield (f"{len(bad)} passages store sentence vectors that do not fit their sentences "
                f"(passage ids {_listed(bad)})")
 
@@ -205,7 +156,7 @@ def _lexical_rows(snapshot: Snapshot) -> Iterator[str]:
     broken = {pid for pid, document_id, _, start, end, _ in snapshot.passages
               if not 0 <= start < end <= len(snapshot.texts.get(document_id, ""))}
     expected = {pid: terms for pid, terms in store.expected_terms(snapshot.db) if pid not in broken}
-    indexed = dict(snapshot.db.execute("SELECT rowid, terms FROM passage_terms"))
+    indexed = store.indexed_terms(snapshot.db)
     if missing := sorted(set(expected) - set(indexed)):
         yield f"{len(missing)} passages are missing from the lexical index (passage ids {_listed(missing)})"
     if extra := sorted(set(indexed) - set(expected) - broken):
@@ -215,9 +166,8 @@ def _lexical_rows(snapshot: Snapshot) -> Iterator[str]:
 
 
 def _unused_files(snapshot: Snapshot) -> Iterator[str]:
-    for path in sorted(snapshot.folder.glob("vectors-*.faiss*")):
-        if path.name != snapshot.meta.get("vector_file"):
-            yield f"{path.name} is not used by the library (an interrupted write left it)"
+    for path in leftover_files(snapshot.folder, snapshot.meta.get("vector_file")):
+        yield f"{path.name} is not used by the library (an interrupted write left it)"
 
 
 # ------------------------------------------------------------------ the repairs
@@ -236,7 +186,7 @@ def _rebuild_vectors(snapshot: Snapshot, library: Library) -> str:
     missing = sorted(passages - set(index.ids().tolist()))
     texts = store.contextual_texts(snapshot.db, missing)
     index.add(missing, library.encoder.encode([texts[i] for i in missing]))
-    generation = library._replace_vectors(index)
+    generation = library.writer.replace_vectors(index)
     return (f"vectors: re-embedded {len(missing)} passages, dropped {len(drop)} vectors, "
             f"wrote generation {generation}")
 
@@ -244,17 +194,15 @@ def _rebuild_vectors(snapshot: Snapshot, library: Library) -> str:
 def _rebuild_lexical_index(snapshot: Snapshot, library: Library) -> str:
     """The lexical rows are a pure function of the stored text: rebuild them all."""
     with store.transaction(snapshot.db):
-        snapshot.db.execute("DELETE FROM passage_terms")
-        rows = store.expected_terms(snapshot.db)
-        store.insert_terms(snapshot.db, rows)
-    return f"lexical index: rebuilt {len(rows)} rows from the stored text"
+        rows = store.reindex_terms(snapshot.db)
+    return f"lexical index: rebuilt {rows} rows from the stored text"
 
 
 def _forget_sentence_vectors(snapshot: Snapshot, library: Library) -> str:
     """Sentence vectors are an optimisation: without them `ask` embeds the sentences."""
-    bad = _malformed_sentence_vectors(snapshot)
+    bad = snapshot.malformed_sentence_vectors()
     with store.transaction(snapshot.db):
-        snapshot.db.executemany("UPDATE passages SET sentence_vectors = NULL WHERE id = ?", [(i,) for i in bad])
+        store.clear_sentence_vectors(snapshot.db, bad)
     return f"sentence vectors: cleared {len(bad)} malformed rows (their sentences are embedded when asked)"
 
 
@@ -266,10 +214,10 @@ def _move_passage_counter(snapshot: Snapshot, library: Library) -> str:
 
 
 def _delete_unused_files(snapshot: Snapshot, library: Library) -> str:
-    names = [p.name for p in snapshot.folder.glob("vectors-*.faiss*") if p.name != snapshot.meta.get("vector_file")]
-    for name in names:
-        (snapshot.folder / name).unlink(missing_ok=True)
-    return f"leftover files: deleted {', '.join(names)}"
+    paths = leftover_files(snapshot.folder, snapshot.meta.get("vector_file"))
+    for path in paths:
+        path.unlink(missing_ok=True)
+    return f"leftover files: deleted {', '.join(path.name for path in paths)}"
 
 
 REINGEST = "remove the document (`python -m rag remove DOC_ID`) and ingest its file again"
@@ -288,24 +236,11 @@ CHECKS: tuple[Check, ...] = (
 
 
 # ------------------------------------------------------------------ running them
-@contextmanager
-def _snapshot(folder: Path) -> Iterator[Snapshot]:
-    db = store.connect(folder / store.DATABASE_NAME)
-    try:
-        db.execute("BEGIN")  # one consistent read of the rows
-        yield Snapshot(folder, db, store.read_meta(db))
-    finally:
-        if db.in_transaction:
-            db.execute("COMMIT")
-        db.close()
-
-
 def _run(folder: Path) -> tuple[list[str], list[Finding]]:
     ran, findings = ["database"], []
     try:
-        with _snapshot(folder) as snapshot:
-            problem = snapshot.db.execute("PRAGMA quick_check").fetchone()[0]
-            if problem != "ok":
+        with read_snapshot(folder) as snapshot:
+            if problem := store.damage(snapshot.db):
                 raise LibraryError(f"SQLite reports damage: {problem}")
             for check in CHECKS:
                 ran.append(check.name)
@@ -348,7 +283,7 @@ def _repair(folder: Path, encoder) -> list[str]:
         for check in CHECKS:
             if check.repair is None:
                 continue
-            with _snapshot(folder) as snapshot:  # fresh: an earlier repair may have fixed it
+            with read_snapshot(folder) as snapshot:  # fresh: an earlier repair may have fixed it
                 if not list(check.find(snapshot)):
                     continue
                 snapshot.db.execute("COMMIT")  # the repair writes; end the read snapshot

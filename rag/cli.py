@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from rag.readers import LISTED_SUFFIXES  # light: the format parsers load only when used
+
 DEFAULT_LIBRARY = "library"
 # The search modes, default first (kept here so `--help` needs no import of the library).
 MODES = ("hybrid", "dense", "lexical")
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    ingest = command("ingest", "add or update files and folders (.txt .md .html .pdf .docx)")
+    ingest = command("ingest", f"add or update files and folders ({' '.join(LISTED_SUFFIXES)})")
     ingest.add_argument("paths", nargs="+", metavar="PATH")
     ingest.add_argument("--model", help="embedding model for a NEW library (name or folder)")
     ingest.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",

@@ -2,11 +2,11 @@
 
 The same steps as a local ingest, split where the database is needed:
 
-1. on the driver (this process), `Library._triage` decides which inputs need reading;
-2. on Ray actors, each loading the model once, `rag.ingest.prepare` and
+1. on the driver (this process), `rag.ingest_run.triage` decides which inputs need reading;
+2. on Ray actors, each loading the model once, `rag.ingest.prepare_or_failure` and
    `rag.document_vectors.embed_documents` turn batches of inputs into embedded documents
    (the functions a local ingest calls, so the result is the same);
-3. on the driver, `Library._store_embedded` commits all of them as one generation.
+3. on the driver, `Writer.store_embedded` commits all of them as one generation.
 
 Nothing is written before that commit, so a failed or interrupted run leaves the library
 as it was. A file that cannot be parsed is a per-file result (`FileFailure`), as locally;
@@ -29,8 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.document_vectors import embed_documents
-from rag.errors import DistributedIngestError, DocumentError
-from rag.ingest import pipeline_fingerprint, prepare
+from rag.errors import DistributedIngestError
+from rag.ingest import pipeline_fingerprint, prepare_or_failure
+from rag.ingest_run import triage
 from rag.ray_session import LOCAL, check_cluster, ray_session
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import FileFailure, IngestReport
@@ -73,27 +74,28 @@ class RayCluster:
         raise TypeError(f'ray must be "local", a cluster address "host:port" or a RayCluster, got {ray!r}')
 
 
-def ingest(library, inputs, cluster: RayCluster, *, on_progress=None,
+def ingest(writer, inputs, cluster: RayCluster, *, on_progress=None,
            max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
-    """Ingest `inputs` (`FileInput`/`RecordInput`) into `library` on Ray; the caller holds
-    the library's write lock. Progress is ("embedding", documents done, documents to do)."""
+    """Ingest `inputs` (`FileInput`/`RecordInput`) on Ray through `writer` (a library's
+    `rag.writer.Writer`), whose write lock the caller holds (`writer.writing()`). Progress is
+    ("embedding", documents done, documents to do)."""
     check_cluster(cluster.address)  # before any work: a missing extra or a wrong address fail at once
-    library._ensure_model_recorded()
-    fingerprint = pipeline_fingerprint(library.encoder.name, library.encoder.max_tokens)
-    pending, skipped = library._triage(inputs, fingerprint)
+    writer.ensure_model_recorded()
+    fingerprint = writer.fingerprint()
+    pending, skipped = triage(writer.db, inputs, fingerprint)
     log.info("distributed ingest: %d inputs to read on Ray, %d unchanged", len(pending), len(skipped))
     outcomes = []
     if pending:
         with ray_session(cluster.address):
             outcomes = _run_pipeline([(item, content_hash) for item, content_hash, _ in pending],
-                                     cluster, library.encoder.name, fingerprint, max_bytes, on_progress)
+                                     cluster, writer.encoder.name, fingerprint, max_bytes, on_progress)
     embedded, failed = [], []
     for (_, _, old_id), outcome in zip(pending, outcomes):
         if isinstance(outcome, FileFailure):
             failed.append(outcome)
         else:
             embedded.append((outcome, old_id))
-    return library._store_embedded(embedded, skipped, failed, fingerprint)
+    return writer.store_embedded(embedded, skipped, failed, fingerprint)
 
 
 def _run_pipeline(tasks, cluster: RayCluster, model: str, fingerprint: str, max_bytes: int,
@@ -193,22 +195,11 @@ class PrepareAndEmbed:
     def __call__(self, batch: dict) -> dict:
         from ray import cloudpickle
 
-        prepared, outcomes = [], []
-        for task in batch["task"]:
-            item, content_hash = cloudpickle.loads(task)
-            try:
-                prepared.append(prepare(
-                    item,
-                    content_hash=content_hash or item.content_hash(),
-                    count_tokens=self.encoder.count_tokens,
-                    max_tokens=self.encoder.max_tokens,
-                    max_bytes=self.max_bytes,
-                ))
-                outcomes.append(None)
-            except DocumentError as error:
-                outcomes.append(FileFailure(item.label, error.reason))
+        outcomes = [prepare_or_failure(item, content_hash, self.encoder, self.max_bytes)
+                    for item, content_hash in map(cloudpickle.loads, batch["task"])]
+        prepared = [outcome for outcome in outcomes if not isinstance(outcome, FileFailure)]
         embedded = iter(embed_documents(self.encoder, prepared))
-        outcomes = [outcome or next(embedded) for outcome in outcomes]
+        outcomes = [outcome if isinstance(outcome, FileFailure) else next(embedded) for outcome in outcomes]
         return {
             "position": batch["position"],
             "outcome": np.array([cloudpickle.dumps(outcome) for outcome in outcomes], dtype=object),

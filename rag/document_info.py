@@ -6,7 +6,7 @@ offsets never change; the title is context embedded with every passage (`rag.pas
 a new title means the passages are cut again for the model's window (the title takes part
 of it) and embedded again. The library's write protocol, and when edits are re-applied
 (every re-ingest of the same document, so a changed file keeps the user's values), are
-`rag.library`'s job; storing them is `rag.store`'s.
+`rag.writer`'s job (the protocol itself `rag.generations`'); storing them is `rag.store`'s.
 
 An empty value clears what the user set before: an empty title means "no title", an empty
 date means "date unknown". Does not guess dates and does not parse free-form ones.

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
-
-
 class RagError(Exception):
     """Base class: anything the library refuses, with a message meant for the user."""
 
@@ -26,6 +23,8 @@ class DocumentError(RagError):
 
 class UnsupportedFileError(DocumentError):
     def __init__(self, path: Path | str):
+        from rag.readers import SUPPORTED_SUFFIXES  # the registry; rag.readers imports this module
+
         super().__init__(
             path,
             "unsupported file type; supported formats are " + " ".join(SUPPORTED_SUFFIXES),
@@ -72,6 +71,10 @@ class LibraryBusyError(LibraryError):
             f"Another ingest is writing to the library at {library}; "
             "wait for it to finish and try again"
         )
+
+
+class QueryError(RagError):
+    """A query or search option that cannot be used; the message says how to fix it."""
 
 
 class UnknownDocumentError(RagError):

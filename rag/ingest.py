@@ -2,8 +2,8 @@
 
 Owns which files a path means (folders are walked recursively, hidden entries and
 unsupported suffixes inside folders are skipped, symlinked folders are not followed, so a
-symlink loop cannot trap the walk) and turning one file into a `PreparedDocument`. Embedding
-and storage are `rag.library`'s job.
+symlink loop cannot trap the walk) and turning one file into a `PreparedDocument`. Running an ingest
+is `rag.ingest_run`'s job, storage `rag.writer`'s.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from rag import passages as passage_settings  # read at call time: tools swap th
 from rag.cleaning import clean, rules_fingerprint
 from rag.dates import normalise_iso_date
 from rag.errors import (
-    SUPPORTED_SUFFIXES,
     DocumentError,
     EmptyDocumentError,
     FileTooLargeError,
@@ -35,7 +34,8 @@ from rag.passages import (
     in_context,
     passage_contexts,
 )
-from rag.readers import DEFAULT_MAX_BYTES, RawDocument, read_file
+from rag.readers import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, RawDocument, read_file
+from rag.results import FileFailure
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +221,18 @@ def prepare(
         paragraphs=cleaned.paragraphs,
         passages=tuple(passages),
     )
+
+
+def prepare_or_failure(item: FileInput | RecordInput, content_hash: str, encoder,
+                       max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedDocument | FileFailure:
+    """`prepare` for `encoder`'s passages, or why `item` cannot become a document: the one
+    reading step of every ingest, local (`rag.ingest_run`) or on Ray workers (`rag.distributed`).
+    `content_hash` "" (triage could not hash it) hashes it now, reporting why that fails."""
+    try:
+        return prepare(item, content_hash=content_hash or item.content_hash(), count_tokens=encoder.count_tokens,
+                       max_tokens=encoder.max_tokens, max_bytes=max_bytes)
+    except DocumentError as error:
+        return FileFailure(item.label, error.reason)
 
 
 def context_tokens(context: str, count_tokens) -> int:

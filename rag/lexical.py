@@ -3,7 +3,7 @@
 Owns how words are found, lower-cased, filtered, spelled (British as American: `rag.spelling`)
 and stemmed, identically for passages and queries (English Snowball stemmer, a short English
 stopword list). `ANALYSER_VERSION` names this behaviour: a library indexed by another one is
-re-indexed from its stored text when opened for writing (`rag.store.upgrade`). The terms are stored
+re-indexed from its stored text when opened for writing (`rag.schema.upgrade`). The terms are stored
 pre-analysed in SQLite FTS5 (see `rag.store`), so FTS5's own tokenizer only splits on the
 spaces we put between them. Does not rank anything: SQLite's `bm25()` does.
 

@@ -1,7 +1,7 @@
 """Read one file (or uploaded bytes) into plain text plus the title/date its format states.
 
-Owns: dispatch by suffix (.txt .md .markdown .html .htm .pdf .docx), checking that the content
-matches the suffix, the size limit, and PDF and DOCX extraction; text decoding, HTML and
+Owns the registry of formats (`READERS`: every list of supported suffixes is derived from
+it), dispatch by suffix, checking that the content matches the suffix, the size limit, and PDF and DOCX extraction; text decoding, HTML and
 Markdown live in `rag.text_decoding`, `rag.html_text` and `rag.markdown_text`. For
 md/html/pdf/docx the text is paragraphs separated by a blank line, each on one line; .txt
 text is returned as decoded (paragraph splitting is `rag.cleaning`'s job).
@@ -21,6 +21,7 @@ import stat
 import statistics
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,6 @@ DEFAULT_MAX_BYTES = 50_000_000
 ZIP_MAX_TOTAL_BYTES = 200_000_000  # a .docx unpacking to more than this is refused
 ZIP_MAX_RATIO = 100  # ... as is an entry over ZIP_RATIO_MIN_BYTES compressed more than this
 ZIP_RATIO_MIN_BYTES = 10_000_000
-_FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
-            ".pdf": "pdf", ".docx": "docx"}
 _MAGIC = {b"%PDF": "a PDF", b"PK\x03\x04": "a ZIP archive", b"\x89PNG": "a PNG image",
           b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
           b"\xd0\xcf\x11\xe0": "an old Office file (.doc/.xls)"}
@@ -55,6 +54,18 @@ class RawDocument:
     title: str | None  # only from the format's metadata (or a Markdown "# " heading)
     published: str | None  # ISO "YYYY-MM-DD", only when the format's metadata states it
     format: str  # "txt" | "md" | "html" | "pdf" | "docx"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One format: the suffixes that name it and the function from its bytes to a document."""
+
+    format: str  # RawDocument.format
+    suffixes: tuple[str, ...]  # collected from folders, accepted as uploads; the first is named in help texts
+    read: Callable[[bytes, Path | str], RawDocument]  # (data, source named in errors)
+    # Also read when a file is named explicitly, but neither collected from folders nor
+    # accepted as an upload (.markdown has always been read only so).
+    named_only: tuple[str, ...] = ()
 
 
 def read_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
@@ -71,7 +82,7 @@ def read_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc
     if not stat.S_ISREG(info.st_mode):
         raise DocumentError(path, "it is not a regular file (a device, pipe or socket); "
                             "give the path of an ordinary file")
-    fmt = _format_of(path)
+    reader = _reader_for(path)
     if info.st_size > max_bytes:
         raise FileTooLargeError(path, info.st_size, max_bytes)
     try:
@@ -85,38 +96,28 @@ def read_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDoc
         raise DocumentError(path, reason) from exc
     if len(data) > max_bytes:
         raise FileTooLargeError(path, len(data), max_bytes)
-    return _parse(data, path, fmt)
+    return _parse(data, path, reader)
 
 
 def read_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
     """Same as `read_file` for an upload; `name` (its file name) decides the format."""
-    fmt = _format_of(Path(name))
+    reader = _reader_for(Path(name))
     if len(data) > max_bytes:
         raise FileTooLargeError(name, len(data), max_bytes)
-    return _parse(bytes(data), name, fmt)
+    return _parse(bytes(data), name, reader)
 
 
-def _format_of(path: Path) -> str:
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
+def _reader_for(path: Path) -> Reader:
+    reader = _BY_SUFFIX.get(path.suffix.lower())
+    if reader is None:
         raise UnsupportedFileError(path)
-    return fmt
+    return reader
 
 
-def _parse(data: bytes, source: Path | str, fmt: str) -> RawDocument:
+def _parse(data: bytes, source: Path | str, reader: Reader) -> RawDocument:
     if not data.strip():
         raise EmptyDocumentError(source, "the file is empty or only whitespace")
-    if fmt == "txt":
-        doc = RawDocument(decode_text(data, source), None, None, "txt")
-    elif fmt == "md":
-        text, title, published = markdown_to_text(decode_text(data, source))
-        doc = RawDocument(text, title, published, "md")
-    elif fmt == "html":
-        doc = RawDocument(*html_to_text(data, source), "html")
-    elif fmt == "pdf":
-        doc = _read_pdf(data, source)
-    else:
-        doc = _read_docx(data, source)
+    doc = reader.read(data, source)
     if not doc.text.strip():
         raise EmptyDocumentError(source)
     return doc
@@ -130,6 +131,20 @@ def _not_a(kind: str, data: bytes, source: Path | str) -> DocumentError:
 
 def _one_line(text: str | None) -> str | None:
     return (" ".join(text.split()) or None) if text else None
+
+
+# ---------------------------------------------------------------- text, Markdown, HTML
+def _read_txt(data: bytes, source: Path | str) -> RawDocument:
+    return RawDocument(decode_text(data, source), None, None, "txt")
+
+
+def _read_md(data: bytes, source: Path | str) -> RawDocument:
+    text, title, published = markdown_to_text(decode_text(data, source))
+    return RawDocument(text, title, published, "md")
+
+
+def _read_html(data: bytes, source: Path | str) -> RawDocument:
+    return RawDocument(*html_to_text(data, source), "html")
 
 
 # ---------------------------------------------------------------- PDF
@@ -298,3 +313,19 @@ def _docx_blocks(container):
                 yield " | ".join(c for c in cells if c)
         else:
             yield " ".join(item.text.split())
+
+
+# ---------------------------------------------------------------- the registry
+# A new format: a reader function above (or in its own module) and one line here.
+READERS = (
+    Reader("txt", (".txt",), _read_txt),
+    Reader("md", (".md",), _read_md, named_only=(".markdown",)),
+    Reader("html", (".html", ".htm"), _read_html),
+    Reader("pdf", (".pdf",), _read_pdf),
+    Reader("docx", (".docx",), _read_docx),
+)
+_BY_SUFFIX = {suffix: reader for reader in READERS for suffix in reader.suffixes + reader.named_only}
+# What folders are searched for and uploads may be: .txt .md .html .htm .pdf .docx
+SUPPORTED_SUFFIXES = tuple(suffix for reader in READERS for suffix in reader.suffixes)
+# One suffix per format, for help texts: .txt .md .html .pdf .docx
+LISTED_SUFFIXES = tuple(reader.suffixes[0] for reader in READERS)

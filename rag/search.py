@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from embeddings import VectorIndex
-from rag import store, vector_blob
+from rag import bm25_postings, store, vector_blob
 from rag.abbreviations import long_forms_in, query_short_forms, uses
 from rag.bm25_postings import Bm25Postings
 from rag.dates import normalise_iso_date
-from rag.errors import RagError
+from rag.errors import QueryError
 from rag.fusion import FUSION_DEPTH, fuse, rescore_head
 from rag.lexical import match_expression, span_term_sets, terms, weighted_share
 from rag.results import Hit
@@ -46,10 +46,6 @@ MODE_LABELS = {
     "dense": "Meaning (dense)",
     "lexical": "Exact words (BM25)",
 }
-
-
-class QueryError(RagError):
-    """A query or search option that cannot be used; the message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ def expand_short_forms(connection: sqlite3.Connection, query: str) -> str:
         match = match_expression(short)
         if match is None:
             continue
-        ids = [i for i, _ in store.lexical_matches(connection, match, DEFINITION_LOOKUP_DEPTH)]
+        ids = [i for i, _ in bm25_postings.lexical_matches(connection, match, DEFINITION_LOOKUP_DEPTH)]
         texts = [p.text for p in store.get_passages(connection, ids).values() if f"({short}" in p.text
                  or f"{short} (" in p.text]
         long_form = long_forms_in(texts, short)
@@ -169,10 +165,10 @@ def retrieve(
     elif mode in ("lexical", "hybrid"):
         match = match_expression(query)
         if match is not None and allowed is None:
-            lexical = store.lexical_matches(connection, match, depth)
+            lexical = bm25_postings.lexical_matches(connection, match, depth)
         elif match is not None:  # filters are rare: take every match, keep the allowed ones
             permitted = set(allowed.tolist())
-            lexical = [(i, s) for i, s in store.lexical_matches(connection, match) if i in permitted][:depth]
+            lexical = [(i, s) for i, s in bm25_postings.lexical_matches(connection, match) if i in permitted][:depth]
     return Candidates(dense, lexical)
 
 
@@ -202,7 +198,7 @@ def search(
 
 def sentence_coverage(connection: sqlite3.Connection, query: str, ids: list[int]) -> dict[int, float]:
     """For each passage, how much of the query's term weight its best sentence holds."""
-    weights = store.term_idf(connection, terms(query))
+    weights = bm25_postings.term_idf(connection, terms(query))
     passages = store.get_passages(connection, ids)
     return {
         pid: max((weighted_share(present, weights) for present in
@@ -221,7 +217,7 @@ def complete_scores(
 ) -> Candidates:
     """Every score for every candidate either retriever found, so fusion never has to guess
     a missing score: cosines from the stored vectors, BM25 from FTS5 for its own candidates
-    and computed the same way (`store.bm25_scores`) for the dense retriever's others, and
+    and computed the same way (`bm25_postings.bm25_scores`) for the dense retriever's others, and
     each passage's best sentence cosine from its stored sentence vectors."""
     union = list(dict.fromkeys([i for i, _ in candidates.dense] + [i for i, _ in candidates.lexical]))
     if not union:
@@ -229,7 +225,7 @@ def complete_scores(
     cosines = vectors.vectors(union) @ query_vector
     bm25 = dict(candidates.lexical)
     others = [i for i in union if i not in bm25]
-    source = postings.scores if postings is not None else lambda t, ids: store.bm25_scores(connection, t, ids)
+    source = postings.scores if postings is not None else lambda t, ids: bm25_postings.bm25_scores(connection, t, ids)
     bm25.update(source(terms(query), others))
     return Candidates(
         dense=[(i, float(c)) for i, c in zip(union, cosines)],

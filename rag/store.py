@@ -1,72 +1,28 @@
 """The SQLite half of a library: documents, passages, their lexical index, and metadata.
 
-Owns the schema, its version (and the upgrade from older versions), and the queries. The
-lexical index is an FTS5 table keyed by passage id holding each passage's analysed terms
-(`rag.lexical`); it is written in the same transactions as the passages, so the two always
-agree. The vector half lives in a FAISS file named
-in the `meta` table (`vector_file`), so a single SQLite commit switches both halves at once:
-see `rag.library` for the write protocol. Does not embed or parse anything.
+Owns the connection, the metadata and the queries; the tables and their versions are
+`rag.schema`'s, BM25 scoring `rag.bm25_postings`'. The lexical index is an FTS5 table keyed
+by passage id holding each passage's analysed terms (`rag.lexical`); it is written in the
+same transactions as the passages, so the two always agree. The vector half lives in a
+FAISS file named in the `meta` table (`vector_file`), so a single SQLite commit switches
+both halves at once: see `rag.generations` for the write protocol. Does not embed or parse
+anything.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from rag.errors import LibraryError
+from rag.errors import LibraryError, UnknownDocumentError
 from rag.lexical import indexed_text
 from rag.passages import in_context, passage_contexts
 from rag.results import Document, DocumentSummary, Passage
 
-SCHEMA_VERSION = 5
-UPGRADABLE = {"1", "2", "3", "4"}  # older schema versions `upgrade` knows how to bring up to date
 DATABASE_NAME = "library.sqlite"
-
-# passages.sentences: JSON [[start, end, paragraph], ...], absolute offsets into the text.
-# passages.sentence_vectors: `rag.vector_blob` rows, one per sentence; NULL for passages
-# stored before schema 3, whose sentences `ask` embeds when it needs them.
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    published TEXT,
-    source TEXT NOT NULL UNIQUE,
-    content_hash TEXT NOT NULL,
-    pipeline TEXT NOT NULL,
-    format TEXT NOT NULL,
-    text TEXT NOT NULL,
-    paragraphs INTEGER NOT NULL,
-    added_at TEXT NOT NULL DEFAULT (datetime('now'))
-);
-CREATE TABLE passages (
-    id INTEGER PRIMARY KEY,
-    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL,
-    paragraph INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    sentences TEXT NOT NULL,
-    sentence_vectors BLOB
-);
-CREATE INDEX passages_by_document ON passages(document_id);
-CREATE INDEX documents_by_hash ON documents(content_hash);
-"""
-# The title and date a user set (`rag.document_info`; NULL: not set, the document's own value
-# stands). `documents` holds the values in force; this table is what re-ingesting the same
-# document applies again. No foreign key: an update deletes and re-inserts the document row.
-_EDITS_SCHEMA = """CREATE TABLE IF NOT EXISTS document_edits (
-    document_id TEXT PRIMARY KEY,
-    title TEXT,
-    published TEXT
-)"""
-# The terms are already analysed by rag.lexical: the ascii tokenizer only splits at spaces.
-_LEXICAL_SCHEMA = "CREATE VIRTUAL TABLE passage_terms USING fts5(terms, tokenize = 'ascii')"
 
 _PASSAGE_SELECT = """
 SELECT p.id, p.document_id, d.title, d.published, d.source, p.paragraph, p.start, p.end,
@@ -105,46 +61,6 @@ def _use_wal(connection: sqlite3.Connection) -> None:
             time.sleep(0.05)
 
 
-def is_empty(connection: sqlite3.Connection) -> bool:
-    """Whether the database has no tables yet (a brand-new file)."""
-    return connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
-
-
-def create(connection: sqlite3.Connection, meta: dict[str, str]) -> None:
-    """Create the schema in an empty database. Two processes may open a new library at the
-    same instant: BEGIN IMMEDIATE lets one create it, and the other then finds it made."""
-    with transaction(connection):
-        if not is_empty(connection):
-            return
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                connection.execute(statement)
-        connection.execute(_LEXICAL_SCHEMA)
-        connection.execute(_EDITS_SCHEMA)
-        set_meta(connection, {"schema_version": str(SCHEMA_VERSION), **meta})
-
-
-def upgrade(connection: sqlite3.Connection) -> None:
-    """Bring an older library's schema up to SCHEMA_VERSION in one transaction, without
-    re-embedding anything. Schema 1 had no lexical index: it is built from the stored text.
-    Schemas 1-2 stored no sentence vectors: their passages keep NULL, and `ask` embeds
-    those sentences when it needs them (re-ingesting the documents stores them). Schemas 1-3
-    had no user edits of titles and dates: the table starts empty. Schemas 1-4 were indexed
-    before British spellings were read as American (`rag.lexical.ANALYSER_VERSION` 2): the
-    lexical rows are analysed again from the stored text (no embedding needed)."""
-    with transaction(connection):
-        version = read_meta(connection).get("schema_version")
-        if version == "1":
-            connection.execute(_LEXICAL_SCHEMA)
-        else:
-            connection.execute("DELETE FROM passage_terms")
-        insert_terms(connection, expected_terms(connection))
-        if version in ("1", "2"):
-            connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
-        connection.execute(_EDITS_SCHEMA)
-        set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
-
-
 class transaction:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
 
@@ -174,6 +90,13 @@ def set_meta(connection: sqlite3.Connection, values: dict[str, str]) -> None:
     )
 
 
+def counts(connection: sqlite3.Connection) -> tuple[int, int]:
+    """(documents, passages) stored."""
+    return connection.execute(
+        "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM passages)"
+    ).fetchone()
+
+
 def _summary(row) -> DocumentSummary:
     return DocumentSummary(*row)
 
@@ -187,14 +110,17 @@ def list_documents(connection: sqlite3.Connection) -> list[DocumentSummary]:
     return [_summary(row) for row in rows]
 
 
-def get_document(connection: sqlite3.Connection, document_id: str) -> Document | None:
+def get_document(connection: sqlite3.Connection, document_id: str) -> Document:
+    """The stored document; UnknownDocumentError if there is none with that id."""
     row = connection.execute(
         """SELECT d.id, d.title, d.published, d.source, d.content_hash, d.format, d.text,
                   d.paragraphs, (SELECT count(*) FROM passages p WHERE p.document_id = d.id)
            FROM documents d WHERE d.id = ?""",
         (document_id,),
     ).fetchone()
-    return Document(*row) if row else None
+    if row is None:
+        raise UnknownDocumentError(document_id)
+    return Document(*row)
 
 
 def find_by_source(connection: sqlite3.Connection, source: str):
@@ -258,6 +184,20 @@ def insert_terms(connection: sqlite3.Connection, rows: Sequence[tuple[int, str]]
     connection.executemany("INSERT INTO passage_terms(rowid, terms) VALUES (?, ?)", rows)
 
 
+def indexed_terms(connection: sqlite3.Connection) -> dict[int, str]:
+    """passage id -> terms, as the lexical index holds them."""
+    return dict(connection.execute("SELECT rowid, terms FROM passage_terms"))
+
+
+def reindex_terms(connection: sqlite3.Connection) -> int:
+    """Replace every lexical row by `expected_terms` (in the caller's transaction); returns
+    how many rows were written."""
+    connection.execute("DELETE FROM passage_terms")
+    rows = expected_terms(connection)
+    insert_terms(connection, rows)
+    return len(rows)
+
+
 def expected_terms(connection: sqlite3.Connection) -> list[tuple[int, str]]:
     """(passage id, terms) as an ingest would index them, computed from the stored text."""
     texts = contextual_texts(connection)
@@ -281,109 +221,6 @@ def contextual_texts(connection: sqlite3.Connection, ids: Sequence[int] | None =
     return texts
 
 
-# FTS5's bm25() constants (its defaults), for scoring passages FTS5 was not asked about.
-BM25_K1 = 1.2
-BM25_B = 0.75
-
-
-def lexical_matches(connection: sqlite3.Connection, match: str, limit: int | None = None) -> list[tuple[int, float]]:
-    """(passage id, BM25 score) of the passages matching an FTS5 MATCH expression, best
-    first; the `limit` best, or all. Scores of other passages: `bm25_scores`. (Asking FTS5
-    for the scores of listed rowids, `rowid IN (...)`, re-runs the query once per rowid.)"""
-    rows = connection.execute(
-        # bm25() is negative, more negative is better; ties broken by id for a stable order.
-        "SELECT rowid, -bm25(passage_terms) FROM passage_terms WHERE passage_terms MATCH ? "
-        "ORDER BY bm25(passage_terms), rowid" + (" LIMIT ?" if limit is not None else ""),
-        (match,) if limit is None else (match, limit),
-    )
-    return [(row[0], float(row[1])) for row in rows]
-
-
-def bm25_scores(connection: sqlite3.Connection, terms: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
-    """Each listed passage's BM25 score for the distinct `terms`, computed as FTS5's bm25()
-    computes it (same IDF, length normalisation and constants; a test holds them equal),
-    from the stored terms: a rowid lookup per passage instead of re-running a MATCH."""
-    terms = list(dict.fromkeys(terms))
-    if not ids or not terms:
-        return {i: 0.0 for i in ids}
-    rows_total, tokens_total = lexical_totals(connection)
-    average_length = tokens_total / rows_total if rows_total else 1.0
-    idf = term_idf(connection, terms)
-    scores = {}
-    for pid, text in connection.execute(
-        # the FTS5 table's own content table: a plain B-tree lookup by id
-        f"SELECT id, c0 FROM passage_terms_content WHERE id IN ({','.join('?' * len(ids))})", list(ids)
-    ):
-        tokens = text.split()
-        counts = Counter(tokens)  # counted in C: a Python loop over the tokens cost ~10 ms per search
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(tokens) / average_length)
-        scores[pid] = sum(idf[t] * counts[t] * (BM25_K1 + 1) / (counts[t] + norm) for t in terms if t in counts)
-    return {i: scores.get(i, 0.0) for i in ids}
-
-
-def lexical_totals(connection: sqlite3.Connection) -> tuple[int, int]:
-    """(rows, tokens) in the lexical index, as FTS5 keeps them for bm25(): read from its
-    "averages" record (the varints at id 1 of its data table) instead of counting, which
-    takes ~30 ms per 100k rows. Falls back to counting if the record is not there."""
-    row = connection.execute("SELECT block FROM passage_terms_data WHERE id = 1").fetchone()
-    if row is not None and row[0]:
-        values = _varints(row[0])
-        if len(values) >= 2:
-            return values[0], values[1]
-    rows, tokens = connection.execute(
-        "SELECT count(*), coalesce(sum(length(terms) - length(replace(terms, ' ', '')) + (terms != '')), 0) "
-        "FROM passage_terms"
-    ).fetchone()
-    return rows, tokens
-
-
-def _varints(block: bytes) -> list[int]:
-    """SQLite's variable-length integers (big-endian, 7 bits a byte, the 9th byte whole)."""
-    values, position = [], 0
-    while position < len(block):
-        value = 0
-        for index in range(9):
-            byte = block[position]
-            position += 1
-            if index == 8:
-                value = (value << 8) | byte
-                break
-            value = (value << 7) | (byte & 0x7F)
-            if byte < 0x80:
-                break
-        values.append(value)
-    return values
-
-
-def term_idf(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, float]:
-    """Inverse document frequency of each term over the passages (BM25's definition, floored
-    at a small positive value like FTS5's); a term no passage has gets the highest value."""
-    having = term_passage_counts(connection, terms)
-    if not having:
-        return {}
-    total = lexical_totals(connection)[0]
-    return {t: max(math.log((total - n + 0.5) / (n + 0.5)), 1e-6) for t, n in having.items()}
-
-
-def term_passage_counts(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
-    """How many passages hold each term (0 for a term the library has never seen)."""
-    terms = list(dict.fromkeys(terms))
-    if not terms:
-        return {}
-    # fts5vocab reads the index's own counts; a temp table, so the library file is untouched.
-    connection.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.passage_vocab USING fts5vocab(main, 'passage_terms', 'row')"
-    )
-    having = dict(connection.execute(
-        f"SELECT term, doc FROM temp.passage_vocab WHERE term IN ({','.join('?' * len(terms))})", terms
-    ))
-    return {t: having.get(t, 0) for t in terms}
-
-
-def lexical_rows(connection: sqlite3.Connection) -> int:
-    return connection.execute("SELECT count(*) FROM passage_terms").fetchone()[0]
-
-
 def get_passages(connection: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Passage]:
     ids = list(ids)
     if not ids:
@@ -400,6 +237,32 @@ def sentence_vector_blobs(connection: sqlite3.Connection, ids: Sequence[int]) ->
         f"SELECT id, sentence_vectors FROM passages WHERE id IN ({','.join('?' * len(ids))})", list(ids)
     )
     return dict(rows)
+
+
+def stored_sentence_vectors(connection: sqlite3.Connection) -> Iterable[tuple[int, bytes]]:
+    """(passage id, sentence vectors blob) of every passage that stores them."""
+    return connection.execute("SELECT id, sentence_vectors FROM passages WHERE sentence_vectors IS NOT NULL")
+
+
+def clear_sentence_vectors(connection: sqlite3.Connection, ids: Sequence[int]) -> None:
+    connection.executemany("UPDATE passages SET sentence_vectors = NULL WHERE id = ?", [(i,) for i in ids])
+
+
+def passage_rows(connection: sqlite3.Connection) -> list[tuple[int, str, int, int, int, str]]:
+    """(id, document_id, paragraph, start, end, sentences JSON) of every passage, by id."""
+    return connection.execute(
+        "SELECT id, document_id, paragraph, start, end, sentences FROM passages ORDER BY id"
+    ).fetchall()
+
+
+def document_texts(connection: sqlite3.Connection) -> dict[str, str]:
+    return dict(connection.execute("SELECT id, text FROM documents"))
+
+
+def damage(connection: sqlite3.Connection) -> str | None:
+    """What SQLite's own consistency check reports, None if the file is sound."""
+    problem = connection.execute("PRAGMA quick_check").fetchone()[0]
+    return None if problem == "ok" else problem
 
 
 def document_passages(connection: sqlite3.Connection, document_id: str) -> list[Passage]:

@@ -2,8 +2,8 @@
 
 Owns safe file names (no directories, no traversal, no hidden files), the size limit, and
 the content check (the bytes must really be the format the name claims, via `rag.readers`).
-A valid upload is written atomically to `<library>/uploads/` and ingested; if the ingest
-fails, the previous file (or no file) is put back, so a failed upload changes nothing.
+A valid upload is written atomically to `<library>/uploads/` and ingested (`add_upload`); if
+the ingest fails, the previous file (or no file) is put back, so a failed upload changes nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ import tempfile
 import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from rag.errors import SUPPORTED_SUFFIXES, FileTooLargeError, UnsupportedFileError
-from rag.readers import read_bytes
+from rag import ingest_run
+from rag.errors import DocumentError, FileTooLargeError, UnsupportedFileError
+from rag.ingest import FileInput
+from rag.readers import SUPPORTED_SUFFIXES, read_bytes
+from rag.results import FileFailure, IngestReport
+from rag.writer import Writer
 
 UPLOADS = "uploads"
 MAX_NAME_CHARS = 120
@@ -61,3 +65,24 @@ class StagedUpload:
             self.path.unlink(missing_ok=True)
         else:
             self._write(self.previous)
+
+
+def add_upload(writer: Writer, name: str, data: bytes, *, on_progress: ingest_run.Progress | None,
+               max_bytes: int) -> IngestReport:
+    """`Library.add_upload`: checked before anything is written, staged, ingested, and
+    taken back out if the ingest fails (`IngestReport.failed` names the upload as given)."""
+    try:
+        safe_name = validate(name, data, max_bytes)
+    except DocumentError as error:
+        return IngestReport(failed=(FileFailure(name, error.reason),))
+    with writer.writing():
+        staged = StagedUpload(writer.folder, safe_name, data)
+        try:
+            report = ingest_run.ingest(writer, [FileInput(staged.path)], on_progress, max_bytes)
+        except BaseException:
+            staged.undo()
+            raise
+        if report.failed:
+            staged.undo()
+            return IngestReport(failed=tuple(FileFailure(name, f.reason) for f in report.failed))
+        return report

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from rag import Library, SearchFilters, TextRecord, lexical, store
+from rag import Library, SearchFilters, TextRecord, bm25_postings, lexical, store
 from rag.bm25_postings import Bm25Postings
 
 WORDS = ("navy ship drill port oil trade minister china iran gulf harbour exercise rescue treaty "
@@ -45,7 +45,7 @@ def built(library) -> Bm25Postings:
 @pytest.mark.parametrize("limit", [1, 7, 100, None])
 def test_top_passages_equal_fts5(library, query, limit):
     postings = built(library)
-    expected = store.lexical_matches(library._db, lexical.match_expression(query), limit)
+    expected = bm25_postings.lexical_matches(library._db, lexical.match_expression(query), limit)
     found = postings.top(lexical.terms(query), limit)
     assert [i for i, _ in found] == [i for i, _ in expected]
     assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-9)
@@ -55,7 +55,7 @@ def test_top_passages_equal_fts5(library, query, limit):
 def test_scores_of_any_passage_equal_fts5(library, query):
     ids = store.passage_ids(library._db) + [10**9]  # and an id that is not in the library
     computed = built(library).scores(lexical.terms(query), ids)
-    assert computed == pytest.approx(store.bm25_scores(library._db, lexical.terms(query), ids), rel=1e-9)
+    assert computed == pytest.approx(bm25_postings.bm25_scores(library._db, lexical.terms(query), ids), rel=1e-9)
     assert computed[10**9] == 0.0
 
 

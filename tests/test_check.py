@@ -76,7 +76,7 @@ def test_passages_without_vectors_are_re_embedded_to_the_same_vectors(library):
     ids = [p.id for p in library.passages("000-806c210b4fa405d6")]
     index = Library.open(library.folder, encoder=library.encoder)._current_vectors()
     index.remove(ids)
-    library._replace_vectors(index)
+    library.writer.replace_vectors(index)
     report = check_library(library.folder)
     assert f"{len(ids)} passages have no vector" in report.problems[0].message
     assert f"re-embedded {len(ids)} passages" in check_library(library.folder, repair=True).repaired[0]

@@ -189,8 +189,8 @@ def test_a_worker_that_dies_is_retried_and_the_result_is_the_same(ray_address, t
     expected = local.add(files)
 
     inputs = [DiesOnce(f, marker) if n == 5 else FileInput(f) for n, f in enumerate(files)]
-    with distributed._writing():
-        report = ray_ingest.ingest(distributed, inputs, cluster())
+    with distributed.writer.writing():
+        report = ray_ingest.ingest(distributed.writer, inputs, cluster())
     assert not marker.exists()  # the worker did die once
     assert report == expected
     assert_same_library(local, distributed)
@@ -230,8 +230,8 @@ def test_an_error_in_a_worker_fails_the_ingest_and_changes_nothing(ray_address, 
     before = folder_state(library)
     inputs = [FileInput(f) for f in files[:-1]] + [BrokenReader(files[-1])]
     with pytest.raises(DistributedIngestError, match="library is unchanged: RuntimeError: simulated bug in a reader"):
-        with library._writing():
-            ray_ingest.ingest(library, inputs, cluster())
+        with library.writer.writing():
+            ray_ingest.ingest(library.writer, inputs, cluster())
     assert folder_state(library) == before
 
 

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from rag import Library, RagError, SearchFilters, TextRecord, store
+from rag import Library, RagError, SearchFilters, TextRecord, schema, store
 from rag.check import check_library
 from rag.errors import UnknownDocumentError
 from tests.conftest import SAMPLES
@@ -183,7 +183,7 @@ def test_a_schema_3_library_is_upgraded_and_can_be_edited(tmp_path, tiny_encoder
     with pytest.raises(RagError, match="upgrade"):  # a replica never writes, so never upgrades
         Library.open(folder, encoder=tiny_encoder, read_only=True)
     with Library.open(folder, encoder=tiny_encoder) as library:
-        assert library._meta()["schema_version"] == str(store.SCHEMA_VERSION)
+        assert library._meta()["schema_version"] == str(schema.SCHEMA_VERSION)
         assert library.passages_embedded == 0
         library.edit_document(OLD, published="2015-10-15")
         assert library.document(OLD).published == "2015-10-15"
@@ -192,7 +192,7 @@ def test_a_schema_3_library_is_upgraded_and_can_be_edited(tmp_path, tiny_encoder
 
 def test_a_document_embedded_elsewhere_without_the_users_title_gets_it_at_commit(library, samples_copy):
     """The Ray path: workers prepare and embed with the file's own title; the driver's commit
-    (`_store_embedded`, shared with local ingests) re-embeds such a document with the user's."""
+    (`Writer.store_embedded`, shared with local ingests) re-embeds such a document with the user's."""
     from rag.document_vectors import embed_documents
     from rag.ingest import FileInput, pipeline_fingerprint, prepare
 
@@ -205,9 +205,9 @@ def test_a_document_embedded_elsewhere_without_the_users_title_gets_it_at_commit
     prepared = prepare(item, content_hash=item.content_hash(), count_tokens=encoder.count_tokens,
                        max_tokens=encoder.max_tokens)
     assert prepared.title != "Zeppelin delegation in Tehran"
-    with library._writing():
-        library._store_embedded([(embed_documents(encoder, [prepared])[0], OLD)], [], [],
-                                pipeline_fingerprint(encoder.name, encoder.max_tokens))
+    with library.writer.writing():
+        library.writer.store_embedded([(embed_documents(encoder, [prepared])[0], OLD)], [], [],
+                                       pipeline_fingerprint(encoder.name, encoder.max_tokens))
     assert library.document(OLD).title == "Zeppelin delegation in Tehran"
     assert {h.passage.document_id for h in library.search("zeppelin", mode="lexical")} == {OLD}
     assert library.search("zeppelin delegation", mode="dense")[0].passage.document_id == OLD

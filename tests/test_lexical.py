@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from rag import Library, SearchFilters, TextRecord, lexical, store
+from rag import Library, SearchFilters, TextRecord, bm25_postings, lexical, schema, store
 from rag.search import QueryError
 from tests.conftest import SAMPLES
 
@@ -98,7 +98,7 @@ def test_schema_1_library_is_upgraded_with_its_lexical_index(tmp_path, tiny_enco
     connection.close()
 
     with Library.open(folder, encoder=tiny_encoder) as library:
-        assert library._meta()["schema_version"] == str(store.SCHEMA_VERSION)
+        assert library._meta()["schema_version"] == str(schema.SCHEMA_VERSION)
         assert _lexical_ids(library) == store.passage_ids(library._db)
         assert library.search("Qingdao", mode="lexical")
         assert [h.passage.id for h in library.search("joint naval drills", mode="dense")] == expected_dense
@@ -120,27 +120,27 @@ def test_hybrid_top_does_not_depend_on_k(tiny_library, query):
                                    "Iran China navy navy"])
 def test_computed_bm25_equals_fts5_for_every_passage(tiny_library, samples_copy, query):
     """Hybrid search scores the dense retriever's candidates that FTS5 did not return with
-    `store.bm25_scores`; it must give exactly FTS5's bm25() for any passage, matching or not."""
+    `bm25_postings.bm25_scores`; it must give exactly FTS5's bm25() for any passage, matching or not."""
     (samples_copy / "extra.md").write_text("# Drills\n\nNaval drills. " * 3 + "\n\nNothing here.", encoding="utf-8")
     tiny_library.add([samples_copy])
     db = tiny_library._db
-    expected = dict(store.lexical_matches(db, lexical.match_expression(query)))
+    expected = dict(bm25_postings.lexical_matches(db, lexical.match_expression(query)))
     ids = store.passage_ids(db)
-    computed = store.bm25_scores(db, lexical.terms(query), ids)
+    computed = bm25_postings.bm25_scores(db, lexical.terms(query), ids)
     assert set(expected) < set(ids)  # some passages do not match: they must score 0
     assert computed == pytest.approx({i: expected.get(i, 0.0) for i in ids}, rel=1e-9, abs=1e-12)
-    top = store.lexical_matches(db, lexical.match_expression(query), 3)
-    assert top == store.lexical_matches(db, lexical.match_expression(query))[:3]
+    top = bm25_postings.lexical_matches(db, lexical.match_expression(query), 3)
+    assert top == bm25_postings.lexical_matches(db, lexical.match_expression(query))[:3]
 
 
 def test_lexical_totals_are_fts5_own_counts(tiny_library, samples_copy):
     tiny_library.add([samples_copy])
     db = tiny_library._db
     tokens = sum(len(t.split()) for (t,) in db.execute("SELECT terms FROM passage_terms"))
-    assert store.lexical_totals(db) == (store.lexical_rows(db), tokens)
+    assert bm25_postings.lexical_totals(db) == (bm25_postings.lexical_rows(db), tokens)
     tiny_library.remove(tiny_library.documents()[0].id)
     tokens = sum(len(t.split()) for (t,) in db.execute("SELECT terms FROM passage_terms"))
-    assert store.lexical_totals(db) == (store.lexical_rows(db), tokens)
+    assert bm25_postings.lexical_totals(db) == (bm25_postings.lexical_rows(db), tokens)
 
 
 def test_span_term_sets_equal_each_span_analysed_alone():
@@ -188,6 +188,6 @@ def test_a_schema_4_library_is_indexed_again_with_american_spellings(tmp_path, t
     connection.close()
 
     with Library.open(folder, encoder=tiny_encoder) as library:
-        assert library._meta()["schema_version"] == str(store.SCHEMA_VERSION)
+        assert library._meta()["schema_version"] == str(schema.SCHEMA_VERSION)
         assert [h.passage.source for h in library.search("criticise", mode="lexical")] == ["us"]
         assert library.passages_embedded == 0

@@ -9,7 +9,7 @@ import pytest
 
 from embeddings import Encoder
 from embeddings.span_pooling import pool_spans
-from rag import Library, store, vector_blob
+from rag import Library, schema, store, vector_blob
 from tests.conftest import SAMPLES
 
 PASSAGE = ("Joint drills\nTwo warships took part in joint naval exercises near Bandar Abbas. "
@@ -108,7 +108,7 @@ def test_a_library_from_before_sentence_vectors_still_answers(tmp_path, tiny_enc
     connection.close()
 
     with Library.open(folder, encoder=tiny_encoder) as library:
-        assert library._meta()["schema_version"] == str(store.SCHEMA_VERSION)
+        assert library._meta()["schema_version"] == str(schema.SCHEMA_VERSION)
         ids = store.passage_ids(library._db)
         assert set(store.sentence_vector_blobs(library._db, ids).values()) == {None}
         # the tiny static model has no token vectors: its stored sentence vectors are the

@@ -1,0 +1,141 @@
+"""A library database's schema: its tables, its version, creating it and upgrading it.
+
+Owns what a library database is (`LIBRARY_FORMAT` in its metadata), the schema version this
+code reads, bringing older versions up to date without re-embedding, and the one test of
+both that opening a library (`rag.library`) and checking one (`rag.check`) share. The
+queries are `rag.store`'s.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from rag.errors import LibraryError, ModelMismatchError
+from rag.store import DATABASE_NAME, read_meta, reindex_terms, set_meta, transaction
+
+LIBRARY_FORMAT = "rag-library"  # meta.format of every library database
+SCHEMA_VERSION = 5
+UPGRADABLE = {"1", "2", "3", "4"}  # older schema versions `upgrade` knows how to bring up to date
+# What `schema_state` finds.
+CURRENT_SCHEMA, UPGRADABLE_SCHEMA, NOT_A_LIBRARY, OTHER_SCHEMA = "current", "upgradable", "not a library", "other"
+
+# passages.sentences: JSON [[start, end, paragraph], ...], absolute offsets into the text.
+# passages.sentence_vectors: `rag.vector_blob` rows, one per sentence; NULL for passages
+# stored before schema 3, whose sentences `ask` embeds when it needs them.
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    published TEXT,
+    source TEXT NOT NULL UNIQUE,
+    content_hash TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    format TEXT NOT NULL,
+    text TEXT NOT NULL,
+    paragraphs INTEGER NOT NULL,
+    added_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,
+    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    paragraph INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    sentences TEXT NOT NULL,
+    sentence_vectors BLOB
+);
+CREATE INDEX passages_by_document ON passages(document_id);
+CREATE INDEX documents_by_hash ON documents(content_hash);
+"""
+# The title and date a user set (`rag.document_info`; NULL: not set, the document's own value
+# stands). `documents` holds the values in force; this table is what re-ingesting the same
+# document applies again. No foreign key: an update deletes and re-inserts the document row.
+_EDITS_SCHEMA = """CREATE TABLE IF NOT EXISTS document_edits (
+    document_id TEXT PRIMARY KEY,
+    title TEXT,
+    published TEXT
+)"""
+# The terms are already analysed by rag.lexical: the ascii tokenizer only splits at spaces.
+_LEXICAL_SCHEMA = "CREATE VIRTUAL TABLE passage_terms USING fts5(terms, tokenize = 'ascii')"
+
+
+def is_empty(connection: sqlite3.Connection) -> bool:
+    """Whether the database has no tables yet (a brand-new file)."""
+    return connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+
+def create(connection: sqlite3.Connection, meta: dict[str, str]) -> None:
+    """Create the schema in an empty database. Two processes may open a new library at the
+    same instant: BEGIN IMMEDIATE lets one create it, and the other then finds it made."""
+    with transaction(connection):
+        if not is_empty(connection):
+            return
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        connection.execute(_LEXICAL_SCHEMA)
+        connection.execute(_EDITS_SCHEMA)
+        set_meta(connection, {"schema_version": str(SCHEMA_VERSION), **meta})
+
+
+def upgrade(connection: sqlite3.Connection) -> None:
+    """Bring an older library's schema up to SCHEMA_VERSION in one transaction, without
+    re-embedding anything. Schema 1 had no lexical index: it is built from the stored text.
+    Schemas 1-2 stored no sentence vectors: their passages keep NULL, and `ask` embeds
+    those sentences when it needs them (re-ingesting the documents stores them). Schemas 1-3
+    had no user edits of titles and dates: the table starts empty. Schemas 1-4 were indexed
+    before British spellings were read as American (`rag.lexical.ANALYSER_VERSION` 2): the
+    lexical rows are analysed again from the stored text (no embedding needed)."""
+    with transaction(connection):
+        version = read_meta(connection).get("schema_version")
+        if version == "1":
+            connection.execute(_LEXICAL_SCHEMA)
+        reindex_terms(connection)
+        if version in ("1", "2"):
+            connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
+        connection.execute(_EDITS_SCHEMA)
+        set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
+
+
+def schema_state(meta: dict[str, str]) -> str:
+    """Whether a database's metadata is a library of this schema (CURRENT_SCHEMA), of an
+    older one `upgrade` brings up to date (UPGRADABLE_SCHEMA), not a library database at
+    all (NOT_A_LIBRARY), or of a schema this version cannot read (OTHER_SCHEMA)."""
+    if meta.get("format") != LIBRARY_FORMAT:
+        return NOT_A_LIBRARY
+    version = meta.get("schema_version")
+    if version == str(SCHEMA_VERSION):
+        return CURRENT_SCHEMA
+    return UPGRADABLE_SCHEMA if version in UPGRADABLE else OTHER_SCHEMA
+
+
+def checked_meta(connection, folder: Path, requested: str | None, *, may_upgrade: bool) -> dict[str, str]:
+    """The library's metadata, once it is known to be a library of this schema (upgraded if
+    allowed) made with the `requested` model; otherwise the connection is closed and the
+    error says what to do."""
+    try:
+        meta = read_meta(connection)
+        state = schema_state(meta)
+        if state == NOT_A_LIBRARY:
+            raise LibraryError(f"{folder / DATABASE_NAME} is not a library database; choose another folder")
+        if state == UPGRADABLE_SCHEMA:
+            if not may_upgrade:
+                raise LibraryError(f"{folder} uses library schema {meta.get('schema_version')}; open it once "
+                                   "for writing (e.g. `python -m rag check`) to upgrade it")
+            upgrade(connection)
+            meta = read_meta(connection)
+            state = schema_state(meta)
+        if state != CURRENT_SCHEMA:
+            raise LibraryError(
+                f"{folder} uses library schema {meta.get('schema_version')}; this version reads "
+                f"schema {SCHEMA_VERSION}. Re-create the library from your documents"
+            )
+        if requested and requested != meta["model"]:
+            raise ModelMismatchError(folder, meta["model"], requested)
+    except BaseException:
+        connection.close()
+        raise
+    return meta

@@ -1,0 +1,199 @@
+"""The write side of one open library: every change to its documents, one generation each.
+
+Owns taking the writers' locks, storing embedded documents (rows, lexical terms, vectors),
+removing documents, the titles and dates users set (kept through re-ingests), and what every
+ingest, local or distributed, ends with (`store_embedded`). Leaves out reading and embedding
+files (`rag.ingest_run`, `rag.distributed`) and the commit protocol itself
+(`rag.generations`). `Library` reads; this writes; `rag.check`'s repairs write through it too.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+
+from embeddings import Encoder, ModelLoadFailed, VectorIndex
+from rag import document_info, store, vector_blob
+from rag.document_info import DocumentEdit
+from rag.document_vectors import EmbeddedDocument, embed_documents
+from rag.errors import LibraryError, ModelLoadError
+from rag.generations import DEFAULT_LOCK_TIMEOUT, Generations, write_lock
+from rag.ingest import document_id_for, pipeline_fingerprint
+from rag.lexical import indexed_text
+from rag.results import IngestReport
+
+
+class Writer:
+    def __init__(self, generations: Generations, encoder: Encoder, *, read_only: bool = False):
+        self.generations = generations
+        self.folder = generations.folder
+        self.db = generations.db
+        self.encoder = encoder
+        self.read_only = read_only  # a replica never writes
+        self.passages_embedded = 0  # this object's count, for "re-ingest embeds nothing"
+        # A long ingest (parsing, embedding) holds only this lock, not `generations.lock`,
+        # so searches in other threads keep answering meanwhile.
+        self._thread_lock = threading.Lock()
+
+    @contextmanager
+    def writing(self, timeout: float = DEFAULT_LOCK_TIMEOUT):
+        """Exclusive across processes (flock) and threads (a lock per Library object)."""
+        if self.read_only:
+            raise LibraryError(f"{self.folder} was opened read-only (a replica); add, remove and edit "
+                               "documents through a writable Library.open of the same folder")
+        with self._thread_lock, write_lock(self.folder, timeout):
+            with self.generations.lock:
+                self.generations.remove_leftovers()
+            yield
+
+    def fingerprint(self) -> str:
+        """The pipeline fingerprint documents ingested now are stored with."""
+        return pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
+
+    def ensure_model_recorded(self) -> None:
+        """Record the model's vector dimension before the first ingest needs it."""
+        meta = self.generations.meta()
+        if "dimension" not in meta:
+            try:
+                dimension = self.encoder.dimension
+            except ModelLoadFailed as error:
+                raise ModelLoadError(self.encoder.name, str(error)) from error
+            with store.transaction(self.db):
+                store.set_meta(self.db, {"dimension": str(dimension)})
+
+    def store_embedded(self, embedded, skipped, failed, fingerprint: str) -> IngestReport:
+        """Commit `embedded` ((EmbeddedDocument, id it replaces or None) pairs) as the next
+        generation and report it; the last step of every ingest, local or distributed."""
+        if not embedded:
+            return IngestReport(skipped=tuple(skipped), failed=tuple(failed))
+        embedded = [(self._embedded_with_user_edits(e, old_id), old_id) for e, old_id in embedded]
+        count = sum(len(e.document.passages) for e, _ in embedded)
+        self.passages_embedded += count
+        ids = self.commit(embedded, fingerprint)
+        return IngestReport(
+            added=tuple(ids[i] for i, (_, old) in enumerate(embedded) if old is None),
+            updated=tuple(ids[i] for i, (_, old) in enumerate(embedded) if old is not None),
+            skipped=tuple(skipped),
+            failed=tuple(failed),
+            passages_embedded=count,
+        )
+
+    def commit(self, embedded, fingerprint: str, edit: tuple[str, DocumentEdit] | None = None) -> list[str]:
+        """Write generation g+1 (vectors file, then one SQLite transaction) storing
+        `embedded` ((EmbeddedDocument, id it replaces or None) pairs); `edit`: a document's
+        user-set title and date, saved in the same transaction. Returns the documents' ids."""
+        with self.generations.lock:
+            meta = self.generations.meta()
+            next_id = int(meta["next_passage_id"])
+            index = self.generations.current_vectors() or VectorIndex(int(meta["dimension"]))
+            taken = store.document_ids(self.db)
+            ids: list[str] = []
+            with self.generations.next_generation(index) as extra_meta:
+                for item, old_id in embedded:
+                    if old_id is not None:
+                        index.remove(store.passage_ids(self.db, old_id))
+                        store.delete_document(self.db, old_id)
+                    document_id = old_id or document_id_for(item.document.source, taken)
+                    taken.add(document_id)
+                    ids.append(document_id)
+                    passage_ids = list(range(next_id, next_id + len(item.document.passages)))
+                    self._insert(document_id, item, passage_ids, fingerprint)
+                    index.add(passage_ids, item.passage_vectors)
+                    next_id += len(passage_ids)
+                if edit is not None:
+                    store.save_document_edit(self.db, edit[0], edit[1].title, edit[1].published)
+                extra_meta["next_passage_id"] = str(next_id)
+            return ids
+
+    def _insert(self, document_id: str, item: EmbeddedDocument, passage_ids: list[int], fingerprint: str) -> None:
+        document = item.document
+        store.insert_document(self.db, {
+            "id": document_id,
+            "title": document.title,
+            "published": document.published,
+            "source": document.source,
+            "content_hash": document.content_hash,
+            "pipeline": fingerprint,
+            "format": document.format,
+            "text": document.text,
+            "paragraphs": len(document.paragraphs),
+        })
+        store.insert_passages(self.db, [
+            (pid, document_id, ordinal, p.paragraph, p.start, p.end,
+             json.dumps([[s.start, s.end, s.paragraph] for s in p.sentences]),
+             vector_blob.pack(sentence_vectors))
+            for ordinal, (pid, p, sentence_vectors) in enumerate(
+                zip(passage_ids, document.passages, item.sentence_vectors))
+        ])
+        store.insert_terms(self.db, [
+            (pid, indexed_text(text)) for pid, text in zip(passage_ids, document.contextual_passages())
+        ])
+
+    def replace_vectors(self, index: VectorIndex) -> int:
+        """Publish `index` as the next generation, rows unchanged (the repair of the vector
+        file). The caller holds the write lock. Returns the new generation."""
+        return self.generations.replace_vectors(index)
+
+    def remove(self, document_id: str) -> None:
+        """Delete a document, its passages and their vectors."""
+        with self.writing(), self.generations.lock:
+            store.get_document(self.db, document_id)  # UnknownDocumentError if there is none
+            index = self.generations.current_vectors()
+            with self.generations.next_generation(index):
+                index.remove(store.passage_ids(self.db, document_id))
+                store.delete_document(self.db, document_id)
+                store.delete_document_edit(self.db, document_id)
+
+    # -- titles and dates the user sets --------------------------------------------------
+    def edit_document(self, document_id: str, *, title: str | None = None, published: str | None = None) -> None:
+        """`Library.edit_document`'s change, committed as one generation (or none)."""
+        change = DocumentEdit(document_info.checked_title(title), document_info.checked_published(published))
+        with self.writing():
+            with self.generations.lock:
+                current = store.get_document(self.db, document_id)
+            wanted = DocumentEdit(change.title_for(current.title), change.published_for(current.published) or "")
+            new_title, new_published = wanted.title, wanted.published or None
+            if (new_title, new_published) == (current.title, current.published):
+                return
+            edit = (self.user_edit(document_id) or DocumentEdit()).merged(DocumentEdit(
+                title=new_title if new_title != current.title else None,
+                published=wanted.published if new_published != current.published else None,
+            ))
+            if new_title != current.title:
+                prepared = document_info.applied(document_info.stored_as_prepared(current), wanted,
+                                                 count_tokens=self.encoder.count_tokens,
+                                                 max_tokens=self.encoder.max_tokens)
+                embedded = embed_documents(self.encoder, [prepared])
+                self.passages_embedded += len(prepared.passages)
+                with self.generations.lock:
+                    self.commit([(embedded[0], document_id)], store.document_pipeline(self.db, document_id),
+                                edit=(document_id, edit))
+            else:
+                with self.generations.lock, self.generations.next_rows_generation():
+                    store.set_published(self.db, document_id, new_published)
+                    store.save_document_edit(self.db, document_id, edit.title, edit.published)
+
+    def user_edit(self, document_id: str | None) -> DocumentEdit | None:
+        """The title and date the user set for a document (None: never edited)."""
+        if document_id is None:
+            return None
+        with self.generations.lock:
+            row = store.document_edit(self.db, document_id)
+        return DocumentEdit(*row) if row else None
+
+    def with_user_edits(self, document, replaces: str | None):
+        """A re-ingested document keeps the title and date its user set (`edit_document`)."""
+        edit = self.user_edit(replaces)
+        if edit is None:
+            return document
+        return document_info.applied(document, edit, count_tokens=self.encoder.count_tokens,
+                                     max_tokens=self.encoder.max_tokens)
+
+    def _embedded_with_user_edits(self, item: EmbeddedDocument, replaces: str | None) -> EmbeddedDocument:
+        """The same for a document embedded elsewhere (a Ray worker) without the user's title:
+        embedded again here with it. A local ingest applied it before embedding."""
+        edited = self.with_user_edits(item.document, replaces)
+        if edited.title == item.document.title:
+            return EmbeddedDocument(edited, item.passage_vectors, item.sentence_vectors)
+        return embed_documents(self.encoder, [edited])[0]
