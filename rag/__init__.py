@@ -3,7 +3,7 @@
     from rag import Library
     lib = Library.open("library")
     lib.add(["data/samples"])
-    answer = lib.ask("what joint drills happened?")
+    answer = lib.ask("what joint naval exercises did China and Iran hold?")
 """
 
 from rag.errors import QueryError, RagError

@@ -12,7 +12,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"
-DRILLS_QUESTION = "what joint drills happened?"
+# The sample question the UI, CLI and API tests ask: both drills passages answer it. (The
+# shorter "what joint drills happened?" is refused at the default threshold: its rarest word is
+# in no passage; tests/test_answers_minilm.py keeps that as a strict xfail.)
+DRILLS_QUESTION = "which joint naval drills were held?"
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import pytest
 
 from rag import Library
 from rag.ingest import FileInput
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import DRILLS_QUESTION, REPO, SAMPLES
 
 # One replica on 2 shared cores; batches of 4 so even small folders make several batches.
 ONE_ACTOR = dict(actors=1, batch_documents=4)
@@ -115,7 +115,7 @@ def test_samples_with_minilm_identical_to_local(ray_address, tmp_path, minilm_en
     report = distributed.add([SAMPLES], ray="local")
     assert report == expected and len(report.added) == 2
     assert_same_library(local, distributed)
-    answer, expected_answer = (lib.ask("what joint drills happened?") for lib in (distributed, local))
+    answer, expected_answer = (lib.ask(DRILLS_QUESTION) for lib in (distributed, local))
     assert not answer.abstained and answer.text == expected_answer.text
     assert [(c.document_id, c.start, c.end, c.evidence_start, c.evidence_end) for c in answer.citations] == [
         (c.document_id, c.start, c.end, c.evidence_start, c.evidence_end) for c in expected_answer.citations]
