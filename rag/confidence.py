@@ -109,4 +109,3 @@ def known_share(term_weights: dict[str, float], passage_counts: dict[str, int]) 
     if not total:
         return 1.0  # no searchable words: nothing says the library lacks them
     return sum(w for t, w in term_weights.items() if passage_counts.get(t, 0) > 0) / total
-
