@@ -276,8 +276,9 @@ def cmd_docs(args) -> int:
     documents = _open(args).documents()
     if not documents:
         print("The library is empty; add files with `python -m rag ingest PATH`.")
+    width = max((len(doc.id) for doc in documents), default=0)  # ids differ in length: align the columns
     for doc in documents:
-        print(f"{doc.id}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  {doc.display_title}")
+        print(f"{doc.id:<{width}}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  {doc.display_title}")
     return 0
 
 

@@ -58,6 +58,20 @@ def test_search_json_and_docs(cli_library):
     assert "000-806c210b4fa405d6" in docs and "2025-06-26" in docs
 
 
+def test_docs_columns_line_up_whatever_the_id_lengths(tmp_path, tiny_library):
+    from rag import TextRecord
+
+    tiny_library.add_texts([
+        TextRecord(source="a", text="The harbour master counted forty fishing boats in the bay on Sunday."),
+        TextRecord(source="crm/very-long-record-name-4711", text="The ferry to the island left an hour late."),
+    ])
+    tiny_library.close()
+    lines = run("docs", library=tiny_library.folder).stdout.splitlines()
+    assert len(lines) == 2
+    # the date column starts at the same place on every line
+    assert len({line.index("----------") for line in lines}) == 1
+
+
 def test_ingest_remove_and_errors(cli_library, tmp_path):
     folder, _ = cli_library
     good = tmp_path / "harbour.txt"
