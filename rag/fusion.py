@@ -49,7 +49,8 @@ def fuse(candidates) -> list[tuple[int, float]]:
     dense = _relative_to_best([s for _, s in candidates.dense])
     if candidates.sentence:
         best_sentence = _relative_to_best([s for _, s in candidates.sentence])
-        dense = [(1 - DENSE_SENTENCE_SHARE) * d + DENSE_SENTENCE_SHARE * s for d, s in zip(dense, best_sentence)]
+        share = DENSE_SENTENCE_SHARE
+        dense = [(1 - share) * d + share * s for d, s in zip(dense, best_sentence)]
     lexical = _relative_to_best([s for _, s in candidates.lexical])
     fused = [DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * b for d, b in zip(dense, lexical)]
     return sorted(zip(ids, fused), key=lambda pair: (-pair[1], pair[0]))

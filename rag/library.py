@@ -76,6 +76,8 @@ class Library:
         self.writer = Writer(self._generations, encoder, read_only=read_only)
         self._embedded_sentences = SentenceVectorCache(self._encode)
         self._lexical_copy = LexicalCopy(folder / store.DATABASE_NAME, POSTINGS_ABOVE)
+        self._definitions: dict[str, dict[str, str]] = {}  # `_definitions_of`, for one generation
+        self._definitions_generation = -1
 
     @property
     def read_only(self) -> bool:
@@ -238,14 +240,19 @@ class Library:
             cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
             passage_counts = bm25_postings.term_passage_counts(self._db, lexical.terms(question))
             term_weights = bm25_postings.idf_of_counts(self._db, passage_counts)
-            sentence_vectors = self._sentence_vectors_of(hits)
-            # what each cited document's short forms stand for, so "the SCO" in a sentence
-            # counts as the "Shanghai Cooperation Organization" the question names
-            definitions = {d: find_definitions(store.get_document(self._db, d).text)
-                           for d in {h.passage.document_id for h in hits}}
-            return compose(question, query_vector, hits, cosines, sentence_vectors, term_weights,
-                           passage_counts=passage_counts, definitions=definitions,
-                           answer_from=min_confidence)
+            return compose(question, query_vector, hits, cosines, self._sentence_vectors_of(hits),
+                           term_weights, passage_counts=passage_counts, answer_from=min_confidence,
+                           definitions=self._definitions_of({h.passage.document_id for h in hits}))
+
+    def _definitions_of(self, document_ids: set[str]) -> dict[str, dict[str, str]]:
+        """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization"):
+        only a new generation changes stored text, so kept per generation, not re-scanned per question."""
+        generation = self._generations.generation
+        if self._definitions_generation != generation:
+            self._definitions, self._definitions_generation = {}, generation
+        for document_id in document_ids - self._definitions.keys():
+            self._definitions[document_id] = find_definitions(store.get_document(self._db, document_id).text)
+        return {d: self._definitions[d] for d in document_ids}
 
     def _sentence_vectors_of(self, hits: list[Hit]) -> list[np.ndarray]:
         """Each hit's sentence vectors: stored at ingest, or (for passages stored before

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rag import lexical
+from rag import TextRecord, lexical
 from rag.answer_types import DATE, NAME, NUMBER, PLACE, expected_kind, holds_kind
 from rag.answers import ANSWER_KIND_WEIGHT, score_sentences
 from rag.results import Hit
@@ -83,3 +83,23 @@ def test_sentence_scores_read_defined_short_forms_and_reward_the_asked_kind():
     other = score_sentences(question, query, [hit], [0.5], [vectors], weights,
                             {"other": {"SCO": "Shanghai Cooperation Organization"}})[1]
     assert other[1].coverage == without[1].coverage
+
+
+def test_a_changed_document_is_read_with_its_new_definitions(tiny_library):
+    """The short forms a document defines are remembered per generation: once the document
+    changes, "the SCO" means what the new text says."""
+    question = "When was the Shanghai Cooperation Organization founded?"
+    founded = "Founded in 2001, the SCO has grown since then with new members from Asia."
+    first = "Ministers of the Shanghai Cooperation Organization (SCO) met in Qingdao in June."
+    tiny_library.add_texts([TextRecord(source="sco", text=f"{first}\n\n{founded}")])
+
+    def founded_coverage():
+        answer = tiny_library.ask(question, min_confidence=0)
+        cited = next(c for c in answer.citations if c.evidence == founded)
+        assert cited is answer.citations[0]
+        return answer.signals.sentence_coverage
+
+    before = founded_coverage()
+    other = "Members of the Southern Cricket Office (SCO) met in Leeds in June."
+    tiny_library.add_texts([TextRecord(source="sco", text=f"{other}\n\n{founded}")])
+    assert founded_coverage() < before
