@@ -17,7 +17,7 @@ _ISE_WORDS = frozenset("""advertise advise apprise appraise arise chastise circu
     concise demise despise devise disguise enterprise excise exercise expertise franchise improvise
     incise merchandise precise premise promise raise praise reprise revise rise supervise surmise
     surprise televise treatise paradise noise poise cruise bruise anise valise turquoise tortoise
-    porpoise guise sunrise uprise otherwise likewise clockwise wise mortise braise liaise reprise
+    porpoise guise sunrise uprise otherwise likewise clockwise wise mortise braise liaise
     louise denise elise marquise chemise""".split())
 # Endings of -ise words that are never -ize ("likewise", "televise", "enterprise", "disguise").
 _ISE_ENDINGS = ("wise", "vise", "prise", "guise")
