@@ -5,9 +5,11 @@ own code (rag/evaluation/abstention.py), so each answer carries its `Signals`, a
 right when its first claim answers (SQuAD: contains a gold answer; news: cites the question's
 passage); every unanswerable question is labelled wrong. Sets:
 - SQuAD v1.1 dev, tuning articles (every 4th): answerable, and with the article removed;
-- the news tuning set (../shared/tools/build-news-dev.py): answerable/ and unanswerable/.
+- the news tuning set (../shared/tools/build-news-dev.py): answerable/ and unanswerable/, as
+  one library and as one small library per month (`rag.evaluation.news_months`), so the
+  confidence means the same on a few dozen articles as on two thousand.
 A logistic regression (Newton steps, a small L2 penalty, features as `Signals` defines them)
-is fitted on both together, each set weighted equally. It prints first the cross-validated
+is fitted on all of them together, each set weighted equally. It prints first the cross-validated
 separation (5 folds by group: a SQuAD article or a news question's date is never scored by a
 fit that saw it; per set the AUC of answerable against unanswerable questions and the refusal
 at the rule's threshold), which is how a new signal earns its place, then the weights to
@@ -39,7 +41,8 @@ from rag import Library  # noqa: E402
 from rag.confidence import Signals  # noqa: E402
 from rag.evaluation.abstention import CURVE_POINTS, squad_without_articles  # noqa: E402
 from rag.evaluation.datasets import load_beir, load_squad, squad_articles  # noqa: E402
-from rag.evaluation.runner import evaluate_abstention  # noqa: E402
+from rag.evaluation.news_months import by_month  # noqa: E402
+from rag.evaluation.runner import evaluate_abstention, evaluate_abstention_in_parts  # noqa: E402
 
 ON_TOPIC = [
     "what joint drills happened?",
@@ -113,12 +116,17 @@ def ask_tuning_sets(squad_path: Path, news_path: Path):
     news = load_beir(news_path / "answerable")
     squad_unanswerable = squad_without_articles(squad, article_of)
     news_unanswerable = [load_beir(news_path / "unanswerable")]
+    months = by_month(news, news_unanswerable[0])
     runs = {
         "SQuAD tune": evaluate_abstention(squad, squad_unanswerable),
         "news": evaluate_abstention(news, news_unanswerable),
+        "news by month": evaluate_abstention_in_parts(months),
     }
     groups = [f"squad-{article_of[next(iter(q.relevant))]}" for d in [squad, *squad_unanswerable] for q in d.questions]
     groups += [f"news-{q.id.split('_')[0]}" for d in [news, *news_unanswerable] for q in d.questions]
+    # the same question in its monthly library shares its date's fold: no fit scores a
+    # question it saw in the other library size
+    groups += [f"news-{q.id.split('_')[0]}" for a, u in months for d in [a, *u] for q in d.questions]
     return runs, groups
 
 

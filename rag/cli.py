@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "folder with answerable/ and unanswerable/ (../shared/tools/build-news-dev.py)")
     evaluate.add_argument("--abstention", action="store_true",
                           help="SQuAD: also ask each question with its article removed and report answered, "
-                          "answered-and-right and refused (news always reports them)")
+                          "answered-and-right and refused (news always reports them, on the whole set and on one "
+                          "small library per month)")
     evaluate.add_argument("--mode", choices=MODES, default=MODES[0])
     evaluate.add_argument("--split", help="BEIR: a qrels file name (default test); "
                           "SQuAD: all (default), tune or test (articles held out from tuning)")
@@ -241,18 +242,21 @@ def cmd_eval(args) -> int:
     from embeddings import DEFAULT_MODEL
     from rag.evaluation.abstention import squad_without_articles
     from rag.evaluation.datasets import load_beir, load_squad, squad_articles
-    from rag.evaluation.runner import evaluate_abstention, evaluate_beir, evaluate_squad
+    from rag.evaluation.news_months import by_month
+    from rag.evaluation.runner import (evaluate_abstention, evaluate_abstention_in_parts, evaluate_beir,
+                                       evaluate_squad)
 
     model = args.model or DEFAULT_MODEL
     options = {"mode": args.mode, "model": model, "on_progress": ProgressBar()}
-    abstention = None
+    abstention = monthly = None
     if args.dataset == "beir":
         result = evaluate_beir(load_beir(args.path, args.split or "test"), **options)
     elif args.dataset == "news":
         answerable = load_beir(Path(args.path) / "answerable", args.split or "test")
         result = evaluate_beir(answerable, **options)
-        abstention = evaluate_abstention(answerable, [load_beir(Path(args.path) / "unanswerable", "test")],
-                                         **options)
+        unanswerable = load_beir(Path(args.path) / "unanswerable", "test")
+        abstention = evaluate_abstention(answerable, [unanswerable], **options)
+        monthly = evaluate_abstention_in_parts(by_month(answerable, unanswerable), **options)
     else:
         dataset = load_squad(args.path, args.split or "all")
         result = evaluate_squad(dataset, **options)
@@ -260,15 +264,17 @@ def cmd_eval(args) -> int:
             abstention = evaluate_abstention(dataset, squad_without_articles(dataset, squad_articles(dataset)),
                                              **options)
     if args.json:
-        print(json.dumps(result.to_json() | ({"abstention": abstention.to_json()} if abstention else {})))
+        print(json.dumps(result.to_json() | ({"abstention": abstention.to_json()} if abstention else {})
+                         | ({"abstention_monthly": monthly.to_json()} if monthly else {})))
         return 0
     print(f"{result.dataset} ({result.split}), mode {result.mode}, {result.queries} queries")
     for name, value in result.metrics.items():
         print(f"  {name:<24} {value:.4f}")
-    if abstention:
-        print(f"abstention: {abstention.answerable} answerable, {abstention.unanswerable} unanswerable questions")
-        for name, value in abstention.figures.items():
-            print(f"  {name:<24} {value:.4f}")
+    for label, run in (("abstention", abstention), ("abstention, one small library per month", monthly)):
+        if run:
+            print(f"{label}: {run.answerable} answerable, {run.unanswerable} unanswerable questions")
+            for name, value in run.figures.items():
+                print(f"  {name:<24} {value:.4f}")
     return 0
 
 

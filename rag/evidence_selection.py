@@ -37,6 +37,7 @@ import re
 from typing import TYPE_CHECKING
 
 from rag import lexical
+from rag.answer_types import expected_kind, holds_kind
 
 if TYPE_CHECKING:
     from rag.answers import Evidence
@@ -112,12 +113,14 @@ def select_evidence(question: str, scored: dict[int, list[Evidence]],
         return chosen
     focus = focus_terms(term_weights, [sentences[0].hit for sentences in scored.values() if sentences])
     support = _support(candidates, focus)
+    kind = expected_kind(question)
     entries = 1
     for evidence in candidates:
         if entries >= MAX_LIST_ENTRIES or strength(evidence) < strength(best) - LIST_MARGIN:
             break
         if (evidence not in chosen and support[evidence] >= BEARS_SHARE * support[best]
-                and not any(duplicates(evidence, c) for c in chosen)):
+                and not any(duplicates(evidence, c) for c in chosen)
+                and _adds_kind(evidence, question, chosen, kind)):
             chosen.append(evidence)
             entries += 1
     return _in_reading_order(chosen)
@@ -131,6 +134,15 @@ def _strength(term_weights: dict[str, float]):
     if any(weight > UNINFORMATIVE_IDF for weight in term_weights.values()):
         return lambda e: e.score
     return lambda e: e.dense
+
+
+def _adds_kind(evidence: Evidence, question: str, chosen: list[Evidence], kind: str | None) -> bool:
+    """Whether a further list entry holds a thing of the asked kind that neither the question
+    nor an earlier entry says: for "which countries ...", a sentence naming only countries
+    already listed repeats the list, however close its meaning. True when no kind is asked."""
+    if kind is None:
+        return True
+    return holds_kind(evidence.text, " ".join([question, *(c.text for c in chosen)]), kind)
 
 
 def _in_reading_order(chosen: list[Evidence]) -> list[Evidence]:

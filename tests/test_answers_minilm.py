@@ -87,6 +87,15 @@ def test_hybrid_retrieves_the_qingdao_paragraph(minilm_samples_library):
     assert any("Qingdao" in h.passage.text for h in minilm_samples_library.search(question, k=3))
 
 
+def test_a_list_answer_does_not_repeat_its_entries(minilm_samples_library):
+    """Issue 17 item 4: after the sentence that lists the members, a sentence naming only
+    members already listed ("frictions between members, including Pakistan and India") is
+    padding, however close its meaning."""
+    answer = minilm_samples_library.ask("Which countries are members of the SCO?")
+    assert not answer.abstained and "Kazakhstan" in answer.citations[0].evidence
+    assert not any("frictions between members" in c.evidence for c in answer.citations)
+
+
 def test_no_near_duplicate_evidence(minilm_samples_library):
     answer = minilm_samples_library.ask("what did China's defense minister say at the SCO gathering?")
     evidence = [c.evidence for c in answer.citations]

@@ -12,6 +12,7 @@ import pytest
 from rag import cli
 from rag.evaluation import metrics
 from rag.evaluation.datasets import DatasetError, load_beir, load_squad
+from rag.evaluation.news_months import by_month
 from rag.evaluation.runner import contains_answer
 from tests.conftest import REPO
 
@@ -156,3 +157,48 @@ def test_bad_dataset_paths_say_what_is_missing(tmp_path, beir_folder, capsys):
         load_squad(broken)
     assert cli.main(["eval", "squad", str(tmp_path / "nope.json")]) == 1
     assert "nope.json is missing" in capsys.readouterr().err
+
+
+@pytest.fixture
+def news_folder(tmp_path):
+    """A news tuning set as build-news-dev.py lays it out: two months of quiz questions, and
+    unanswerable/ without the passages of two of them."""
+    questions = {"20200103_0": ("lava erupts from the volcano", "volcano"),
+                 "20200110_0": ("bees store honey in combs", "bees"),
+                 "20200207_0": ("coal steam locomotives", "rails"),
+                 "20200214_0": ("moon gravity tides", "tides")}
+    removed = {"bees", "tides"}
+    for part, kept_topics in (("answerable", set(TOPICS)), ("unanswerable", set(TOPICS) - removed)):
+        folder = tmp_path / "news" / part
+        (folder / "qrels").mkdir(parents=True)
+        (folder / "corpus.jsonl").write_text("".join(
+            json.dumps({"_id": d, "title": "", "text": TOPICS[d][1]}) + "\n" for d in TOPICS if d in kept_topics))
+        asked = {q: v for q, v in questions.items() if part == "answerable" or v[1] in removed}
+        (folder / "queries.jsonl").write_text("".join(
+            json.dumps({"_id": q, "text": text}) + "\n" for q, (text, _) in asked.items()))
+        (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(
+            f"{q}\t{d}\t1\n" for q, (_, d) in asked.items()))
+    (tmp_path / "news" / "unanswerable" / "removed.tsv").write_text("".join(f"{d}\n" for d in sorted(removed)))
+    return tmp_path / "news"
+
+
+def test_news_months_cut_the_set_into_one_library_per_month(news_folder):
+    answerable = load_beir(news_folder / "answerable")
+    unanswerable = load_beir(news_folder / "unanswerable")
+    parts = by_month(answerable, unanswerable)
+    assert [[r.source for r in a.records] for a, _ in parts] == [["volcano", "bees"], ["rails", "tides"]]
+    assert [[q.id for q in a.questions] for a, _ in parts] == [["20200103_0", "20200110_0"], ["20200207_0", "20200214_0"]]
+    # each month's unanswerable library keeps only that month's remaining passages
+    assert [[r.source for u in us for r in u.records] for _, us in parts] == [["volcano"], ["rails"]]
+    assert [[q.id for u in us for q in u.questions] for _, us in parts] == [["20200110_0"], ["20200214_0"]]
+    assert len({a.fingerprint for a, _ in parts}) == 2  # cached apart
+
+
+def test_eval_news_reports_abstention_on_the_whole_set_and_by_month(run_eval, news_folder, tiny_model_dir):
+    report = run_eval("news", str(news_folder), "--model", tiny_model_dir)
+    assert report["queries"] == 4
+    whole, monthly = report["abstention"], report["abstention_monthly"]
+    assert (whole["answerable"], whole["unanswerable"]) == (4, 2)
+    assert (monthly["answerable"], monthly["unanswerable"]) == (4, 2)
+    for run in (whole, monthly):
+        assert set(run["metrics"]) == {"answered", "answered_right", "right_if_always_answered", "refused"}

@@ -202,3 +202,22 @@ def evaluate_abstention(
         answerable.name, answerable.split, mode, len(answerable.questions),
         sum(len(d.questions) for d in unanswerable), summary(outcomes), curve(outcomes), outcomes,
     )
+
+
+def evaluate_abstention_in_parts(
+    parts: list[tuple[Dataset, list[Dataset]]],
+    *,
+    mode: str = DEFAULT_MODE,
+    model: str = DEFAULT_MODEL,
+    on_progress: Progress | None = None,
+) -> AbstentionResult:
+    """`evaluate_abstention` over several small libraries (e.g. `news_months.by_month`), each
+    part's questions asked of its own libraries; the figures over all of them together."""
+    results = [evaluate_abstention(a, u, mode=mode, model=model, on_progress=on_progress) for a, u in parts]
+    outcomes = [o for r in results for o in r.outcomes]
+    first = parts[0][0]
+    return AbstentionResult(
+        f"{first.name.rsplit('-', 1)[0]} by part", first.split, check_mode(mode),
+        sum(r.answerable for r in results), sum(r.unanswerable for r in results),
+        summary(outcomes), curve(outcomes), outcomes,
+    )
