@@ -5,11 +5,12 @@ own code (rag/evaluation/abstention.py), so each answer carries its `Signals`, a
 right when its first claim answers (SQuAD: contains a gold answer; news: cites the question's
 passage); every unanswerable question is labelled wrong. Sets:
 - SQuAD v1.1 dev, tuning articles (every 4th): answerable, and with the article removed;
-- the news tuning set (../shared/tools/build-news-dev.py): answerable/ and unanswerable/, as
-  one library and as one small library per month (`rag.evaluation.news_months`), so the
-  confidence means the same on a few dozen articles as on two thousand.
+- the news tuning set (../shared/tools/build-news-dev.py): answerable/ and unanswerable/.
 A logistic regression (Newton steps, a small L2 penalty, features as `Signals` defines them)
-is fitted on all of them together, each set weighted equally. It prints first the cross-validated
+is fitted on both together, each set weighted equally. The news set cut into one small
+library per month (`rag.evaluation.news_months`) is asked and reported too, but neither
+fitted on nor used by the threshold rule: fitting on it lowered every set's cross-validated
+AUC, its own included (docs/evaluation.md, "Small libraries"). It prints first the cross-validated
 separation (5 folds by group: a SQuAD article or a news question's date is never scored by a
 fit that saw it; per set the AUC of answerable against unanswerable questions and the refusal
 at the rule's threshold), which is how a new signal earns its place, then the weights to
@@ -77,6 +78,7 @@ OFF_TOPIC = [
     "what did OPEC+ decide about oil output?",
 ]
 NAMES = [f.name for f in fields(Signals)]
+FITTED_SETS = ("SQuAD tune", "news")
 L2 = 1e-2
 
 
@@ -148,21 +150,23 @@ def rule_threshold(p, sets, answerable, floor: float) -> float:
 
 
 def cross_validate(x, y, w, sets, answerable, groups, set_names, floor: float, folds: int = 5,
-                   columns=None) -> np.ndarray:
+                   columns=None, fitted=None) -> np.ndarray:
     """Out-of-fold probabilities, folds by group (a SQuAD article or a news date is never in
     the fold it is scored in); prints per set the AUC of answerable vs unanswerable and the
-    refusal at the rule's threshold (`rule_threshold`) on the out-of-fold probabilities."""
+    refusal at the rule's threshold (`rule_threshold`) on the out-of-fold probabilities.
+    Only `fitted` outcomes (default all) are trained on and bound the threshold."""
     columns = list(range(x.shape[1])) if columns is None else columns
+    fitted = np.ones(len(y), bool) if fitted is None else fitted
     unique = sorted(set(groups))
     fold_of = {g: i % folds for i, g in enumerate(np.random.default_rng(0).permutation(unique))}
     fold = np.array([fold_of[g] for g in groups])
     p = np.zeros(len(y))
     for f in range(folds):
-        train = fold != f
+        train = (fold != f) & fitted
         beta = fit(x[train][:, columns], y[train], w[train])
-        p[~train] = probabilities(beta, x[~train][:, columns])
+        p[fold == f] = probabilities(beta, x[fold == f][:, columns])
     aucs = [auc(p[(sets == i) & answerable], p[(sets == i) & ~answerable]) for i in range(len(set_names))]
-    t = rule_threshold(p, sets, answerable, floor)
+    t = rule_threshold(p[fitted], sets[fitted], answerable[fitted], floor)
     refused = [np.mean(p[(sets == i) & ~answerable] < t) for i in range(len(set_names))]
     print("cross-validated: " + ", ".join(f"{n} AUC {a:.3f} refused {r:.3f}" for n, a, r in zip(set_names, aucs, refused))
           + f" at {t:.2f}")
@@ -201,8 +205,10 @@ def main() -> None:
     if args.save:
         np.savez(args.save, x=x, y=y, w=w, sets=sets, answerable=answerable, names=NAMES, groups=groups,
                  set_names=list(runs))
-    cross_validate(x, y, w, sets, answerable, groups, list(runs), args.answer_at_least)
-    beta = fit(x, y, w)
+    # the sets fitted on and bounding the threshold; the rest are only reported
+    fitted = np.isin(sets, [i for i, name in enumerate(runs) if name in FITTED_SETS])
+    cross_validate(x, y, w, sets, answerable, groups, list(runs), args.answer_at_least, fitted=fitted)
+    beta = fit(x[fitted], y[fitted], w[fitted])
     print(f"INTERCEPT = {beta[0]:.3f}")
     print("WEIGHTS = {\n" + "".join(f'    "{n}": {b:.3f},\n' for n, b in zip(NAMES, beta[1:])) + "}")
 
@@ -210,7 +216,7 @@ def main() -> None:
     for index, name in enumerate(runs):
         mine = sets == index
         report(name, p[mine & answerable], y[mine & answerable].astype(bool), p[mine & ~answerable])
-    t = rule_threshold(p, sets, answerable, args.answer_at_least)
+    t = rule_threshold(p[fitted], sets[fitted], answerable[fitted], args.answer_at_least)
     print(f"\nANSWER_FROM = {t:.2f}  # highest threshold answering >= {args.answer_at_least:.0%} of answerable "
           "questions in every set; there: " + ", ".join(
               f"{name} answers {np.mean(p[(sets == i) & answerable] >= t):.3f}, refuses "

@@ -74,7 +74,6 @@ def compose(
     *,
     passage_counts: dict[str, int] | None = None,  # the question's terms -> passages holding them
     definitions: dict[str, dict[str, str]] | None = None,  # document id -> its short forms' long forms
-    library_passages: int,  # how many passages the library holds
     answer_from: float = confidence.ANSWER_FROM,
 ) -> Answer:
     if not hits:
@@ -86,7 +85,7 @@ def compose(
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits), confidence=0.0)
     chosen = select_evidence(question, scored, term_weights)
     counts = passage_counts if passage_counts is not None else {t: 1 for t in term_weights}
-    signals = _signals(question, chosen[0], hits, passage_cosines, term_weights, counts, library_passages)
+    signals = _signals(question, chosen[0], hits, passage_cosines, term_weights, counts)
     estimate = confidence.estimate(signals)
     if estimate < answer_from:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits),
@@ -96,8 +95,7 @@ def compose(
     return Answer(question, text, abstained=False, citations=citations, confidence=estimate, signals=signals)
 
 
-def _signals(question: str, first: Evidence, hits, cosines, term_weights, passage_counts,
-             library_passages: int) -> confidence.Signals:
+def _signals(question: str, first: Evidence, hits, cosines, term_weights, passage_counts) -> confidence.Signals:
     """How well the first cited sentence and its passage fit the question, next to the rest."""
     cosines = [float(c) for c in cosines]
     position = next(i for i, h in enumerate(hits) if h.passage.id == first.hit.passage.id)
@@ -129,7 +127,6 @@ def _signals(question: str, first: Evidence, hits, cosines, term_weights, passag
         coverage_margin=coverages[position] - max(other_coverages) if other_coverages else 0.0,
         best_cosine_squared=max(cosines) ** 2,
         cosine_known=cosines[position] * known,
-        library_size=confidence.library_size(library_passages),
     )
 
 

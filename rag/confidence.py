@@ -38,10 +38,6 @@ class Signals:
     coverage_margin: float  # the first cited passage's coverage minus the best other passage's
     best_cosine_squared: float  # best_cosine ** 2: a strong best cosine counts more than linearly
     cosine_known: float  # passage_cosine * known_terms: meaning counts as far as the words are known
-    # In a library of a few dozen articles the best passage has few near misses to lose to,
-    # so the same evidence is right more often than among thousands (news tuning set, one
-    # library per month against one for all: bench/abstention_small_libraries.py).
-    library_size: float  # log10(the library's passages) / 4, at most 1 (10,000 passages)
 
     def to_json(self) -> dict:
         return {name: round(value, 4) for name, value in asdict(self).items()}
@@ -49,24 +45,23 @@ class Signals:
 
 # Fitted by bench/calibrate_confidence.py (logistic regression, tuning splits only); the
 # intercept first, then one weight per Signals field in field order.
-INTERCEPT = -5.612
+INTERCEPT = -5.817
 WEIGHTS = {
-    "passage_cosine": 0.983,
-    "best_cosine": 0.942,
-    "sentence_cosine": 1.127,
-    "sentence_coverage": 1.378,
-    "passage_coverage": 1.132,
-    "known_terms": 0.519,
-    "cosine_margin": 1.175,
-    "agreement": 0.565,
-    "rarest_term": 0.404,
-    "names_missing": -0.128,
-    "cosine_peak": 0.877,
-    "question_terms": 0.718,
-    "coverage_margin": 1.671,
-    "best_cosine_squared": 0.655,
-    "cosine_known": 0.952,
-    "library_size": 0.0,
+    "passage_cosine": 1.042,
+    "best_cosine": 1.003,
+    "sentence_cosine": 1.274,
+    "sentence_coverage": 1.486,
+    "passage_coverage": 1.134,
+    "known_terms": 0.579,
+    "cosine_margin": 1.486,
+    "agreement": 0.458,
+    "rarest_term": 0.378,
+    "names_missing": -0.104,
+    "cosine_peak": 1.098,
+    "question_terms": 0.737,
+    "coverage_margin": 1.928,
+    "best_cosine_squared": 0.551,
+    "cosine_known": 0.939,
 }
 # Answers below this confidence are refused (the nearest passages are still shown). The rule,
 # applied by bench/calibrate_confidence.py to the fitted model on the tuning sets only: the
@@ -83,10 +78,6 @@ def estimate(signals: Signals) -> float:
     if logit < -40:  # exp would overflow; the probability is 0 to double precision anyway
         return 0.0
     return 1.0 / (1.0 + math.exp(-logit))
-
-
-def library_size(passages: int) -> float:
-    return min(1.0, math.log10(max(passages, 1)) / 4)
 
 
 def names(question: str) -> list[str]:

@@ -230,7 +230,7 @@ class Library:
         min_confidence = check_confidence(min_confidence)
         with self._generations.reading() as vectors:
             if vectors is None or len(vectors) == 0:
-                return compose(question, None, [], [], [], library_passages=0)
+                return compose(question, None, [], [], [])
             # Even a lexical search needs the question's vector: abstention and evidence
             # scoring are by meaning.
             retrieval_query = expand_short_forms(self._db, question)  # "SCO" -> also its long form
@@ -242,7 +242,6 @@ class Library:
             term_weights = bm25_postings.idf_of_counts(self._db, passage_counts)
             return compose(question, query_vector, hits, cosines, self._sentence_vectors_of(hits),
                            term_weights, passage_counts=passage_counts, answer_from=min_confidence,
-                           library_passages=len(vectors),
                            definitions=self._definitions_of({h.passage.document_id for h in hits}))
 
     def _definitions_of(self, document_ids: set[str]) -> dict[str, dict[str, str]]:
