@@ -31,7 +31,8 @@ from rag.evaluation.abstention import contains_answer  # noqa: E402
 from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.runner import ASK_K, open_evaluation_library  # noqa: E402
-from rag.search import expand_short_forms, normalise_query, search  # noqa: E402
+from rag.search import build_query, normalise_query  # noqa: E402
+from rag.search_stages import search  # noqa: E402
 
 KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2)
 LEXICAL_WEIGHTS = (0.4, 0.6, 0.8, 1.0)
@@ -45,10 +46,10 @@ def scored_sentences(library, question: str):
     `Library.ask` does."""
     text = normalise_query(question)
     with library._generations.reading() as vectors:
-        query = expand_short_forms(library._db, text)
-        vector = library._embed_query(query)
-        hits = search(library._db, vectors, query, vector, ASK_K, None, "hybrid", library._lexical_postings(vectors))
-        cosines = list(vectors.vectors([h.passage.id for h in hits]) @ vector)
+        query = build_query(library._db, text, ASK_K, None, "hybrid", library._embed_query, needs_vector=True)
+        run, vector = search(library._db, vectors, query, library._lexical_postings(vectors)), query.vector
+        hits = run.hits
+        cosines = run.cosines(hits)
         weights = bm25_postings.term_idf(library._db, lexical.terms(text))
         definitions = {d: find_definitions(store.get_document(library._db, d).text)
                        for d in {h.passage.document_id for h in hits}}

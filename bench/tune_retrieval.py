@@ -27,7 +27,9 @@ from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.metrics import documents_by_best_passage, ndcg_at, recall_at  # noqa: E402
 from rag.evaluation.runner import open_evaluation_library  # noqa: E402
 from rag.search import (  # noqa: E402
+    SearchRun,
     best_sentence_cosines,
+    build_query,
     complete_scores,
     expand_short_forms,
     normalise_query,
@@ -49,10 +51,11 @@ def collect(dataset, encoder, *, with_coverage=False):
     texts = [expand_short_forms(library._db, normalise_query(q.text)) for q in dataset.questions]
     encoder.encode(texts)
     pools = []
-    for text in texts:  # as `Library.search` reads the question
-        vector = encoder.encode_query(text)
-        candidates = retrieve(library._db, vectors, text, vector, DEPTH, None, "hybrid")
-        complete = complete_scores(library._db, vectors, text, vector, candidates)
+    for question in dataset.questions:  # as `Library.search` reads the question
+        query = build_query(library._db, question.text, DEPTH, None, "hybrid", encoder.encode_query, needs_vector=True)
+        run, vector = SearchRun(library._db, vectors, query), query.vector
+        candidates = retrieve(run, DEPTH)
+        complete = complete_scores(run, candidates)
         ids = [i for i, _ in complete.dense]
         pool = (
             ids,
@@ -62,7 +65,7 @@ def collect(dataset, encoder, *, with_coverage=False):
             [i for i, _ in candidates.lexical],
         )
         if with_coverage:
-            covered = sentence_coverage(library._db, text, ids)
+            covered = sentence_coverage(run, ids)
             pool += (np.array([covered[i] for i in ids]),)
             pool += (np.array(best_sentence_cosines(library._db, ids, pool[1], vector)),)
         pools.append(pool)

@@ -20,6 +20,7 @@ import numpy as np
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex
 from rag import bm25_postings, ingest_run, lexical, schema, store, uploads, vector_blob
 from rag.abbreviations import find_definitions
+from rag.answerer import Answerer, ExtractiveAnswerer, Retrieved
 from rag.answers import compose
 from rag.bm25_postings import Bm25Postings
 from rag.confidence import ANSWER_FROM
@@ -30,16 +31,8 @@ from rag.ingest_run import Progress
 from rag.lexical_copy import LexicalCopy
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import Answer, Document, DocumentSummary, Hit, IngestReport
-from rag.search import (
-    DEFAULT_MODE,
-    SearchFilters,
-    check_confidence,
-    check_k,
-    check_mode,
-    expand_short_forms,
-    normalise_query,
-)
-from rag.search import search as search_passages
+from rag.search import DEFAULT_MODE, SearchFilters, build_query, check_confidence, check_k, check_mode, normalise_query
+from rag.search_stages import search as search_passages
 from rag.sentence_cache import SentenceVectorCache
 from rag.writer import Writer
 
@@ -78,6 +71,8 @@ class Library:
         self._lexical_copy = LexicalCopy(folder / store.DATABASE_NAME, POSTINGS_ABOVE)
         self._definitions: dict[str, dict[str, str]] = {}  # `_definitions_of`, for one generation
         self._definitions_generation = -1
+        # Turns what `ask` retrieved into the answer (`rag.answerer`); replaceable per library.
+        self.answerer: Answerer = ExtractiveAnswerer()
 
     @property
     def read_only(self) -> bool:
@@ -208,10 +203,8 @@ class Library:
         with self._generations.reading() as vectors:
             if vectors is None or len(vectors) == 0:
                 return []
-            query = expand_short_forms(self._db, query)
-            query_vector = None if mode == "lexical" else self._embed_query(query)
-            return search_passages(self._db, vectors, query, query_vector, k, filters, mode,
-                                   self._lexical_postings(vectors))
+            built = build_query(self._db, query, k, filters, mode, self._embed_query, needs_vector=mode != "lexical")
+            return search_passages(self._db, vectors, built, self._lexical_postings(vectors)).hits
 
     def ask(
         self,
@@ -233,16 +226,15 @@ class Library:
                 return compose(question, None, [], [], [])
             # Even a lexical search needs the question's vector: abstention and evidence
             # scoring are by meaning.
-            retrieval_query = expand_short_forms(self._db, question)  # "SCO" -> also its long form
-            query_vector = self._embed_query(retrieval_query)
-            hits = search_passages(self._db, vectors, retrieval_query, query_vector, k, filters, mode,
-                                   self._lexical_postings(vectors))
-            cosines = list(vectors.vectors([h.passage.id for h in hits]) @ query_vector)
+            query = build_query(self._db, question, k, filters, mode, self._embed_query, needs_vector=True)
+            run = search_passages(self._db, vectors, query, self._lexical_postings(vectors))
+            hits = run.hits
             passage_counts = bm25_postings.term_passage_counts(self._db, lexical.terms(question))
-            term_weights = bm25_postings.idf_of_counts(self._db, passage_counts)
-            return compose(question, query_vector, hits, cosines, self._sentence_vectors_of(hits),
-                           term_weights, passage_counts=passage_counts, answer_from=min_confidence,
-                           definitions=self._definitions_of({h.passage.document_id for h in hits}))
+            retrieved = Retrieved(
+                hits=hits, cosines=run.cosines(hits), sentence_vectors=self._sentence_vectors_of(hits),
+                term_weights=bm25_postings.idf_of_counts(self._db, passage_counts), passage_counts=passage_counts,
+                definitions=self._definitions_of({h.passage.document_id for h in hits}))
+            return self.answerer.answer(query, retrieved, answer_from=min_confidence)
 
     def _definitions_of(self, document_ids: set[str]) -> dict[str, dict[str, str]]:
         """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization"):
