@@ -53,7 +53,7 @@ def scored_sentences(library, question: str):
         weights = bm25_postings.term_idf(library._db, lexical.terms(text))
         definitions = {d: find_definitions(store.get_document(library._db, d).text)
                        for d in {h.passage.document_id for h in hits}}
-        scored = answers.score_sentences(text, vector, hits, cosines, library._sentence_vectors_of(hits),
+        scored = answers.score_sentences(text, vector, hits, cosines, library.evidence.sentence_vectors(hits),
                                          weights, definitions)
     return [(e.similarity, e.coverage, e.hit.rank - 1, e.holds_kind, e.text, e.score, e.hit.passage.source)
             for sentences in scored.values() for e in sentences]

@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex
-from rag import bm25_postings, ingest_run, lexical, schema, store, uploads, vector_blob
-from rag.abbreviations import find_definitions
-from rag.answerer import Answerer, ExtractiveAnswerer, Retrieved
+from rag import ingest_run, schema, store, uploads
+from rag.answerer import Answerer, ExtractiveAnswerer
 from rag.answers import compose
 from rag.bm25_postings import Bm25Postings
 from rag.confidence import ANSWER_FROM
 from rag.errors import LibraryError, ModelLoadError
+from rag.evidence_reading import EvidenceReader
 from rag.generations import Generations
 from rag.ingest import FileInput, RecordInput, TextRecord, discover
 from rag.ingest_run import Progress
@@ -33,7 +33,6 @@ from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import Answer, Document, DocumentSummary, Hit, IngestReport
 from rag.search import DEFAULT_MODE, SearchFilters, build_query, check_confidence, check_k, check_mode, normalise_query
 from rag.search_stages import search as search_passages
-from rag.sentence_cache import SentenceVectorCache
 from rag.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -67,10 +66,10 @@ class Library:
         self._generations = Generations(folder, connection)
         # The write side; `rag.distributed` and `rag.check`'s repairs write through it too.
         self.writer = Writer(self._generations, encoder, read_only=read_only)
-        self._embedded_sentences = SentenceVectorCache(self._encode)
+        # What `ask` reads beyond the hits for the answerer (sentence vectors, term weights, short forms).
+        self.evidence = EvidenceReader(connection, self._encode, lambda: self.encoder.dimension,
+                                       lambda: self._generations.generation)
         self._lexical_copy = LexicalCopy(folder / store.DATABASE_NAME, POSTINGS_ABOVE)
-        self._definitions: dict[str, dict[str, str]] = {}  # `_definitions_of`, for one generation
-        self._definitions_generation = -1
         # Turns what `ask` retrieved into the answer (`rag.answerer`); replaceable per library.
         self.answerer: Answerer = ExtractiveAnswerer()
 
@@ -228,35 +227,7 @@ class Library:
             # scoring are by meaning.
             query = build_query(self._db, question, k, filters, mode, self._embed_query, needs_vector=True)
             run = search_passages(self._db, vectors, query, self._lexical_postings(vectors))
-            hits = run.hits
-            passage_counts = bm25_postings.term_passage_counts(self._db, lexical.terms(question))
-            retrieved = Retrieved(
-                hits=hits, cosines=run.cosines(hits), sentence_vectors=self._sentence_vectors_of(hits),
-                term_weights=bm25_postings.idf_of_counts(self._db, passage_counts), passage_counts=passage_counts,
-                definitions=self._definitions_of({h.passage.document_id for h in hits}))
-            return self.answerer.answer(query, retrieved, answer_from=min_confidence)
-
-    def _definitions_of(self, document_ids: set[str]) -> dict[str, dict[str, str]]:
-        """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization"):
-        only a new generation changes stored text, so kept per generation, not re-scanned per question."""
-        generation = self._generations.generation
-        if self._definitions_generation != generation:
-            self._definitions, self._definitions_generation = {}, generation
-        for document_id in document_ids - self._definitions.keys():
-            self._definitions[document_id] = find_definitions(store.get_document(self._db, document_id).text)
-        return {d: self._definitions[d] for d in document_ids}
-
-    def _sentence_vectors_of(self, hits: list[Hit]) -> list[np.ndarray]:
-        """Each hit's sentence vectors: stored at ingest, or (for passages stored before
-        libraries kept them) embedded now and remembered for the next question."""
-        blobs = store.sentence_vector_blobs(self._db, [h.passage.id for h in hits])
-        dimension = self.encoder.dimension
-        return [
-            vector_blob.unpack(blobs[h.passage.id], dimension) if blobs.get(h.passage.id) is not None
-            else self._embedded_sentences([h.passage.text[a - h.passage.start : b - h.passage.start]
-                                           for a, b, _ in h.passage.sentences])
-            for h in hits
-        ]
+            return self.answerer.answer(query, self.evidence.read(question, run), answer_from=min_confidence)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)

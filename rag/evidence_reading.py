@@ -1,0 +1,62 @@
+"""What an answerer needs beyond the hits, read from the library once per question.
+
+Given a search run, reads each hit's sentence vectors (stored at ingest, or embedded now for
+passages stored before libraries kept them, and remembered), the question's term weights and
+how many passages hold each term, and each cited document's short forms with their long
+forms (kept per generation: only a new generation changes stored text). Does not choose or
+score evidence (`rag.answers`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rag import bm25_postings, lexical, store, vector_blob
+from rag.abbreviations import find_definitions
+from rag.answerer import Retrieved
+from rag.results import Hit
+from rag.search import SearchRun
+from rag.sentence_cache import SentenceVectorCache
+
+
+class EvidenceReader:
+    def __init__(self, connection: sqlite3.Connection, encode: Callable[[Sequence[str]], np.ndarray],
+                 dimension: Callable[[], int], generation: Callable[[], int]):
+        self._db = connection
+        self._dimension = dimension
+        self._generation = generation
+        self._embedded_sentences = SentenceVectorCache(encode)
+        self._definitions: dict[str, dict[str, str]] = {}  # for `_definitions_generation` only
+        self._definitions_generation = -1
+
+    def read(self, question: str, run: SearchRun) -> Retrieved:
+        hits = run.hits
+        passage_counts = bm25_postings.term_passage_counts(self._db, lexical.terms(question))
+        return Retrieved(
+            hits=hits, cosines=run.cosines(hits), sentence_vectors=self.sentence_vectors(hits),
+            term_weights=bm25_postings.idf_of_counts(self._db, passage_counts), passage_counts=passage_counts,
+            definitions=self.definitions({h.passage.document_id for h in hits}))
+
+    def definitions(self, document_ids: set[str]) -> dict[str, dict[str, str]]:
+        """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization")."""
+        generation = self._generation()
+        if self._definitions_generation != generation:
+            self._definitions, self._definitions_generation = {}, generation
+        for document_id in document_ids - self._definitions.keys():
+            self._definitions[document_id] = find_definitions(store.get_document(self._db, document_id).text)
+        return {d: self._definitions[d] for d in document_ids}
+
+    def sentence_vectors(self, hits: list[Hit]) -> list[np.ndarray]:
+        """Each hit's sentence vectors: stored at ingest, or (for passages stored before
+        libraries kept them) embedded now and remembered for the next question."""
+        blobs = store.sentence_vector_blobs(self._db, [h.passage.id for h in hits])
+        dimension = self._dimension()
+        return [
+            vector_blob.unpack(blobs[h.passage.id], dimension) if blobs.get(h.passage.id) is not None
+            else self._embedded_sentences([h.passage.text[a - h.passage.start : b - h.passage.start]
+                                           for a, b, _ in h.passage.sentences])
+            for h in hits
+        ]
