@@ -18,11 +18,12 @@ from rag.results import (
     Hit,
     IngestReport,
     Passage,
+    SentenceSpan,
 )
 from rag.search import SEARCH_MODES, SearchFilters
 
 __all__ = [
     "Answer", "Citation", "Document", "DocumentSummary", "FileFailure", "Hit", "IngestReport",
     "Library", "LibraryStats", "Passage", "QueryError", "RagError", "SEARCH_MODES",
-    "SearchFilters", "TextRecord",
+    "SearchFilters", "SentenceSpan", "TextRecord",
 ]

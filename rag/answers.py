@@ -30,7 +30,7 @@ from rag.abbreviations import expansions
 from rag.answer_types import expected_kind, holds_kind
 from rag.evidence_selection import select_evidence
 from rag.relative_dates import resolve_dates
-from rag.results import Answer, Citation, Hit
+from rag.results import Answer, Citation, Hit, SentenceSpan
 
 # The three weights were chosen together on SQuAD's tuning articles and the news tuning set
 # (bench/tune_evidence_score.py: the strongest sentence holds a gold answer / is from the
@@ -49,7 +49,7 @@ class Evidence:
     hit: Hit
     cosine: float  # question vs the whole passage
     index: int  # position of the sentence in its passage
-    sentence: tuple[int, int, int]  # absolute start, end, paragraph
+    sentence: SentenceSpan  # absolute start, end, paragraph
     text: str
     score: float
     similarity: float = 0.0  # question vs this sentence alone
@@ -142,20 +142,15 @@ def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors
         defined = definitions.get(hit.passage.document_id, {})
         scored[hit.passage.id] = []
         for i, (span, similarity) in enumerate(zip(hit.passage.sentences, similarities)):
-            text = _slice(hit, span)
+            text = hit.passage.sentence_text(span)
             present = lexical.term_set(" ".join([text, *expansions(text, defined)]))
             covered = lexical.weighted_share(present, term_weights)
             typed = holds_kind(text, question, kind)
             score = (float(similarity) + LEXICAL_WEIGHT * covered + ANSWER_KIND_WEIGHT * typed
                      - RANK_PENALTY * rank)
-            scored[hit.passage.id].append(Evidence(hit, float(cosine), i, tuple(span), text, score,
+            scored[hit.passage.id].append(Evidence(hit, float(cosine), i, span, text, score,
                                                    float(similarity), covered, present, typed))
     return scored
-
-
-def _slice(hit: Hit, span) -> str:
-    passage = hit.passage
-    return passage.text[span[0] - passage.start : span[1] - passage.start]
 
 
 def _cite(n: int, evidence: Evidence) -> Citation:

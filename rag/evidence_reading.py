@@ -56,7 +56,6 @@ class EvidenceReader:
         dimension = self._dimension()
         return [
             vector_blob.unpack(blobs[h.passage.id], dimension) if blobs.get(h.passage.id) is not None
-            else self._embedded_sentences([h.passage.text[a - h.passage.start : b - h.passage.start]
-                                           for a, b, _ in h.passage.sentences])
+            else self._embedded_sentences([h.passage.sentence_text(span) for span in h.passage.sentences])
             for h in hits
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 from rag.confidence import Signals
 
@@ -64,6 +65,16 @@ class DocumentSummary(_Titled):
     passages: int
 
 
+class SentenceSpan(NamedTuple):
+    """Where one sentence of a passage is: absolute offsets into the document text, and the
+    1-based paragraph it is in. A tuple, so `for start, end, paragraph in passage.sentences`
+    reads as before and JSON writes it as [start, end, paragraph]."""
+
+    start: int
+    end: int
+    paragraph: int
+
+
 @dataclass(frozen=True)
 class Passage(_Titled):
     id: int
@@ -75,8 +86,14 @@ class Passage(_Titled):
     start: int
     end: int
     text: str
-    # (start, end, paragraph) of each sentence, absolute offsets into the document text
-    sentences: tuple[tuple[int, int, int], ...] = field(repr=False)
+    sentences: tuple[SentenceSpan, ...] = field(repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "sentences", tuple(SentenceSpan(*span) for span in self.sentences))
+
+    def sentence_text(self, span: SentenceSpan) -> str:
+        """The sentence's text, sliced from the passage."""
+        return self.text[span.start - self.start : span.end - self.start]
 
 
 @dataclass(frozen=True)

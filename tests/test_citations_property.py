@@ -48,3 +48,19 @@ def test_citations_slice_their_text_and_markers_resolve(tiny_encoder, documents,
                 text = library.document(hit.passage.document_id).text
                 assert text[hit.passage.start:hit.passage.end] == hit.passage.text
         library.close()
+
+
+def test_a_passages_sentences_are_typed_spans_that_slice_their_text(tiny_library):
+    """Issue 12: a sentence span says what its numbers are, and still unpacks as a tuple."""
+    from rag import SentenceSpan, TextRecord
+
+    tiny_library.add_texts([TextRecord(source="s", text="First one here. Second one there.\n\nA new paragraph.")])
+    document = tiny_library.documents()[0]
+    passages = tiny_library.passages(document.id)
+    spans = [span for p in passages for span in p.sentences]
+    assert spans and all(isinstance(span, SentenceSpan) for span in spans)
+    text = tiny_library.document(document.id).text
+    for p in passages:
+        for start, end, paragraph in p.sentences:
+            assert p.sentence_text(SentenceSpan(start, end, paragraph)) == text[start:end]
+    assert [span.paragraph for span in spans] == [1, 1, 2]
