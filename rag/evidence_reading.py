@@ -23,6 +23,10 @@ from rag.sentence_cache import SentenceVectorCache
 
 
 class EvidenceReader:
+    """One library's reader of evidence. The dimension and the generation are asked for at
+    each read (callables), as the library's encoder loads lazily and writers commit new
+    generations under it."""
+
     def __init__(self, connection: sqlite3.Connection, encode: Callable[[Sequence[str]], np.ndarray],
                  dimension: Callable[[], int], generation: Callable[[], int]):
         self._db = connection
