@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +33,10 @@ import numpy as np
 from embeddings import VectorIndex
 from rag import schema, store
 from rag.check_snapshot import Snapshot, read_snapshot
-from rag.errors import LibraryError, RagError
+from rag.errors import LibraryError, LibraryNotWritableError, RagError, StorageError
 from rag.generations import leftover_files, write_lock
 from rag.library import Library
+from rag.storage_errors import read_only_reason, storage_errors
 
 REPAIR = "`python -m rag check --repair`"
 SHOWN = 5  # ids listed in one message before "and N more"
@@ -249,6 +251,8 @@ def _run(folder: Path) -> tuple[list[str], list[Finding]]:
                 findings += [(check, f) for f in found]
                 if found and check.fatal:
                     break
+    except StorageError:
+        raise  # the disk or folder refuses: nothing to repair in the library, and its own advice
     except (RagError, sqlite3.DatabaseError) as error:
         message = f"the database cannot be read ({error}); restore the folder from a backup or re-create the library"
         findings.append((None, Finding("database", message, False)))
@@ -265,7 +269,10 @@ def check_library(path: Path | str, *, repair: bool = False, encoder=None) -> Ch
         message = f"{folder} is not a library: it has no {store.DATABASE_NAME}; give the library folder"
         return CheckReport(str(folder), ("database",), (Finding("database", message, False),))
     repaired: list[str] = []
-    with write_lock(folder):
+    read_only = read_only_reason(folder)  # a read-only mount: checked as it is, with no lock to take
+    if read_only is not None and repair:
+        raise LibraryNotWritableError(folder, read_only)
+    with storage_errors(folder), (write_lock(folder) if read_only is None else nullcontext()):
         ran, findings = _run(folder)
         fatal = any(check is None or check.fatal for check, _ in findings)
         if repair and not fatal and any(f.repairable for _, f in findings):

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from embeddings import VectorIndex, VectorIndexError
-from rag import store, vector_blob
+from rag import library_folder, store, vector_blob
 
 
 class Snapshot:
@@ -69,7 +69,7 @@ def _holds(blob: bytes, count: int, dimension: int) -> bool:
 
 @contextmanager
 def read_snapshot(folder: Path) -> Iterator[Snapshot]:
-    db = store.connect(folder / store.DATABASE_NAME)
+    db = library_folder.reading_connection(folder)  # read-only where the folder is
     try:
         db.execute("BEGIN")  # one consistent read of the rows
         yield Snapshot(folder, db, store.read_meta(db))

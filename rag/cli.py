@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from rag.readers import LISTED_SUFFIXES  # light: the format parsers load only when used
+from rag.terminal_text import block, one_line  # every untrusted string printed goes through these
 
 DEFAULT_LIBRARY = "library"
 # The search modes, default first (kept here so `--help` needs no import of the library).
@@ -106,9 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     from rag.errors import RagError
 
     try:
-        return COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
+        sys.stdout.flush()  # inside the try: a closed pipe raises here, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader stopped (`docs | head`): end quietly, as other tools do when killed by
+        # SIGPIPE. Python would otherwise complain again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except RagError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; the library is unchanged by the unfinished step", file=sys.stderr)
@@ -127,7 +135,7 @@ def _open_or_build(args):
     from rag.samples import SAMPLES_DIR, open_with_samples
 
     if not Path(args.library, "library.sqlite").exists():
-        print(f"No library at {args.library}; building it from {SAMPLES_DIR} first.", file=sys.stderr)
+        print(f"No library at {one_line(args.library)}; building it from {SAMPLES_DIR} first.", file=sys.stderr)
     library, report = open_with_samples(args.library, on_progress=ProgressBar())
     if report is not None:
         print(report.summary(), file=sys.stderr)
@@ -161,11 +169,11 @@ def cmd_ingest(args) -> int:
     library = _open(args, model=args.model)
     report = library.add(args.paths, on_progress=ProgressBar(), ray=ray)
     for document_id in report.added:
-        print(f"added    {document_id}")
+        print(f"added    {one_line(document_id)}")
     for document_id in report.updated:
-        print(f"updated  {document_id}")
-    for failure in report.failed:
-        print(f"failed   {failure.path}: {failure.reason}", file=sys.stderr)
+        print(f"updated  {one_line(document_id)}")
+    for failure in report.failed:  # a file's name may hold a newline: one line per failure, always
+        print(f"failed   {one_line(failure.path)}: {one_line(failure.reason)}", file=sys.stderr)
     print(report.summary())
     return 1 if report.failed else 0
 
@@ -187,15 +195,15 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
-    print(answer.text)
+    print(block(answer.text))
     print(f"confidence {answer.confidence:.2f}" + (
         f" (below the {ANSWER_FROM:.2f} an answer needs)" if answer.abstained
         else ": the estimated chance that [1] answers the question"))
     for citation in answer.citations:
-        print(f"\n[{citation.n}] {citation.display_title} ({citation.published or 'date unknown'}), "
+        print(f"\n[{citation.n}] {one_line(citation.display_title)} ({citation.published or 'date unknown'}), "
               f"paragraph {citation.paragraph}, cosine {citation.score:.2f}")
-        print(f"    {citation.source}  [{citation.evidence_start}:{citation.evidence_end}]")
-        print(f"    “{citation.evidence}”")
+        print(f"    {one_line(citation.source)}  [{citation.evidence_start}:{citation.evidence_end}]")
+        print(f"    “{block(citation.evidence)}”")
         if dates := _dates_line(citation):
             print(dates)
     if answer.abstained and answer.nearest:
@@ -209,7 +217,7 @@ def _dates_line(citation) -> str:
     from rag.relative_dates import find_expressions
 
     if citation.dates:
-        return "    dates: " + "; ".join(f"“{d.text}” = {d.value}" for d in citation.dates)
+        return "    dates: " + "; ".join(f"“{one_line(d.text)}” = {d.value}" for d in citation.dates)
     if find_expressions(citation.evidence):
         return (f"    dates: not resolved, the publication date is unknown (set it with "
                 f"`python -m rag edit {citation.document_id} --published YYYY-MM-DD`)")
@@ -233,9 +241,9 @@ def _print_hits(hits, mode: str) -> None:
         print(f"     ({SCORE_LABELS[mode]}: a retrieval score, not a probability)")
     for hit in hits:
         p = hit.passage
-        print(f"{hit.rank:>3}. {hit.score:.3f}  {p.display_title} ({p.published or 'date unknown'}), "
+        print(f"{hit.rank:>3}. {hit.score:.3f}  {one_line(p.display_title)} ({p.published or 'date unknown'}), "
               f"paragraph {p.paragraph}  [{p.document_id} {p.start}:{p.end}]")
-        print(f"     {p.text[:200]}{'…' if len(p.text) > 200 else ''}")
+        print(f"     {block(p.text[:200])}{'…' if len(p.text) > 200 else ''}")
 
 
 def cmd_eval(args) -> int:
@@ -284,7 +292,8 @@ def cmd_docs(args) -> int:
         print("The library is empty; add files with `python -m rag ingest PATH`.")
     width = max((len(doc.id) for doc in documents), default=0)  # ids differ in length: align the columns
     for doc in documents:
-        print(f"{doc.id:<{width}}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  {doc.display_title}")
+        print(f"{doc.id:<{width}}  {doc.published or '----------'}  {doc.paragraphs:>3} paragraphs  "
+              f"{one_line(doc.display_title)}")
     return 0
 
 
@@ -293,15 +302,15 @@ def cmd_check(args) -> int:
 
     report = check_library(args.library, repair=args.repair)
     for line in report.repaired:
-        print(f"repaired  {line}")
+        print(f"repaired  {one_line(line)}")
     found = {f.check for f in report.problems + report.leftovers}
     for name in report.checks:
         if name not in found:
             print(f"ok        {name}")
     for finding in report.leftovers:
-        print(f"leftover  {finding.check}: {finding.message}")
+        print(f"leftover  {finding.check}: {one_line(finding.message)}")
     for finding in report.problems:
-        print(f"PROBLEM   {finding.check}: {finding.message}")
+        print(f"PROBLEM   {finding.check}: {one_line(finding.message)}")
     count = len(report.problems)
     print("The library is consistent." if report.ok else f"{count} problem{'s' * (count != 1)} found.")
     return 0 if report.ok else 1
@@ -312,13 +321,13 @@ def cmd_edit(args) -> int:
         print("error: give --title, --published or both", file=sys.stderr)
         return 2
     doc = _open(args).edit_document(args.document_id, title=args.title, published=args.published)
-    print(f"{doc.id}  {doc.published or '----------'}  {doc.title}")
+    print(f"{doc.id}  {doc.published or '----------'}  {one_line(doc.title)}")
     return 0
 
 
 def cmd_remove(args) -> int:
     _open(args).remove(args.document_id)
-    print(f"removed  {args.document_id}")
+    print(f"removed  {one_line(args.document_id)}")
     return 0
 
 

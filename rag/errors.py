@@ -51,6 +51,24 @@ class MissingPathError(RagError):
         self.path = Path(path)
 
 
+class EmptyPathError(MissingPathError):
+    def __init__(self):
+        RagError.__init__(self, "An empty path names no file or folder; give a file or folder "
+                          "(`.` for the current folder)")
+        self.path = Path("")
+
+
+class UnreadableFolderError(RagError):
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"Cannot list the folder {path} ({reason}); make it readable, or leave it "
+                         "out. Nothing was added")
+        self.path = Path(path)
+
+
+class RecordBatchError(RagError):
+    """A batch of TextRecords that cannot be added as given; nothing of it is added."""
+
+
 class LibraryError(RagError):
     """The library folder itself is unusable (not a library, damaged, wrong version)."""
 
@@ -115,3 +133,35 @@ class RayConnectionError(DistributedIngestError):
             "to run on a local Ray instance"
         )
         self.address = address
+
+
+class StorageError(LibraryError):
+    """The disk or the folder refuses (full, read-only, no permission): nothing is wrong with
+    the library's contents, and nothing was changed."""
+
+
+class DiskFullError(StorageError):
+    def __init__(self, folder: Path | str, free_bytes: int):
+        super().__init__(
+            f"The disk holding the library at {folder} is full ({free_bytes:,} bytes free); "
+            "nothing was changed. Free some space on that disk and try again"
+        )
+        self.folder = Path(folder)
+
+
+class LibraryNotWritableError(StorageError):
+    def __init__(self, folder: Path | str, reason: str):
+        super().__init__(
+            f"The library at {folder} is read-only ({reason}): search and ask work, but ingest, "
+            "remove, edit and check --repair need write access; make the folder writable, or "
+            "copy the library to a folder you can write"
+        )
+        self.folder = Path(folder)
+
+
+class FolderAccessError(StorageError):
+    """A library path that cannot be opened at all: under a file, or behind a permission."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"Cannot use {path} as a library folder: {reason}")
+        self.path = Path(path)

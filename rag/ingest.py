@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag import passages as passage_settings  # read at call time: tools swap the settings
+from rag import record_checks
 from rag.cleaning import clean, rules_fingerprint
-from rag.dates import normalise_iso_date
 from rag.errors import (
     DocumentError,
     EmptyDocumentError,
+    EmptyPathError,
     FileTooLargeError,
     MissingPathError,
+    UnreadableFolderError,
 )
 from rag.passages import (
     PassageSpan,
@@ -88,10 +90,16 @@ def pipeline_fingerprint(model: str, max_tokens: int) -> str:
 def discover(paths: Iterable[Path | str]) -> list[Path]:
     """Every file the given paths mean, in a stable order. Missing paths raise at once,
     before anything is read, so a typo never half-ingests a batch."""
+    paths = list(paths)
+    if any(not str(p).strip() for p in paths):  # Path("") is the current folder: never meant
+        raise EmptyPathError()
     paths = [Path(p).expanduser() for p in paths]
     for path in paths:
-        if not path.exists() and not path.is_symlink():
-            raise MissingPathError(path)
+        try:
+            if not path.exists() and not path.is_symlink():
+                raise MissingPathError(path)
+        except PermissionError as error:  # a folder above it may not be entered
+            raise UnreadableFolderError(path.parent, error.strerror) from error
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -109,7 +117,7 @@ def discover(paths: Iterable[Path | str]) -> list[Path]:
 
 def _walk(folder: Path) -> list[Path]:
     found = []
-    for root, dirs, names in os.walk(folder, followlinks=False):
+    for root, dirs, names in os.walk(folder, followlinks=False, onerror=_refuse_unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             path = Path(root, name)
@@ -118,6 +126,11 @@ def _walk(folder: Path) -> list[Path]:
                 continue
             found.append(path)
     return found
+
+
+def _refuse_unreadable(error: OSError) -> None:
+    """os.walk skips a folder it cannot list unless told: its documents would be lost unsaid."""
+    raise UnreadableFolderError(error.filename, error.strerror) from error
 
 
 def file_hash(path: Path) -> str:
@@ -152,6 +165,7 @@ class TextRecord:
             raise ValueError("a TextRecord needs a non-empty source string")
         if not isinstance(self.text, str):
             raise TypeError(f"TextRecord.text must be a string, got {type(self.text).__name__}")
+        object.__setattr__(self, "published", record_checks.published_text(self.published))
 
 
 class FileInput:
@@ -178,6 +192,7 @@ class RecordInput:
 
     def content_hash(self) -> str:
         r = self.record
+        record_checks.refuse_lone_surrogates(r.source, {"source": r.source, "text": r.text, "title": r.title})
         fields = json.dumps([r.text, r.title, r.published], ensure_ascii=False)
         return hashlib.sha256(fields.encode("utf-8")).hexdigest()
 
@@ -185,9 +200,7 @@ class RecordInput:
         size = len(self.record.text.encode("utf-8"))
         if size > max_bytes:
             raise FileTooLargeError(self.source, size, max_bytes)
-        published = normalise_iso_date(self.record.published) if self.record.published else None
-        if self.record.published and published is None:
-            raise DocumentError(self.source, f"published must be a date written YYYY-MM-DD, got {self.record.published!r}")
+        published = record_checks.checked_published(self.source, self.record.published) if self.record.published else None
         return RawDocument(self.record.text.replace("\r\n", "\n"), self.record.title, published, "text")
 
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import DEFAULT_MODEL, Encoder, ModelLoadFailed, VectorIndex
-from rag import ingest_run, schema, store, uploads
+from embeddings import Encoder, ModelLoadFailed, VectorIndex
+from rag import ingest_run, library_folder, record_checks, store, uploads
 from rag.answerer import Answerer, ExtractiveAnswerer
 from rag.answers import compose
 from rag.bm25_postings import Bm25Postings
 from rag.confidence import ANSWER_FROM
-from rag.errors import LibraryError, ModelLoadError
+from rag.errors import ModelLoadError
 from rag.evidence_reading import EvidenceReader
 from rag.generations import Generations
 from rag.ingest import FileInput, RecordInput, TextRecord, discover
@@ -31,7 +31,16 @@ from rag.ingest_run import Progress
 from rag.lexical_copy import LexicalCopy
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import Answer, Document, DocumentSummary, Hit, IngestReport
-from rag.search import DEFAULT_MODE, SearchFilters, build_query, check_confidence, check_k, check_mode, normalise_query
+from rag.search import (
+    DEFAULT_MODE,
+    SearchFilters,
+    build_query,
+    check_confidence,
+    check_filter_documents,
+    check_k,
+    check_mode,
+    normalise_query,
+)
 from rag.search_stages import search as search_passages
 from rag.writer import Writer
 
@@ -59,13 +68,15 @@ def shared_encoder(model: str) -> Encoder:
 
 
 class Library:
-    def __init__(self, folder: Path, connection, encoder: Encoder, *, read_only: bool = False):
+    def __init__(self, folder: Path, connection, encoder: Encoder, *, read_only: bool = False,
+                 not_writable_because: str | None = None):
         self.folder = folder
         self._db = connection
         self.encoder = encoder
         self._generations = Generations(folder, connection)
         # The write side; `rag.distributed` and `rag.check`'s repairs write through it too.
-        self.writer = Writer(self._generations, encoder, read_only=read_only)
+        self.writer = Writer(self._generations, encoder, read_only=read_only,
+                             not_writable_because=not_writable_because)
         # What `ask` reads beyond the hits for the answerer (sentence vectors, term weights, short forms).
         self.evidence = EvidenceReader(connection, self._encode, lambda: self.encoder.dimension,
                                        lambda: self._generations.generation)
@@ -105,43 +116,15 @@ class Library:
         a ModelMismatchError. `encoder` lets callers share an already loaded model.
         `read_only` opens an existing library as a replica: it searches and answers, follows
         each generation a writer (another process) commits, and never changes the library
-        (SQLite's shared-memory index file, -shm, is the only file a reader may create).
+        (SQLite's shared-memory index file, -shm, is the only file a reader may create). A
+        library this process may not write (a read-only mount) opens read-only by itself, and
+        adding or removing says why (`rag.library_folder`).
         """
         folder = Path(path).expanduser()
-        if folder.exists() and not folder.is_dir():
-            raise LibraryError(f"{folder} is a file, not a library folder; choose a folder path")
-        database = folder / store.DATABASE_NAME
         requested = encoder.name if encoder else (Encoder(model).name if model else None)
-        if read_only:
-            return cls._open_replica(folder, requested, encoder)
-        if not database.exists():
-            # Files named library.sqlite* may be another process creating this library now.
-            if folder.exists() and any(not p.name.startswith(store.DATABASE_NAME) for p in folder.iterdir()):
-                raise LibraryError(
-                    f"{folder} is not a library (it has no {store.DATABASE_NAME}) and is not empty; "
-                    "choose a new or empty folder"
-                )
-            folder.mkdir(parents=True, exist_ok=True)
-        connection = store.connect(database)
-        if schema.is_empty(connection):  # new, or another process has not committed it yet
-            schema.create(connection, {
-                "format": schema.LIBRARY_FORMAT,
-                "model": requested or DEFAULT_MODEL,
-                "generation": "0",
-                "next_passage_id": "1",
-            })
-        meta = schema.checked_meta(connection, folder, requested, may_upgrade=True)
-        return cls(folder, connection, encoder or shared_encoder(meta["model"]))
-
-    @classmethod
-    def _open_replica(cls, folder: Path, requested: str | None, encoder: Encoder | None) -> "Library":
-        database = folder / store.DATABASE_NAME
-        if not database.is_file():
-            raise LibraryError(f"{folder} has no library to open read-only; build it first with "
-                               "`python -m rag ingest PATH --library DIR`")
-        connection = store.connect(database, read_only=True)
-        meta = schema.checked_meta(connection, folder, requested, may_upgrade=False)
-        return cls(folder, connection, encoder or shared_encoder(meta["model"]), read_only=True)
+        opened = library_folder.open_database(folder, requested, read_only=read_only)
+        return cls(folder, opened.connection, encoder or shared_encoder(opened.meta["model"]),
+                   read_only=opened.read_only, not_writable_because=opened.not_writable_because)
 
     def close(self) -> None:
         self._db.close()
@@ -200,6 +183,7 @@ class Library:
         is that mode's score."""
         query, k, mode = normalise_query(query), check_k(k), check_mode(mode)
         with self._generations.reading() as vectors:
+            check_filter_documents(self._db, filters)
             if vectors is None or len(vectors) == 0:
                 return []
             built = build_query(self._db, query, k, filters, mode, self._embed_query, needs_vector=mode != "lexical")
@@ -221,6 +205,7 @@ class Library:
         question, k, mode = normalise_query(question), check_k(k), check_mode(mode)
         min_confidence = check_confidence(min_confidence)
         with self._generations.reading() as vectors:
+            check_filter_documents(self._db, filters)
             if vectors is None or len(vectors) == 0:
                 return compose(question, None, [], [], [])
             # Even a lexical search needs the question's vector: abstention and evidence
@@ -278,9 +263,12 @@ class Library:
     ) -> IngestReport:
         """Ingest documents that are already text (`TextRecord(source, text, title=,
         published=)`), through the same cleaning, passages and write protocol as files.
-        A record whose source is already in the library replaces it if its fields changed."""
+        A record whose source is already in the library replaces it if its fields changed.
+        A batch repeating a source, or naming a file the library holds, is refused whole
+        (`rag.record_checks`); a record with a bad field is reported in `failed`."""
         inputs = [RecordInput(record) for record in records]
         with self.writer.writing():
+            record_checks.refuse_ambiguous(self._db, [item.source for item in inputs])
             return ingest_run.ingest(self.writer, inputs, on_progress, max_text_bytes)
 
     def add_upload(

@@ -19,7 +19,7 @@ import numpy as np
 from rag import bm25_postings, store
 from rag.abbreviations import long_forms_in, query_short_forms, uses
 from rag.dates import normalise_iso_date
-from rag.errors import QueryError
+from rag.errors import QueryError, UnknownDocumentError
 from rag.lexical import match_expression, terms
 
 # Longer queries are cut here; the model reads at most a few hundred tokens anyway.
@@ -93,11 +93,15 @@ def build_query(connection: sqlite3.Connection, text: str, k: int, filters: Sear
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalise_query(query: str) -> str:
     if not isinstance(query, str):
         raise TypeError("query must be a string")
+    if found := _SURROGATE.search(query):
+        raise QueryError(f"The question holds a character that is not text (a lone surrogate, U+{ord(found.group()):04X}, "
+                         f"at character {found.start()}), usually from bytes that were not UTF-8; type it again")
     query = unicodedata.normalize("NFC", _CONTROL.sub(" ", query))
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     if not any(ch.isalnum() for ch in query):
@@ -121,6 +125,15 @@ def expand_short_forms(connection: sqlite3.Connection, query: str) -> str:
             query = re.sub(rf"(?<![\w-]){re.escape(short)}s?(?!\w)",
                            lambda m: f"{m.group()} ({long_form})", query, count=1)
     return query
+
+
+def check_filter_documents(connection: sqlite3.Connection, filters: SearchFilters | None) -> None:
+    """UnknownDocumentError for a filter's document id the library does not hold: a typo
+    would otherwise look like a search that found nothing."""
+    if filters is not None and filters.documents:
+        unknown = sorted(set(filters.documents) - store.document_ids(connection))
+        if unknown:
+            raise UnknownDocumentError(unknown[0])
 
 
 def check_k(k: int) -> int:

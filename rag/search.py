@@ -31,6 +31,7 @@ from rag.query import (
     SearchFilters,
     build_query,
     check_confidence,
+    check_filter_documents,
     check_k,
     check_mode,
     expand_short_forms,
@@ -41,8 +42,8 @@ from rag.results import Hit, Passage
 __all__ = [
     "DEFAULT_MODE", "MAX_K", "MODE_LABELS", "SCORE_LABELS", "SEARCH_MODES", "Candidates", "Query",
     "QueryError", "SearchFilters", "SearchRun", "best_sentence_cosines", "build_query", "check_confidence",
-    "check_k", "check_mode", "complete_scores", "expand_short_forms", "normalise_query", "retrieve",
-    "sentence_coverage",
+    "check_filter_documents", "check_k", "check_mode", "complete_scores", "expand_short_forms",
+    "normalise_query", "retrieve", "sentence_coverage",
 ]
 
 

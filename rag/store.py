@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from rag import storage_errors
 from rag.errors import LibraryError, UnknownDocumentError
 from rag.lexical import indexed_text
 from rag.passages import in_context, passage_contexts
@@ -31,10 +32,12 @@ FROM passages p JOIN documents d ON d.id = p.document_id
 """
 
 
-def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """`immutable` (read-only media, `rag.library_folder`): SQLite reads without the shared-memory
+    file it cannot create there; nothing can change such a file while it is read."""
     # check_same_thread=False: the UI serves several sessions from one cached library;
     # the Library serialises access with its own lock.
-    target = f"{path.resolve().as_uri()}?mode=ro" if read_only else path
+    target = f"{path.resolve().as_uri()}?mode=ro{'&immutable=1' * immutable}" if read_only else path
     connection = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False,
                                  uri=read_only)
     try:
@@ -44,6 +47,8 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=FULL")
     except sqlite3.DatabaseError as error:
         connection.close()
+        if (meaning := storage_errors.translated(error, path.parent)) is not None:
+            raise meaning from error  # a full disk or a read-only folder, not a foreign file
         raise LibraryError(f"{path} is not a library database ({error}); choose another folder") from error
     return connection
 
@@ -127,6 +132,16 @@ def find_by_source(connection: sqlite3.Connection, source: str):
     return connection.execute(
         "SELECT id, content_hash, pipeline FROM documents WHERE source = ?", (source,)
     ).fetchone()
+
+
+def formats_by_source(connection: sqlite3.Connection, sources: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(source, document id, format) of the stored documents among `sources`."""
+    rows = []
+    for start in range(0, len(sources), 500):  # SQLite's limit on bound parameters
+        chunk = list(sources[start : start + 500])
+        rows += connection.execute(f"SELECT source, id, format FROM documents WHERE source IN "
+                                   f"({','.join('?' * len(chunk))})", chunk).fetchall()
+    return rows
 
 
 def find_by_content(connection: sqlite3.Connection, content_hash: str, pipeline: str):

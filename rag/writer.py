@@ -17,20 +17,23 @@ from embeddings import Encoder, ModelLoadFailed, VectorIndex
 from rag import document_info, store, vector_blob
 from rag.document_info import DocumentEdit
 from rag.document_vectors import EmbeddedDocument, embed_documents
-from rag.errors import LibraryError, ModelLoadError
+from rag.errors import LibraryError, LibraryNotWritableError, ModelLoadError
 from rag.generations import DEFAULT_LOCK_TIMEOUT, Generations, write_lock
 from rag.ingest import document_id_for, pipeline_fingerprint
 from rag.lexical import indexed_text
 from rag.results import IngestReport
+from rag.storage_errors import storage_errors
 
 
 class Writer:
-    def __init__(self, generations: Generations, encoder: Encoder, *, read_only: bool = False):
+    def __init__(self, generations: Generations, encoder: Encoder, *, read_only: bool = False,
+                 not_writable_because: str | None = None):
         self.generations = generations
         self.folder = generations.folder
         self.db = generations.db
         self.encoder = encoder
         self.read_only = read_only  # a replica never writes
+        self._not_writable_because = not_writable_because  # the folder, not the caller, forbids writing
         self.passages_embedded = 0  # this object's count, for "re-ingest embeds nothing"
         # A long ingest (parsing, embedding) holds only this lock, not `generations.lock`,
         # so searches in other threads keep answering meanwhile.
@@ -39,10 +42,13 @@ class Writer:
     @contextmanager
     def writing(self, timeout: float = DEFAULT_LOCK_TIMEOUT):
         """Exclusive across processes (flock) and threads (a lock per Library object)."""
+        if self._not_writable_because:
+            raise LibraryNotWritableError(self.folder, self._not_writable_because)
         if self.read_only:
             raise LibraryError(f"{self.folder} was opened read-only (a replica); add, remove and edit "
                                "documents through a writable Library.open of the same folder")
-        with self._thread_lock, write_lock(self.folder, timeout):
+        # A full disk or a folder turned read-only: a RagError; the commit protocol left the library as it was.
+        with storage_errors(self.folder), self._thread_lock, write_lock(self.folder, timeout):
             with self.generations.lock:
                 self.generations.remove_leftovers()
             yield

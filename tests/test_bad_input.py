@@ -8,19 +8,32 @@ File builders come from tests/test_readers.py; the library is a copy of one buil
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from rag import Library, QueryError
+from rag import Library, QueryError, SearchFilters, TextRecord
 from rag.check import check_library
-from rag.errors import LibraryError, ModelMismatchError
+from rag.errors import (
+    DiskFullError,
+    EmptyPathError,
+    FolderAccessError,
+    LibraryError,
+    LibraryNotWritableError,
+    ModelMismatchError,
+    RecordBatchError,
+    UnknownDocumentError,
+)
 from tests.conftest import SAMPLES
 from tests.test_readers import encrypted_pdf, make_docx, make_pdf, zip_with_zeros
 
@@ -50,7 +63,7 @@ def on_disk(folder: Path) -> dict[str, str]:
             files[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         import sqlite3
-        with sqlite3.connect(f"file:{folder / 'library.sqlite'}?mode=ro", uri=True) as db:
+        with contextlib.closing(sqlite3.connect(f"file:{folder / 'library.sqlite'}?mode=ro", uri=True)) as db:
             files["library.sqlite"] = hashlib.sha256("\n".join(db.iterdump()).encode()).hexdigest()
     except Exception:  # not a database at all: its bytes were hashed above
         pass
@@ -89,7 +102,7 @@ def raises(error: type[Exception], *words: str) -> Callable:
 class Case:
     id: str
     run: Callable  # (library, tmp_path) -> None, asserting the message or the result
-    adds: str | None = None  # the one document id a correct read adds
+    adds: str | tuple[str, ...] | None = None  # the document ids a correct read adds
 
 
 def nested_html(tmp):
@@ -112,30 +125,122 @@ def sparse(tmp, size: int) -> Path:
     return path
 
 
-def unreadable(library, tmp):
-    """root reads any file, so a forked child drops to `nobody` before reading: a real EACCES."""
-    from rag.readers import read_file
-
-    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # pytest's own folders are closed to nobody
-    folder.chmod(0o755)
-    path = write(folder, "secret.txt", GOOD)
-    path.chmod(0)
+def as_nobody(action: Callable[[], object]) -> str:
+    """What `action` raises, as "ErrorType: message" ("no error" if nothing), run by a user
+    without root's privileges: root passes every permission check, so a forked child drops
+    to `nobody` first (a real EACCES). The child imports nothing: /root, where Python lives,
+    is closed to nobody."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child imports nothing: /root, where Python lives, is closed to nobody
-        message = b"no error"
+    if pid == 0:
+        message = "no error"
         try:
-            os.setgid(65534), os.setuid(65534)
-            read_file(path)
+            if os.geteuid() == 0:
+                os.setgid(65534), os.setuid(65534)
+            action()
         except BaseException as error:
-            message = str(error).encode()
-        os.write(write_end, message)
+            message = f"{type(error).__name__}: {error}"
+        os.write(write_end, message.encode())
         os._exit(0)
     os.close(write_end)
     os.waitpid(pid, 0)
-    message = os.read(read_end, 4096).decode()
+    return os.read(read_end, 4096).decode()
+
+
+def open_folder() -> Path:
+    """A folder everyone may read but only root may write (pytest's own are closed to nobody)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))
+    folder.chmod(0o755)
+    return folder
+
+
+def unreadable(library, tmp):
+    from rag.readers import read_file
+
+    folder = open_folder()
+    path = write(folder, "secret.txt", GOOD)
+    path.chmod(0)
+    message = as_nobody(lambda: read_file(path))
     shutil.rmtree(folder)
-    assert message == f"Cannot read {path}: permission denied; make the file readable and try again"
+    assert message == f"DocumentError: Cannot read {path}: permission denied; make the file readable and try again"
+
+
+def closed_library_folder(library, tmp):
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # 0700: nobody may not even look inside
+    try:
+        _same(as_nobody(lambda: Library.open(folder / "library", encoder=library.encoder)),
+              f"FolderAccessError: Cannot use {folder / 'library'} as a library folder: permission denied; "
+              "give this user access to it (or choose another folder)")
+    finally:
+        shutil.rmtree(folder)
+
+
+def library_of_another_user(library, tmp):
+    """Readable, not writable: SQLite cannot create the shared-memory file it reads with."""
+    folder = open_folder()
+    try:
+        shutil.copytree(library.folder, folder / "library", ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+        (folder / "library").chmod(0o755)
+        message = as_nobody(lambda: Library.open(folder / "library", encoder=library.encoder).search("navy"))
+        assert message.startswith("FolderAccessError: ") and "this user may not write in it" in message, message
+        assert "give this user write access to the folder, or copy the library" in message
+    finally:
+        shutil.rmtree(folder)
+
+
+def closed_subfolder(library, tmp):
+    """os.walk skips a folder it may not list; ingest names it instead of losing its files."""
+    from rag.ingest import discover
+
+    folder = open_folder()
+    try:
+        write(folder, "open.txt", GOOD)
+        (folder / "private").mkdir(mode=0o700)
+        write(folder / "private", "kept.txt", GOOD)
+        _same(as_nobody(lambda: discover([folder])),
+              f"UnreadableFolderError: Cannot list the folder {folder / 'private'} (Permission denied); "
+              "make it readable, or leave it out. Nothing was added")
+    finally:
+        shutil.rmtree(folder)
+
+
+def path_under_a_file(library, tmp):
+    blocker = write(tmp, "notes.txt", GOOD)
+    raises(FolderAccessError, f"{blocker} is a file, not a folder", "choose a path whose parents are folders")(
+        lambda: Library.open(blocker / "library", encoder=library.encoder))
+
+
+def record(source: str, text: str = GOOD, **fields) -> TextRecord:
+    return TextRecord(source=source, text=text, **fields)
+
+
+def failed_record(library, rec: TextRecord, *words: str) -> None:
+    report = library.add_texts([rec])
+    assert report.added == report.updated == () and [f.path for f in report.failed] == [rec.source], report
+    for word in words:
+        assert word in report.failed[0].reason, report.failed[0].reason
+
+
+def dated_records(library, tmp):
+    report = library.add_texts([record("crm/dated", published=date(2025, 1, 1)),
+                                record("crm/timed", GERMAN, published=datetime(2025, 2, 3, 9, 30))])
+    _same(report.added, ("dated", "timed"))
+    _same([library.document(i).published for i in ("dated", "timed")], ["2025-01-01", "2025-02-03"])
+
+
+def record_named_like_a_file(library, tmp):
+    sample = next(d for d in library.documents() if d.source.endswith("000_806c210b4fa405d6.txt"))
+    raises(RecordBatchError, f"{sample.source!r} is the path of a file the library holds",
+           f"(document {sample.id})", "Nothing was added")(
+        lambda: library.add_texts([record(sample.source, "The replacement nobody asked for, about harbour boats.")]))
+
+
+def empty_path(library, tmp):
+    with contextlib.chdir(tmp):  # Path("") is this folder: what the fix must not ingest
+        write(tmp, "stray.txt", GOOD)
+        raises(EmptyPathError, "An empty path names no file or folder", "`.` for the current folder")(
+            lambda: library.add([""]))
+    (tmp / "stray.txt").unlink()
 
 
 def duplicate(library, tmp):
@@ -230,6 +335,33 @@ CASES = [
     Case("k of 0", lambda lib, t: raises(QueryError, "k must be at least 1, got 0")(lambda: lib.search("navy", k=0))),
     Case("negative k", lambda lib, t: raises(QueryError, "k must be at least 1, got -3")(lambda: lib.ask("navy", k=-3))),
     Case("huge k", lambda lib, t: _same(len(lib.search("navy", k=10**12)), lib.stats().passages)),
+    # -- records given as text (`add_texts`)
+    Case("two records with the same source", lambda lib, t: raises(
+        RecordBatchError, "repeat the source 'crm/1'", "give each record its own source", "Nothing was added")(
+        lambda: lib.add_texts([record("crm/1"), record("crm/2", GERMAN), record("crm/1", GERMAN)]))),
+    Case("a record named like an ingested file", record_named_like_a_file),
+    Case("date and datetime objects as published are read as dates", dated_records, adds=("dated", "timed")),
+    Case("a published date with trailing garbage", lambda lib, t: failed_record(
+        lib, record("crm/3", published="2025-01-01garbage"), "published must be a date written YYYY-MM-DD",
+        "'2025-01-01garbage'")),
+    Case("a lone surrogate in a record's text", lambda lib, t: failed_record(
+        lib, record("crm/4", "The harbour \ud800 master counted forty boats."),
+        "its text holds a lone surrogate (U+D800 at character 12)", "errors='replace'")),
+    Case("a lone surrogate in a record's title", lambda lib, t: failed_record(
+        lib, record("crm/5", title="Harbour \udcff"), "its title holds a lone surrogate (U+DCFF")),
+    # -- paths and folders
+    Case("an empty path to ingest", empty_path),
+    Case("a library path under a file", path_under_a_file),
+    Case("a library folder this user may not enter", closed_library_folder),
+    Case("a library this user may read but not write", library_of_another_user),
+    Case("a folder to ingest with a subfolder this user may not list", closed_subfolder),
+    # -- queries and filters
+    Case("query holding a lone surrogate", lambda lib, t: raises(
+        QueryError, "lone surrogate, U+DCFF, at character 6", "type it again")(lambda: lib.ask("naval \udcff drills"))),
+    Case("a filter naming an unknown document", lambda lib, t: [raises(
+        UnknownDocumentError, "No document with id 'no-such-id'", "python -m rag docs")(
+        lambda: action("navy", filters=SearchFilters(documents=("000-806c210b4fa405d6", "no-such-id"))))
+        for action in (lib.search, lib.ask)]),
     Case("a folder that is not a library", lambda lib, t: (
         write(t, "photo.jpg", b"\xff\xd8\xff"),
         raises(LibraryError, "is not a library", "choose a new or empty folder")(lambda: Library.open(t)))),
@@ -263,8 +395,102 @@ def test_bad_input(case, library, tmp_path):
     if case.adds is None:
         assert (after_docs, after_generation) == (before_docs, before_generation)
         assert on_disk(library.folder) == before_files
-    else:  # a correct read adds exactly that document and touches no other
-        assert set(after_docs) == set(before_docs) | {case.adds}
-        assert {k: v for k, v in after_docs.items() if k != case.adds} == before_docs
+    else:  # a correct read adds exactly those documents and touches no other
+        added = {case.adds} if isinstance(case.adds, str) else set(case.adds)
+        assert set(after_docs) == set(before_docs) | added
+        assert {k: v for k, v in after_docs.items() if k not in added} == before_docs
         assert after_generation == before_generation + 1
     assert check_library(library.folder).ok
+
+
+# -- the disk under the library: full, or mounted read-only -----------------------------------
+# Real file systems, not simulated errors: a small tmpfs filled to the last byte, and a
+# read-only bind mount (which stops root too, unlike chmod). Mounting needs root.
+
+
+@contextlib.contextmanager
+def mounted(target: Path, *options: str):
+    target.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small or read-only file system needs root")
+    result = subprocess.run(["mount", *options, str(target)], capture_output=True, text=True)
+    if result.returncode:
+        pytest.skip(f"cannot mount here: {result.stderr.strip()}")
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=True)
+
+
+def fill(disk: Path, leave: int = 0) -> Path:
+    """Write one file until the disk refuses, then give back `leave` bytes."""
+    filler = disk / "filler"
+    handle = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(handle, b"\0" * 4096)
+    except OSError as error:
+        assert error.errno == errno.ENOSPC
+    for size in (4096, 512, 1):  # the last partial block too
+        try:
+            while True:
+                os.write(handle, b"\0" * size)
+        except OSError:
+            pass
+    os.ftruncate(handle, max(0, os.fstat(handle).st_size - leave))
+    os.close(handle)
+    return filler
+
+
+def library_copy(template: Path, folder: Path) -> Path:
+    """The template library as a closed library leaves it: no -wal, no -shm."""
+    shutil.copytree(template, folder, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    return folder
+
+
+def test_a_disk_that_fills_up_during_an_ingest_leaves_the_library_as_it_was(template, tmp_path, tiny_encoder):
+    with mounted(tmp_path / "disk", "-t", "tmpfs", "-o", "size=4m", "tmpfs") as disk:
+        folder = library_copy(template, disk / "library")
+        fill(disk, leave=200_000)
+        library = Library.open(folder, encoder=tiny_encoder)
+        before_docs, before_generation = contents(library)
+        before_files = on_disk(folder)
+        big = [TextRecord(f"crm/{n}", f"Record {n}. " + GERMAN.split("\n\n")[1] * 40) for n in range(40)]
+        raises(DiskFullError, f"The disk holding the library at {folder} is full", "nothing was changed",
+               "Free some space")(lambda: library.add_texts(big))
+        assert contents(library) == (before_docs, before_generation)
+        assert on_disk(folder) == before_files
+        library.close()
+        (disk / "filler").unlink()  # with space again, the library is whole and takes the ingest
+        assert check_library(folder).ok
+        with Library.open(folder, encoder=tiny_encoder) as again:
+            assert len(again.add_texts(big).added) == 40
+
+
+def test_a_full_disk_is_named_as_such_not_as_a_foreign_database(template, tmp_path, tiny_encoder):
+    with mounted(tmp_path / "disk", "-t", "tmpfs", "-o", "size=4m", "tmpfs") as disk:
+        folder = library_copy(template, disk / "library")
+        before_files = on_disk(template)  # on_disk(folder) would leave SQLite's -shm there, read-only
+        fill(disk)
+        advice = (DiskFullError, "is full (0 bytes free)", "Free some space on that disk")
+        raises(*advice)(lambda: Library.open(folder, encoder=tiny_encoder).ask("navy"))
+        raises(*advice)(lambda: check_library(folder))  # not "restore from a backup"
+        (disk / "filler").unlink()
+        assert on_disk(folder) == before_files and check_library(folder).ok
+
+
+def test_a_library_on_a_read_only_mount_answers_and_refuses_changes_clearly(template, tmp_path, tiny_encoder):
+    source = library_copy(template, tmp_path / "source")
+    with mounted(tmp_path / "read-only", "--bind", str(source)) as target:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True)
+        library = Library.open(target, encoder=tiny_encoder)
+        assert library.read_only
+        assert library.search("naval drills", k=2) and not library.ask("naval drills", min_confidence=0).abstained
+        refusal = (LibraryNotWritableError, f"The library at {target} is read-only (its file system is "
+                   "mounted read-only)", "search and ask work", "make the folder writable")
+        for change in (lambda: library.add([SAMPLES]), lambda: library.add_texts([record("crm/9")]),
+                       lambda: library.remove("000-806c210b4fa405d6"),
+                       lambda: library.edit_document("000-806c210b4fa405d6", title="New")):
+            raises(*refusal)(change)
+        assert check_library(target).ok  # verified as it is: no lock to take where nothing can write
+        raises(*refusal)(lambda: check_library(target, repair=True))

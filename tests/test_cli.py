@@ -121,3 +121,44 @@ def test_cli_modes_are_the_library_modes():
     from rag import SEARCH_MODES, cli
 
     assert cli.MODES == SEARCH_MODES
+
+
+TERMINAL_TRICKS = "\x1b[2J\x1b]0;pwned\x07Harbour \u202eReport"  # clear screen, retitle, reorder
+
+
+def test_titles_and_file_names_cannot_drive_the_terminal_or_forge_lines(tmp_path, tiny_library):
+    from rag import TextRecord
+
+    tiny_library.add_texts([TextRecord(source="crm/1", title=TERMINAL_TRICKS,
+                                       text="The harbour master counted forty fishing boats in the bay on Sunday.")])
+    tiny_library.close()
+    folder = tiny_library.folder
+    docs = run("docs", library=folder).stdout
+    asked = run("ask", "how many fishing boats did the harbour master count?", "--k", "1", library=folder).stdout
+    for out in (docs, asked):
+        assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+        assert "\\x1b[2J\\x1b]0;pwned\\x07Harbour \\u202eReport" in out
+    forged = tmp_path / "bad\nadded    forged.txt"
+    forged.write_bytes(bytes(range(256)) * 4)
+    failed = run("ingest", str(forged), library=folder, check=False)
+    assert failed.returncode == 1 and not any(line.startswith("added") for line in failed.stderr.splitlines())
+    assert f"failed   {tmp_path}/bad\\nadded    forged.txt: " in failed.stderr
+
+
+def test_docs_into_a_pipe_that_is_closed_ends_quietly(cli_library):
+    folder, _ = cli_library
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written, as after `| head -1`
+    result = subprocess.run([sys.executable, "-m", "rag", "docs", "--library", str(folder)], cwd=REPO,
+                            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=600)
+    os.close(write_end)
+    assert (result.returncode, result.stderr) == (141, "")
+
+
+def test_an_unknown_document_filter_and_an_empty_path_are_errors(cli_library):
+    folder, _ = cli_library
+    unknown = run("search", "naval drills", "--document", "no-such-doc", library=folder, check=False)
+    assert unknown.returncode == 1 and unknown.stdout == ""
+    assert unknown.stderr.startswith("error: No document with id 'no-such-doc' in this library")
+    empty = run("ingest", "", library=folder, check=False)
+    assert empty.returncode == 1 and "An empty path names no file or folder" in empty.stderr

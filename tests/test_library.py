@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from rag import Library, RagError, SearchFilters, TextRecord, fusion, lexical, store, vector_blob
-from rag.errors import LibraryBusyError, LibraryError, MissingPathError, ModelMismatchError, UnknownDocumentError
+from rag.errors import (
+    DiskFullError,
+    LibraryBusyError,
+    LibraryError,
+    MissingPathError,
+    ModelMismatchError,
+    UnknownDocumentError,
+)
 from rag.passages import in_context, passage_contexts
 from rag.search import QueryError
 from tests.conftest import SAMPLES
@@ -278,7 +285,7 @@ def test_failure_while_writing_vectors_leaves_library_as_it_was(tiny_library, tm
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(VectorIndex, "save", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(DiskFullError, match="is full .* nothing was changed. Free some space"):
         tiny_library.add([extra])
     monkeypatch.undo()
     assert snapshot(tiny_library) == before
