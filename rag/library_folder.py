@@ -18,7 +18,7 @@ from pathlib import Path
 from embeddings import DEFAULT_MODEL
 from rag import schema, store
 from rag.errors import FolderAccessError, LibraryError
-from rag.storage_errors import READ_ONLY_MOUNT, read_only_reason, storage_errors
+from rag.storage_errors import READ_ONLY_MOUNT, existing_ancestor, read_only_reason, storage_errors
 
 @dataclass(frozen=True)
 class OpenedDatabase:
@@ -40,6 +40,9 @@ def open_database(folder: Path, requested: str | None, *, read_only: bool) -> Op
         if database.is_file() and (reason := read_only_reason(folder)) is not None:
             return _open_replica(folder, requested, not_writable_because=reason)
         if not database.exists():
+            if (reason := read_only_reason(existing_ancestor(folder))) is not None:
+                raise FolderAccessError(folder, f"a new library cannot be made there ({reason}); choose a "
+                                        "folder you can write")
             # Files named library.sqlite* may be another process creating this library now.
             if folder.exists() and any(not p.name.startswith(store.DATABASE_NAME) for p in folder.iterdir()):
                 raise LibraryError(

@@ -56,9 +56,13 @@ class StagedUpload:
 
     def _write(self, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".upload-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, self.path)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, self.path)
+        except BaseException:  # a full disk: leave no half-written copy behind
+            os.unlink(tmp)
+            raise
 
     def undo(self) -> None:
         if self.previous is None:

@@ -456,8 +456,12 @@ def test_a_disk_that_fills_up_during_an_ingest_leaves_the_library_as_it_was(temp
         before_docs, before_generation = contents(library)
         before_files = on_disk(folder)
         big = [TextRecord(f"crm/{n}", f"Record {n}. " + GERMAN.split("\n\n")[1] * 40) for n in range(40)]
-        raises(DiskFullError, f"The disk holding the library at {folder} is full", "nothing was changed",
-               "Free some space")(lambda: library.add_texts(big))
+        full = (DiskFullError, f"The disk holding the library at {folder} is full", "nothing was changed",
+                "Free some space")
+        raises(*full)(lambda: library.add_texts(big))
+        assert contents(library) == (before_docs, before_generation)
+        assert on_disk(folder) == before_files
+        raises(*full)(lambda: library.add_upload("harbour.txt", ("\n\n".join(r.text for r in big)).encode()))
         assert contents(library) == (before_docs, before_generation)
         assert on_disk(folder) == before_files
         library.close()
@@ -494,3 +498,5 @@ def test_a_library_on_a_read_only_mount_answers_and_refuses_changes_clearly(temp
             raises(*refusal)(change)
         assert check_library(target).ok  # verified as it is: no lock to take where nothing can write
         raises(*refusal)(lambda: check_library(target, repair=True))
+        raises(FolderAccessError, "a new library cannot be made there (its file system is mounted read-only)")(
+            lambda: Library.open(target / "new", encoder=tiny_encoder))
