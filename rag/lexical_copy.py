@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from rag import store
+from rag import library_folder, store
 from rag.bm25_postings import Bm25Postings
 
 
@@ -42,7 +42,7 @@ class LexicalCopy:
 
     def build(self) -> None:
         """Build the copy for the library's current generation now, in this thread."""
-        connection = store.connect(self.database, read_only=True)
+        connection = library_folder.read_only_connection(self.database.parent)
         try:
             connection.execute("BEGIN")  # one snapshot: the rows of exactly one generation
             generation = int(store.read_meta(connection)["generation"])

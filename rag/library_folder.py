@@ -65,10 +65,14 @@ def open_database(folder: Path, requested: str | None, *, read_only: bool) -> Op
 def reading_connection(folder: Path) -> sqlite3.Connection:
     """A connection to the library database in `folder` for reading only: writable if this
     process may write there (SQLite's readers write its shared-memory file), else read-only."""
-    database = folder / store.DATABASE_NAME
     if read_only_reason(folder) is None:
-        return store.connect(database)
-    return store.connect(database, read_only=True, immutable=_immutable(folder))
+        return store.connect(folder / store.DATABASE_NAME)
+    return read_only_connection(folder)
+
+
+def read_only_connection(folder: Path) -> sqlite3.Connection:
+    """A read-only connection to the library database in `folder`, on a read-only mount too."""
+    return store.connect(folder / store.DATABASE_NAME, read_only=True, immutable=_immutable(folder))
 
 
 def _open_replica(folder: Path, requested: str | None, not_writable_because: str | None = None) -> OpenedDatabase:
@@ -76,7 +80,7 @@ def _open_replica(folder: Path, requested: str | None, not_writable_because: str
     if not database.is_file():
         raise LibraryError(f"{folder} has no library to open read-only; build it first with "
                            "`python -m rag ingest PATH --library DIR`")
-    connection = store.connect(database, read_only=True, immutable=_immutable(folder))
+    connection = read_only_connection(folder)
     meta = schema.checked_meta(connection, folder, requested, may_upgrade=False)
     return OpenedDatabase(connection, meta, read_only=True, not_writable_because=not_writable_because)
 

@@ -490,6 +490,8 @@ def test_a_library_on_a_read_only_mount_answers_and_refuses_changes_clearly(temp
         library = Library.open(target, encoder=tiny_encoder)
         assert library.read_only
         assert library.search("naval drills", k=2) and not library.ask("naval drills", min_confidence=0).abstained
+        library.build_lexical_postings()  # the in-memory BM25 copy big libraries search with reads it too
+        assert library.search("naval drills", k=2, mode="lexical")
         refusal = (LibraryNotWritableError, f"The library at {target} is read-only (its file system is "
                    "mounted read-only)", "search and ask work", "make the folder writable")
         for change in (lambda: library.add([SAMPLES]), lambda: library.add_texts([record("crm/9")]),
