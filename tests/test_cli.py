@@ -162,3 +162,21 @@ def test_an_unknown_document_filter_and_an_empty_path_are_errors(cli_library):
     assert unknown.stderr.startswith("error: No document with id 'no-such-doc' in this library")
     empty = run("ingest", "", library=folder, check=False)
     assert empty.returncode == 1 and "An empty path names no file or folder" in empty.stderr
+
+
+def test_a_read_only_library_is_checked_and_its_changes_refused_in_one_line(tmp_path, tiny_library):
+    from tests.test_bad_input import GOOD, mounted
+
+    tiny_library.add([SAMPLES])
+    tiny_library.close()
+    document = tmp_path / "harbour.txt"
+    document.write_text(GOOD, encoding="utf-8")
+    with mounted(tmp_path / "read-only", "--bind", str(tiny_library.folder)) as target:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=True)
+        checked = run("check", library=target)
+        assert checked.stdout.endswith("The library is consistent.\n")
+        assert "000-806c210b4fa405d6" in run("docs", library=target).stdout
+        for command in (("ingest", str(document)), ("remove", "000-806c210b4fa405d6"), ("check", "--repair")):
+            refused = run(*command, library=target, check=False)
+            assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+            assert refused.stderr.startswith(f"error: The library at {target} is read-only")
