@@ -131,7 +131,7 @@ def check_filter_documents(connection: sqlite3.Connection, filters: SearchFilter
     """UnknownDocumentError for a filter's document id the library does not hold: a typo
     would otherwise look like a search that found nothing."""
     if filters is not None and filters.documents:
-        unknown = sorted(set(filters.documents) - store.document_ids(connection))
+        unknown = sorted(set(filters.documents) - store.document_ids(connection, filters.documents))
         if unknown:
             raise UnknownDocumentError(unknown[0])
 

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from rag import store
 from rag.errors import DocumentError, RecordBatchError
 
 RECORD_FORMAT = "text"  # documents.format of a record; files store their reader's format
@@ -62,8 +61,19 @@ def refuse_ambiguous(connection, sources: Sequence[str]) -> None:
         raise RecordBatchError(f"The records repeat the source {repeated[0]!r}"
                                + (f" (and {len(repeated) - 1} more)" if len(repeated) > 1 else "")
                                + "; give each record its own source, or keep only one of them. Nothing was added")
-    for source, document_id, stored_format in store.formats_by_source(connection, sources):
+    for source, document_id, stored_format in _formats_by_source(connection, sources):
         if stored_format != RECORD_FORMAT:
             raise RecordBatchError(f"The record source {source!r} is the path of a file the library holds "
                                    f"(document {document_id}); give the record a source of its own, or "
                                    f"remove {document_id} first. Nothing was added")
+
+
+def _formats_by_source(connection, sources: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(source, document id, format) of the stored documents among `sources`. (Kept here, not
+    in `rag.store`, which is at the module size limit.)"""
+    rows = []
+    for start in range(0, len(sources), 500):  # under SQLite's limit on bound parameters
+        chunk = list(sources[start : start + 500])
+        rows += connection.execute(f"SELECT source, id, format FROM documents WHERE source IN "
+                                   f"({','.join('?' * len(chunk))})", chunk).fetchall()
+    return rows

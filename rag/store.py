@@ -134,16 +134,6 @@ def find_by_source(connection: sqlite3.Connection, source: str):
     ).fetchone()
 
 
-def formats_by_source(connection: sqlite3.Connection, sources: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(source, document id, format) of the stored documents among `sources`."""
-    rows = []
-    for start in range(0, len(sources), 500):  # SQLite's limit on bound parameters
-        chunk = list(sources[start : start + 500])
-        rows += connection.execute(f"SELECT source, id, format FROM documents WHERE source IN "
-                                   f"({','.join('?' * len(chunk))})", chunk).fetchall()
-    return rows
-
-
 def find_by_content(connection: sqlite3.Connection, content_hash: str, pipeline: str):
     return connection.execute(
         "SELECT id, source FROM documents WHERE content_hash = ? AND pipeline = ?",
@@ -151,8 +141,12 @@ def find_by_content(connection: sqlite3.Connection, content_hash: str, pipeline:
     ).fetchone()
 
 
-def document_ids(connection: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in connection.execute("SELECT id FROM documents")}
+def document_ids(connection: sqlite3.Connection, among: Sequence[str] | None = None) -> set[str]:
+    """Every stored document's id, or those of `among` that are stored."""
+    if among is None:
+        return {row[0] for row in connection.execute("SELECT id FROM documents")}
+    marks = ",".join("?" * len(among))
+    return {row[0] for row in connection.execute(f"SELECT id FROM documents WHERE id IN ({marks})", list(among))}
 
 
 def passage_ids(connection: sqlite3.Connection, document_id: str | None = None) -> list[int]:
