@@ -146,7 +146,9 @@ def file_hash(path: Path) -> str:
 
 
 def source_name(path: Path) -> str:
-    return str(Path(os.path.abspath(path)))
+    """The absolute path as text. Bytes of a file name that are not UTF-8 (Python holds them
+    as lone surrogates, which SQLite cannot store) are written as escapes: caf\\xe9.txt."""
+    return os.fsencode(os.path.abspath(path)).decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)

@@ -350,6 +350,9 @@ CASES = [
     Case("a lone surrogate in a record's title", lambda lib, t: failed_record(
         lib, record("crm/5", title="Harbour \udcff"), "its title holds a lone surrogate (U+DCFF")),
     # -- paths and folders
+    Case("a file name that is not UTF-8", lambda lib, t: (
+        _same(lib.add([write(t, os.fsdecode(b"caf\xe9.txt"), GOOD)]).added, ("caf-xe9",)),
+        _same(lib.document("caf-xe9").source, f"{t}/caf\\xe9.txt")), adds="caf-xe9"),
     Case("an empty path to ingest", empty_path),
     Case("a library path under a file", path_under_a_file),
     Case("a library folder this user may not enter", closed_library_folder),
