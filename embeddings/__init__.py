@@ -5,6 +5,7 @@ and never the other way round.
 """
 
 from embeddings.encoder import DEFAULT_MODEL, Encoder, ModelLoadFailed
+from embeddings.model_digest import model_digest
 from embeddings.vector_index import VectorIndex, VectorIndexError
 
-__all__ = ["DEFAULT_MODEL", "Encoder", "ModelLoadFailed", "VectorIndex", "VectorIndexError"]
+__all__ = ["DEFAULT_MODEL", "Encoder", "ModelLoadFailed", "model_digest", "VectorIndex", "VectorIndexError"]

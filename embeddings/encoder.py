@@ -38,6 +38,11 @@ class ModelLoadFailed(RuntimeError):
     """The model could not be loaded; the message says why."""
 
 
+def resolve_model(model: str) -> str:
+    """What to load for `model`: the packaged copy's folder for its names, else `model`."""
+    return _resolve(model)[0]
+
+
 def _resolve(model: str) -> tuple[str, bool]:
     """Return (what to load, whether it is the packaged offline copy)."""
     if model in _PACKAGED_ALIASES:

@@ -74,6 +74,9 @@ class VectorIndex:
         self._layout = "flat"
         self._trained_on = 0  # vectors the clustering was trained on; 0 while flat
         self._ids: np.ndarray | None = None  # ids() cache, dropped on every change
+        # What the saver wrote beside the vectors to recognise the file again (the library
+        # writes its generation), None for files saved without one.
+        self.label: str | None = None
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -212,8 +215,9 @@ class VectorIndex:
         return scores, found
 
     # -- persistence ---------------------------------------------------------------------
-    def save(self, path: Path | str) -> None:
-        """Write to a temporary file beside `path`, flush it to disk, then rename over."""
+    def save(self, path: Path | str, *, label: str | None = None) -> None:
+        """Write to a temporary file beside `path`, flush it to disk, then rename over.
+        `label` is stored in the header and read back as `load(...).label`."""
         flat = self._layout == "flat"
         header = {
             "format": "rag-vector-index",
@@ -224,6 +228,8 @@ class VectorIndex:
             "index": "IDMap2,FlatIP" if flat else f"IVF{self._index.nlist},{CODES[self._layout]}",
             "trained_on": self._trained_on,
         }
+        if label is not None:
+            header["label"] = label
         vector_file.write(path, header, self._index)
 
     @classmethod
@@ -245,6 +251,7 @@ class VectorIndex:
         index = cls(header["dimension"], approximate_above=approximate_above, compress_above=compress_above)
         index._index = faiss_index
         index._layout, index._trained_on = layout, int(header.get("trained_on", 0))
+        index.label = header.get("label")
         if len(index) != header["count"]:
             raise VectorIndexError(f"{path} holds {len(index)} vectors, header says {header['count']}")
         return index
