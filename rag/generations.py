@@ -15,14 +15,16 @@ points at are deleted by the next writer. Writers take an exclusive file lock.
 from __future__ import annotations
 
 import fcntl
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from embeddings import VectorIndex, VectorIndexError
-from rag import store
+from rag import meta_values, store
 from rag.errors import LibraryBusyError, LibraryError
+from rag.meta_values import generation_of_file, vector_file_name
 
 LOCK_NAME = "write.lock"
 # How long a second writer waits for the first before giving up with LibraryBusyError.
@@ -47,13 +49,23 @@ def write_lock(folder: Path, timeout: float = DEFAULT_LOCK_TIMEOUT):
         yield
 
 
-def vector_file_name(generation: int) -> str:
-    return f"vectors-{generation:06d}.faiss"
-
-
 def leftover_files(folder: Path, current: str | None) -> list[Path]:
-    """Vector files that `current` (meta.vector_file) is not: an interrupted write's remains."""
+    """Vector files that `current` (meta.vector_file) is not: an interrupted write's remains.
+    None while `current` is damaged (not a bare vector file name): then no file is known to
+    be unused, and deleting any could delete the library's own vectors."""
+    if current is not None and generation_of_file(current) is None:
+        return []
     return sorted(path for path in folder.glob(_VECTOR_FILES) if path.name != current)
+
+
+def foreign_vectors(vectors: VectorIndex, vector_file: str) -> str | None:
+    """Why a loaded vector file is not the one written under the name `meta.vector_file`
+    gives it (a file of another generation copied in its place), None if it is. Files carry
+    the generation they were written for; files written before that carry none."""
+    written_for = generation_of_file(vector_file)
+    if vectors.label is not None and vectors.label != f"generation {written_for}":
+        return f"it holds the vectors of {vectors.label}, not of generation {written_for}"
+    return None
 
 
 class Generations:
@@ -69,17 +81,25 @@ class Generations:
         self.generation = -1  # the generation `vectors` belongs to; -1: load on next read
 
     def meta(self) -> dict[str, str]:
-        return store.read_meta(self.db)
+        return meta_values.checked(store.read_meta(self.db), self.folder)
 
     @contextmanager
     def reading(self):
         """The vectors of the committed generation, with the SQLite rows of that same
         generation: one read transaction holds the snapshot, so a writer in another process
-        committing meanwhile is never seen halfway (vectors of one generation, rows of the next)."""
+        committing meanwhile is never seen halfway (vectors of one generation, rows of the next).
+        Rows SQLite cannot read back (a damaged index, text that is not UTF-8) end the read
+        with a LibraryError pointing at `check`, which names what is damaged."""
         with self.lock:
             self.db.execute("BEGIN")
             try:
                 yield self.current_vectors()
+            except sqlite3.DatabaseError as error:
+                reason = str(error)[:120]  # SQLite quotes a whole undecodable text
+                raise LibraryError(
+                    f"The library at {self.folder} could not be read ({reason}). Run `python -m rag check` "
+                    "to find what is damaged, and `python -m rag check --repair` to fix what it can"
+                ) from error
             finally:
                 self.db.execute("COMMIT")
 
@@ -105,9 +125,22 @@ class Generations:
                     self.db.execute("COMMIT")
                     self.db.execute("BEGIN")
                 continue  # a writer replaced it between our two reads; read meta again
+            if problem := foreign_vectors(vectors, meta["vector_file"]) or self._miscounted(vectors):
+                raise LibraryError(
+                    f"The library's vector file {meta['vector_file']} does not belong to it: {problem}. "
+                    "Run `python -m rag check --repair` to rebuild it from the stored text"
+                )
             self.vectors, self.generation = vectors, generation
             return vectors
         raise LibraryError(f"The library at {self.folder} keeps changing; try again")
+
+    def _miscounted(self, vectors: VectorIndex) -> str | None:
+        """A file without a generation label (written before labels) is at least checked
+        to hold one vector per passage; a labelled one was written with the rows it serves."""
+        passages = store.counts(self.db)[1]
+        if vectors.label is None and len(vectors) != passages:
+            return f"it holds {len(vectors)} vectors for {passages} passages"
+        return None
 
     @contextmanager
     def next_generation(self, index: VectorIndex):
@@ -122,7 +155,7 @@ class Generations:
         try:
             with store.transaction(self.db):
                 yield extra_meta
-                index.save(vector_file)
+                index.save(vector_file, label=f"generation {generation}")
                 store.set_meta(self.db, {"generation": str(generation), "vector_file": vector_file.name,
                                          **extra_meta})
         except BaseException:

@@ -137,7 +137,7 @@ class Library:
 
     # -- reading -------------------------------------------------------------------------
     def _meta(self) -> dict[str, str]:
-        return store.read_meta(self._db)
+        return self._generations.meta()
 
     def _current_vectors(self) -> VectorIndex | None:
         return self._generations.current_vectors()

@@ -9,20 +9,24 @@ queries are `rag.store`'s.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from pathlib import Path
 
+from rag import meta_values
 from rag.errors import LibraryError, ModelMismatchError
-from rag.store import DATABASE_NAME, read_meta, reindex_terms, set_meta, transaction
+from rag.store import DATABASE_NAME, expected_terms, insert_terms, read_meta, set_meta, text_sha256, transaction
 
 LIBRARY_FORMAT = "rag-library"  # meta.format of every library database
-SCHEMA_VERSION = 5
-UPGRADABLE = {"1", "2", "3", "4"}  # older schema versions `upgrade` knows how to bring up to date
+SCHEMA_VERSION = 6
+UPGRADABLE = {"1", "2", "3", "4", "5"}  # older schema versions `upgrade` knows how to bring up to date
 # What `schema_state` finds.
 CURRENT_SCHEMA, UPGRADABLE_SCHEMA, NOT_A_LIBRARY, OTHER_SCHEMA = "current", "upgradable", "not a library", "other"
 
 # passages.sentences: JSON [[start, end, paragraph], ...], absolute offsets into the text.
 # passages.sentence_vectors: `rag.vector_blob` rows, one per sentence; NULL for passages
 # stored before schema 3, whose sentences `ask` embeds when it needs them.
+# documents.text_sha256: hex sha256 of the text's UTF-8 bytes as ingest stored them, so
+# `check` can tell damaged text from trusted text (and never repairs from the former).
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE documents (
@@ -34,6 +38,7 @@ CREATE TABLE documents (
     pipeline TEXT NOT NULL,
     format TEXT NOT NULL,
     text TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
     paragraphs INTEGER NOT NULL,
     added_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
@@ -81,6 +86,18 @@ def create(connection: sqlite3.Connection, meta: dict[str, str]) -> None:
         set_meta(connection, {"schema_version": str(SCHEMA_VERSION), **meta})
 
 
+def rebuild_lexical_index(connection: sqlite3.Connection, skip_documents: Collection[str] = ()) -> int:
+    """Drop the lexical index and build it again from the stored text (in the caller's
+    transaction), leaving out the passages of `skip_documents` (damaged text); returns how
+    many rows were written. Dropping, not deleting rows: a damaged FTS5 index can fail its
+    own DELETE, while its shadow tables always drop."""
+    connection.execute("DROP TABLE IF EXISTS passage_terms")
+    connection.execute(_LEXICAL_SCHEMA)
+    rows = expected_terms(connection, skip_documents)
+    insert_terms(connection, rows)
+    return len(rows)
+
+
 def upgrade(connection: sqlite3.Connection) -> None:
     """Bring an older library's schema up to SCHEMA_VERSION in one transaction, without
     re-embedding anything. Schema 1 had no lexical index: it is built from the stored text.
@@ -88,16 +105,26 @@ def upgrade(connection: sqlite3.Connection) -> None:
     those sentences when it needs them (re-ingesting the documents stores them). Schemas 1-3
     had no user edits of titles and dates: the table starts empty. Schemas 1-4 were indexed
     before British spellings were read as American (`rag.lexical.ANALYSER_VERSION` 2): the
-    lexical rows are analysed again from the stored text (no embedding needed)."""
+    lexical rows are analysed again from the stored text (no embedding needed). Schemas 1-5
+    recorded no checksum of the stored text: it is computed from the text as it is now, so
+    damage done before the upgrade goes unnoticed; damage after it is found by `check`."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
-        if version == "1":
-            connection.execute(_LEXICAL_SCHEMA)
-        reindex_terms(connection)
+        rebuild_lexical_index(connection)
         if version in ("1", "2"):
             connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
         connection.execute(_EDITS_SCHEMA)
+        _record_text_checksums(connection)
         set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
+
+
+def _record_text_checksums(connection: sqlite3.Connection) -> None:
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
+    if "text_sha256" not in columns:
+        connection.execute("ALTER TABLE documents ADD COLUMN text_sha256 TEXT NOT NULL DEFAULT ''")
+    rows = connection.execute("SELECT id, CAST(text AS BLOB) FROM documents WHERE text_sha256 = ''").fetchall()
+    connection.executemany("UPDATE documents SET text_sha256 = ? WHERE id = ?",
+                           [(text_sha256(blob), document_id) for document_id, blob in rows])
 
 
 def schema_state(meta: dict[str, str]) -> str:
@@ -133,6 +160,7 @@ def checked_meta(connection, folder: Path, requested: str | None, *, may_upgrade
                 f"{folder} uses library schema {meta.get('schema_version')}; this version reads "
                 f"schema {SCHEMA_VERSION}. Re-create the library from your documents"
             )
+        meta_values.checked(meta, folder)
         if requested and requested != meta["model"]:
             raise ModelMismatchError(folder, meta["model"], requested)
     except BaseException:

@@ -11,10 +11,11 @@ anything.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from rag import storage_errors
@@ -117,12 +118,16 @@ def list_documents(connection: sqlite3.Connection) -> list[DocumentSummary]:
 
 def get_document(connection: sqlite3.Connection, document_id: str) -> Document:
     """The stored document; UnknownDocumentError if there is none with that id."""
-    row = connection.execute(
-        """SELECT d.id, d.title, d.published, d.source, d.content_hash, d.format, d.text,
-                  d.paragraphs, (SELECT count(*) FROM passages p WHERE p.document_id = d.id)
-           FROM documents d WHERE d.id = ?""",
-        (document_id,),
-    ).fetchone()
+    try:
+        row = connection.execute(
+            """SELECT d.id, d.title, d.published, d.source, d.content_hash, d.format, d.text,
+                      d.paragraphs, (SELECT count(*) FROM passages p WHERE p.document_id = d.id)
+               FROM documents d WHERE d.id = ?""",
+            (document_id,),
+        ).fetchone()
+    except sqlite3.OperationalError as error:  # SQLite cannot decode its text
+        raise LibraryError(f"The stored text of document {document_id} is damaged ({str(error)[:60]}…); "
+                           f"remove it (`python -m rag remove {document_id}`) and ingest its file again") from error
     if row is None:
         raise UnknownDocumentError(document_id)
     return Document(*row)
@@ -198,22 +203,15 @@ def indexed_terms(connection: sqlite3.Connection) -> dict[int, str]:
     return dict(connection.execute("SELECT rowid, terms FROM passage_terms"))
 
 
-def reindex_terms(connection: sqlite3.Connection) -> int:
-    """Replace every lexical row by `expected_terms` (in the caller's transaction); returns
-    how many rows were written."""
-    connection.execute("DELETE FROM passage_terms")
-    rows = expected_terms(connection)
-    insert_terms(connection, rows)
-    return len(rows)
-
-
-def expected_terms(connection: sqlite3.Connection) -> list[tuple[int, str]]:
-    """(passage id, terms) as an ingest would index them, computed from the stored text."""
-    texts = contextual_texts(connection)
+def expected_terms(connection: sqlite3.Connection, skip_documents: Collection[str] = ()) -> list[tuple[int, str]]:
+    """(passage id, terms) as an ingest would index them, computed from the stored text
+    (except the passages of `skip_documents`, whose text is not to be trusted)."""
+    texts = contextual_texts(connection, skip_documents=skip_documents)
     return [(pid, indexed_text(texts[pid])) for pid in sorted(texts)]
 
 
-def contextual_texts(connection: sqlite3.Connection, ids: Sequence[int] | None = None) -> dict[int, str]:
+def contextual_texts(connection: sqlite3.Connection, ids: Sequence[int] | None = None, *,
+                     skip_documents: Collection[str] = ()) -> dict[int, str]:
     """Each passage (the listed ones, or all) as ingest gave it to the model and the lexical
     index: in its context (`rag.passages.passage_contexts`), computed from the stored document."""
     spans: dict[str, list[tuple[int, int, int]]] = {}
@@ -221,7 +219,8 @@ def contextual_texts(connection: sqlite3.Connection, ids: Sequence[int] | None =
     for chunk in ([None] if ids is None else [list(ids)[i : i + 500] for i in range(0, len(ids), 500)]):
         where = "" if chunk is None else f" WHERE id IN ({','.join('?' * len(chunk))})"
         for pid, document_id, start, end in connection.execute(query + where, chunk or []):
-            spans.setdefault(document_id, []).append((pid, start, end))
+            if document_id not in skip_documents:
+                spans.setdefault(document_id, []).append((pid, start, end))
     texts: dict[int, str] = {}
     for document_id, rows in spans.items():
         title, text = connection.execute("SELECT title, text FROM documents WHERE id = ?", (document_id,)).fetchone()
@@ -248,30 +247,38 @@ def sentence_vector_blobs(connection: sqlite3.Connection, ids: Sequence[int]) ->
     return dict(rows)
 
 
-def stored_sentence_vectors(connection: sqlite3.Connection) -> Iterable[tuple[int, bytes]]:
-    """(passage id, sentence vectors blob) of every passage that stores them."""
-    return connection.execute("SELECT id, sentence_vectors FROM passages WHERE sentence_vectors IS NOT NULL")
 
 
 def clear_sentence_vectors(connection: sqlite3.Connection, ids: Sequence[int]) -> None:
     connection.executemany("UPDATE passages SET sentence_vectors = NULL WHERE id = ?", [(i,) for i in ids])
 
 
-def passage_rows(connection: sqlite3.Connection) -> list[tuple[int, str, int, int, int, str]]:
-    """(id, document_id, paragraph, start, end, sentences JSON) of every passage, by id."""
-    return connection.execute(
-        "SELECT id, document_id, paragraph, start, end, sentences FROM passages ORDER BY id"
-    ).fetchall()
 
 
-def document_texts(connection: sqlite3.Connection) -> dict[str, str]:
-    return dict(connection.execute("SELECT id, text FROM documents"))
+def replace_sentences(connection: sqlite3.Connection, passage_id: int, spans: Sequence[tuple[int, int, int]]) -> None:
+    """Store a passage's sentence spans anew; its stored sentence vectors no longer fit them."""
+    connection.execute("UPDATE passages SET sentences = ?, sentence_vectors = NULL WHERE id = ?",
+                       (json.dumps([list(span) for span in spans]), passage_id))
 
 
-def damage(connection: sqlite3.Connection) -> str | None:
-    """What SQLite's own consistency check reports, None if the file is sound."""
-    problem = connection.execute("PRAGMA quick_check").fetchone()[0]
-    return None if problem == "ok" else problem
+def text_sha256(data: bytes) -> str:
+    """The checksum `documents.text_sha256` holds: of the text's UTF-8 bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+
+
+def sentence_spans_of(sentences_json: str) -> tuple[tuple[int, int, int], ...]:
+    """A passage's `sentences` column as (start, end, paragraph) spans; ValueError if it is
+    not that."""
+    spans = json.loads(sentences_json)
+    if not isinstance(spans, list) or not all(
+        isinstance(span, list) and len(span) == 3 and all(type(n) is int for n in span) for span in spans
+    ):
+        raise ValueError("not a list of [start, end, paragraph] spans")
+    return tuple(tuple(span) for span in spans)
+
+
 
 
 def document_passages(connection: sqlite3.Connection, document_id: str) -> list[Passage]:
@@ -280,17 +287,23 @@ def document_passages(connection: sqlite3.Connection, document_id: str) -> list[
 
 
 def _passage(row) -> Passage:
-    sentences = tuple(tuple(span) for span in json.loads(row[9]))
+    try:
+        sentences = sentence_spans_of(row[9])
+    except ValueError as error:
+        raise LibraryError(
+            f"Passage {row[0]} of document {row[1]} has damaged sentence offsets ({error}). Run "
+            f"`python -m rag check --repair` to restore them, or remove document {row[1]} and ingest it again"
+        ) from error
     return Passage(*row[:9], sentences=sentences)
 
 
 def insert_document(connection: sqlite3.Connection, values: dict) -> None:
     connection.execute(
         """INSERT INTO documents(id, title, published, source, content_hash, pipeline, format,
-                                 text, paragraphs)
+                                 text, text_sha256, paragraphs)
            VALUES (:id, :title, :published, :source, :content_hash, :pipeline, :format,
-                   :text, :paragraphs)""",
-        values,
+                   :text, :text_sha256, :paragraphs)""",
+        {**values, "text_sha256": text_sha256(values["text"].encode("utf-8"))},
     )
 
 

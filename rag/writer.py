@@ -13,16 +13,37 @@ import json
 import threading
 from contextlib import contextmanager
 
-from embeddings import Encoder, ModelLoadFailed, VectorIndex
+from embeddings import Encoder, ModelLoadFailed, VectorIndex, model_digest
 from rag import document_info, store, vector_blob
 from rag.document_info import DocumentEdit
 from rag.document_vectors import EmbeddedDocument, embed_documents
-from rag.errors import LibraryError, LibraryNotWritableError, ModelLoadError
+from rag.errors import LibraryError, LibraryNotWritableError, ModelLoadError, UnknownDocumentError
 from rag.generations import DEFAULT_LOCK_TIMEOUT, Generations, write_lock
 from rag.ingest import document_id_for, pipeline_fingerprint
 from rag.lexical import indexed_text
 from rag.results import IngestReport
 from rag.storage_errors import storage_errors
+
+
+def model_problem(meta: dict[str, str]) -> str | None:
+    """Why the model at the library's recorded path is not the one it was built with, None
+    if it is (or no digest is recorded)."""
+    recorded = meta.get("model_sha256")
+    if recorded is None:
+        return None
+    digest = model_digest(meta["model"])
+    if digest is None:
+        return f"the model {meta['model']!r} the library was built with is not on this machine"
+    if digest != recorded:
+        return (f"the model at {meta['model']!r} has other weights than the library was built with "
+                f"(sha256 {digest[:12]}…, recorded {recorded[:12]}…)")
+    return None
+
+
+def verify_model(meta: dict[str, str], folder) -> None:
+    if problem := model_problem(meta):
+        raise LibraryError(f"Cannot write to the library at {folder}: {problem}. Put that model back "
+                           "at its path, or build a new library with this one")
 
 
 class Writer:
@@ -58,15 +79,23 @@ class Writer:
         return pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
 
     def ensure_model_recorded(self) -> None:
-        """Record the model's vector dimension before the first ingest needs it."""
+        """Record the model's vector dimension and weights' digest before the first ingest
+        needs them; refuse to write with other weights than the library was built with (the
+        same path can hold another model). A library from before digests were recorded
+        records the present model's."""
         meta = self.generations.meta()
+        verify_model(meta, self.folder)
+        recorded = {}
         if "dimension" not in meta:
             try:
-                dimension = self.encoder.dimension
+                recorded["dimension"] = str(self.encoder.dimension)
             except ModelLoadFailed as error:
                 raise ModelLoadError(self.encoder.name, str(error)) from error
+        if "model_sha256" not in meta and (digest := model_digest(meta["model"])):
+            recorded["model_sha256"] = digest
+        if recorded:
             with store.transaction(self.db):
-                store.set_meta(self.db, {"dimension": str(dimension)})
+                store.set_meta(self.db, recorded)
 
     def store_embedded(self, embedded, skipped, failed, fingerprint: str) -> IngestReport:
         """Commit `embedded` ((EmbeddedDocument, id it replaces or None) pairs) as the next
@@ -144,7 +173,8 @@ class Writer:
     def remove(self, document_id: str) -> None:
         """Delete a document, its passages and their vectors."""
         with self.writing(), self.generations.lock:
-            store.get_document(self.db, document_id)  # UnknownDocumentError if there is none
+            if document_id not in store.document_ids(self.db):  # without reading its (maybe damaged) text
+                raise UnknownDocumentError(document_id)
             index = self.generations.current_vectors()
             with self.generations.next_generation(index):
                 index.remove(store.passage_ids(self.db, document_id))
