@@ -1,45 +1,41 @@
 """Is a library consistent? A list of named checks, and the repairs that are safe to make.
 
-Owns the rules a healthy library obeys (`CHECKS`): the database is readable and of this
-schema; the metadata agrees with the rows; `meta.vector_file` exists and loads with the
-recorded dimension; every passage has exactly one vector and every vector one passage, and
-exactly one lexical (BM25) row holding the terms of its text, and stored sentence vectors
-(if any) of the right shape;
-every passage's and sentence's offsets lie inside the stored document and slice non-blank
-text out of it; every document has passages. Files that no generation uses are reported
-as leftovers (an interrupted write leaves them; they are harmless and the next writer
-deletes them).
+Owns the list of checks (`CHECKS`) and running them; each check's rule is a function in
+`rag.check_rules`, its repair one in `rag.check_repairs`. A healthy library: the database is
+readable and of this schema; every metadata value is usable and agrees with the rows; the
+model at the recorded path has the weights the library was built with; every document's
+stored text is valid UTF-8 and matches the checksum recorded at ingest; `meta.vector_file`
+is a vector file in the folder, written for its generation, loading with the recorded
+dimension; every passage has exactly one vector and every vector one passage; the lexical
+(BM25) index passes FTS5's integrity-check and holds exactly the terms of each passage's
+text; every passage's sentence offsets can be read, and stored sentence vectors (if any)
+fit them; every passage's and sentence's offsets slice non-blank text out of its document;
+every document has passages. Files no generation uses are reported as leftovers (an
+interrupted write leaves them; they are harmless and the next writer deletes them).
 
-A rule is a function from a `Snapshot` (`rag.check_snapshot`) to messages, registered as
-one `Check(...)` line; a check with a `repair` can fix what it finds, writing through the
-library's public write side (`Library.writer`). Repairs only rebuild what the library can
-rebuild from what it stores: vectors are re-embedded from the stored passage text, vectors
-without a passage are dropped, unused files deleted, the passage-id counter moved on. Text
-and offsets are never rewritten: those problems name the document to re-ingest.
-Leaves out: the source files on disk (they may have moved), and model quality.
+Repairs only rebuild what the library derives from data it trusts (see
+`rag.check_repairs`); damaged text and offsets name the documents to ingest again
+(`CheckReport.reingest`). Leaves out: the source files on disk (they may have moved), and
+model quality.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from embeddings import VectorIndex
-from rag import schema, store
+from rag import check_repairs as repairs
+from rag import check_rules as rules
+from rag import store
 from rag.check_snapshot import Snapshot, read_snapshot
 from rag.errors import LibraryError, LibraryNotWritableError, RagError, StorageError
-from rag.generations import leftover_files, write_lock
-from rag.library import Library
+from rag.generations import write_lock
 from rag.storage_errors import read_only_reason, storage_errors
 
 REPAIR = "`python -m rag check --repair`"
-SHOWN = 5  # ids listed in one message before "and N more"
 
 
 @dataclass(frozen=True)
@@ -47,6 +43,8 @@ class Finding:
     check: str  # the name of the check that found it
     message: str  # what is wrong, and what to do about it
     repairable: bool  # whether `--repair` (repair=True) fixes it
+    document: str | None = None  # the document to ingest again, when that is the fix
+    source: str | None = None  # where that document was ingested from
 
 
 @dataclass(frozen=True)
@@ -61,193 +59,67 @@ class CheckReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def reingest(self) -> tuple[tuple[str, str | None], ...]:
+        """(id, source) of each document to remove and ingest again, in the order found."""
+        return tuple(dict.fromkeys((f.document, f.source) for f in self.problems if f.document))
 
-Find = Callable[[Snapshot], Iterable[str]]
-Repair = Callable[[Snapshot, Library], str]
+
+Find = Callable[[Snapshot], Iterable[str | tuple[str, str]]]
+Repair = Callable[[Snapshot, repairs.Repairing], str]
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    find: Find  # yields one message per problem found
+    find: Find  # yields one message per problem found, or (message, document id to re-ingest)
     fix: str  # appended to each message: what the user (or --repair) does about it
     repair: Repair | None = None
     fatal: bool = False  # later checks need this one to pass
     leftover: bool = False  # what it finds is harmless, not a problem
-
-
-def _listed(ids: list) -> str:
-    shown = ", ".join(str(i) for i in ids[:SHOWN])
-    return shown + (f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
-
-
-# ------------------------------------------------------------------ the checks
-def _schema(snapshot: Snapshot) -> Iterator[str]:
-    state = schema.schema_state(snapshot.meta)
-    if state == schema.NOT_A_LIBRARY:
-        yield "the database is not a library database (no library format in its metadata)"
-    elif state != schema.CURRENT_SCHEMA:
-        yield (f"the library uses schema {snapshot.meta.get('schema_version')}, this version "
-               f"reads schema {schema.SCHEMA_VERSION}")
-
-
-def _metadata(snapshot: Snapshot) -> Iterator[str]:
-    largest = max((row[0] for row in snapshot.passages), default=0)
-    if int(snapshot.meta.get("next_passage_id", 0)) <= largest:
-        yield (f"the next passage id ({snapshot.meta.get('next_passage_id')}) is not past the "
-               f"largest stored one ({largest}), so the next ingest would collide")
-
-
-def _vector_file(snapshot: Snapshot) -> Iterator[str]:
-    name = snapshot.meta.get("vector_file")
-    if name is None:
-        if snapshot.passages:
-            yield f"{len(snapshot.passages)} passages are stored but no vector file is recorded"
-    elif snapshot.vector_error is not None:
-        yield f"the vector file {name} cannot be used: {snapshot.vector_error}"
-
-
-def _passage_vectors(snapshot: Snapshot) -> Iterator[str]:
-    if snapshot.vectors is None:
-        return  # no usable vector file: `vector file` reports that
-    stored, counts = np.unique(snapshot.vectors.ids(), return_counts=True)
-    passages = {row[0] for row in snapshot.passages}
-    if missing := sorted(passages - set(stored.tolist())):
-        yield f"{len(missing)} passages have no vector (passage ids {_listed(missing)})"
-    if extra := sorted(set(stored.tolist()) - passages):
-        yield f"{len(extra)} vectors belong to no passage (ids {_listed(extra)})"
-    if repeated := stored[counts > 1].tolist():
-        yield f"{len(repeated)} passages have more than one vector (passage ids {_listed(repeated)})"
-
-
-def _offsets(snapshot: Snapshot) -> Iterator[str]:
-    texts = snapshot.texts
-    for pid, document_id, paragraph, start, end, sentences in snapshot.passages:
-        text = texts.get(document_id)
-        where = f"passage {pid} of document {document_id}"
-        if text is None:
-            yield f"{where} belongs to no stored document"
-            continue
-        if not (0 <= start < end <= len(text)) or not text[start:end].strip():
-            yield f"{where} has offsets {start}:{end} that do not slice text out of its {len(text)}-character document"
-            continue
-        if not 1 <= paragraph <= text.count("\n\n") + 1:
-            yield f"{where} names paragraph {paragraph}, which its document does not have"
-        for s_start, s_end, _ in json.loads(sentences):
-            sentence = text[s_start:s_end]
-            if not (start <= s_start < s_end <= end) or not sentence.strip() or sentence != sentence.strip():
-                yield f"{where} has a sentence at {s_start}:{s_end} that is not a sentence inside the passage"
-                break
-
-
-def _sentence_vectors(snapshot: Snapshot) -> Iterator[str]:
-    if bad := snapshot.malformed_sentence_vectors():
-        yield (f"{len(bad)} passages store sentence vectors that do not fit their sentences "
-               f"(passage ids {_listed(bad)})")
-
-
-def _documents(snapshot: Snapshot) -> Iterator[str]:
-    empty = sorted(set(snapshot.texts) - {row[1] for row in snapshot.passages})
-    if empty:
-        yield f"{len(empty)} documents have no passages ({_listed(empty)})"
-
-
-def _lexical_rows(snapshot: Snapshot) -> Iterator[str]:
-    # A passage whose offsets are broken is the `offsets` check's finding; its terms would
-    # only repeat it.
-    broken = {pid for pid, document_id, _, start, end, _ in snapshot.passages
-              if not 0 <= start < end <= len(snapshot.texts.get(document_id, ""))}
-    expected = {pid: terms for pid, terms in store.expected_terms(snapshot.db) if pid not in broken}
-    indexed = store.indexed_terms(snapshot.db)
-    if missing := sorted(set(expected) - set(indexed)):
-        yield f"{len(missing)} passages are missing from the lexical index (passage ids {_listed(missing)})"
-    if extra := sorted(set(indexed) - set(expected) - broken):
-        yield f"{len(extra)} lexical index rows belong to no passage (ids {_listed(extra)})"
-    if stale := sorted(i for i in expected.keys() & indexed.keys() if expected[i] != indexed[i]):
-        yield f"{len(stale)} lexical index rows do not match their passage's text (ids {_listed(stale)})"
-
-
-def _unused_files(snapshot: Snapshot) -> Iterator[str]:
-    for path in leftover_files(snapshot.folder, snapshot.meta.get("vector_file")):
-        yield f"{path.name} is not used by the library (an interrupted write left it)"
-
-
-# ------------------------------------------------------------------ the repairs
-def _rebuild_vectors(snapshot: Snapshot, library: Library) -> str:
-    """Keep every usable vector, drop those without a passage (or repeated), re-embed the
-    missing ones from the stored text, and publish the result as a new generation."""
-    dimension = int(snapshot.meta.get("dimension") or library.encoder.dimension)
-    if library.encoder.dimension != dimension:
-        raise LibraryError(f"cannot re-embed: the model {library.encoder.name!r} makes "
-                           f"{library.encoder.dimension}-dimensional vectors, the library holds {dimension}")
-    index = snapshot.vectors or VectorIndex(dimension)
-    stored, counts = np.unique(index.ids(), return_counts=True)
-    passages = {row[0] for row in snapshot.passages}
-    drop = sorted(set(stored.tolist()) - passages | set(stored[counts > 1].tolist()))
-    index.remove(drop)
-    missing = sorted(passages - set(index.ids().tolist()))
-    texts = store.contextual_texts(snapshot.db, missing)
-    index.add(missing, library.encoder.encode([texts[i] for i in missing]))
-    generation = library.writer.replace_vectors(index)
-    return (f"vectors: re-embedded {len(missing)} passages, dropped {len(drop)} vectors, "
-            f"wrote generation {generation}")
-
-
-def _rebuild_lexical_index(snapshot: Snapshot, library: Library) -> str:
-    """The lexical rows are a pure function of the stored text: rebuild them all."""
-    with store.transaction(snapshot.db):
-        rows = store.reindex_terms(snapshot.db)
-    return f"lexical index: rebuilt {rows} rows from the stored text"
-
-
-def _forget_sentence_vectors(snapshot: Snapshot, library: Library) -> str:
-    """Sentence vectors are an optimisation: without them `ask` embeds the sentences."""
-    bad = snapshot.malformed_sentence_vectors()
-    with store.transaction(snapshot.db):
-        store.clear_sentence_vectors(snapshot.db, bad)
-    return f"sentence vectors: cleared {len(bad)} malformed rows (their sentences are embedded when asked)"
-
-
-def _move_passage_counter(snapshot: Snapshot, library: Library) -> str:
-    largest = max(row[0] for row in snapshot.passages)
-    with store.transaction(snapshot.db):
-        store.set_meta(snapshot.db, {"next_passage_id": str(largest + 1)})
-    return f"metadata: next passage id set to {largest + 1}"
-
-
-def _delete_unused_files(snapshot: Snapshot, library: Library) -> str:
-    paths = leftover_files(snapshot.folder, snapshot.meta.get("vector_file"))
-    for path in paths:
-        path.unlink(missing_ok=True)
-    return f"leftover files: deleted {', '.join(path.name for path in paths)}"
+    blocks_repair: bool = False  # while it finds anything, no repair may run
 
 
 REINGEST = "remove the document (`python -m rag remove DOC_ID`) and ingest its file again"
+REBUILT = f"{REPAIR} rebuilds it from the stored text"
 CHECKS: tuple[Check, ...] = (
-    Check("schema", _schema, "re-create the library from your documents", fatal=True),
-    Check("metadata", _metadata, f"{REPAIR} moves the counter on", _move_passage_counter),
-    Check("vector file", _vector_file, f"{REPAIR} rebuilds it from the stored text", _rebuild_vectors),
-    Check("passage vectors", _passage_vectors, f"{REPAIR} re-embeds or drops them", _rebuild_vectors),
-    Check("lexical index", _lexical_rows, f"{REPAIR} rebuilds it from the stored text", _rebuild_lexical_index),
-    Check("sentence vectors", _sentence_vectors, f"{REPAIR} clears them", _forget_sentence_vectors),
-    Check("offsets", _offsets, REINGEST),
-    Check("documents", _documents, REINGEST),
-    Check("leftover files", _unused_files, f"the next ingest or {REPAIR} deletes them",
-          _delete_unused_files, leftover=True),
+    Check("schema", rules.schema_version, "re-create the library from your documents", fatal=True),
+    Check("metadata", rules.metadata, f"{REPAIR} restores it from the rows and files", repairs.restore_metadata),
+    Check("model", rules.model, "put the library's model back at its path (repairs would embed with "
+          "other weights), or build a new library with this model", blocks_repair=True),
+    Check("texts", rules.texts, REINGEST),
+    Check("vector file", rules.vector_file, REBUILT, repairs.rebuild_vectors),
+    Check("passage vectors", rules.passage_vectors, f"{REPAIR} re-embeds or drops them", repairs.rebuild_vectors),
+    Check("lexical index", rules.lexical_rows, REBUILT, repairs.rebuild_lexical_index),
+    Check("sentences", rules.sentences, f"{REPAIR} derives them again from the stored text",
+          repairs.rederive_sentences),
+    Check("sentence vectors", rules.sentence_vectors, f"{REPAIR} clears them", repairs.forget_sentence_vectors),
+    Check("offsets", rules.offsets, REINGEST),
+    Check("documents", rules.documents, REINGEST),
+    Check("leftover files", rules.unused_files, f"the next ingest or {REPAIR} deletes them",
+          repairs.delete_unused_files, leftover=True),
 )
 
 
 # ------------------------------------------------------------------ running them
-def _run(folder: Path) -> tuple[list[str], list[Finding]]:
+def _findings(check: Check, snapshot: Snapshot) -> list[Finding]:
+    found = []
+    for item in check.find(snapshot):
+        message, document = (item, None) if isinstance(item, str) else item
+        found.append(Finding(check.name, f"{message}; {check.fix}", check.repair is not None, document,
+                             snapshot.sources.get(document)))
+    return found
+
+
+def _run(folder: Path) -> tuple[list[str], list[tuple[Check | None, Finding]]]:
     ran, findings = ["database"], []
     try:
         with read_snapshot(folder) as snapshot:
-            if problem := store.damage(snapshot.db):
+            if problem := snapshot.database_damage():
                 raise LibraryError(f"SQLite reports damage: {problem}")
             for check in CHECKS:
                 ran.append(check.name)
-                found = [Finding(check.name, f"{message}; {check.fix}", check.repair is not None)
-                         for message in check.find(snapshot)]
+                found = _findings(check, snapshot)
                 findings += [(check, f) for f in found]
                 if found and check.fatal:
                     break
@@ -274,8 +146,8 @@ def check_library(path: Path | str, *, repair: bool = False, encoder=None) -> Ch
         raise LibraryNotWritableError(folder, read_only)
     with storage_errors(folder), (write_lock(folder) if read_only is None else nullcontext()):
         ran, findings = _run(folder)
-        fatal = any(check is None or check.fatal for check, _ in findings)
-        if repair and not fatal and any(f.repairable for _, f in findings):
+        blocked = any(check is None or check.fatal or check.blocks_repair for check, _ in findings)
+        if repair and not blocked and any(f.repairable for _, f in findings):
             repaired = _repair(folder, encoder)
             ran, findings = _run(folder)
     problems = tuple(f for check, f in findings if not (check and check.leftover))
@@ -285,7 +157,7 @@ def check_library(path: Path | str, *, repair: bool = False, encoder=None) -> Ch
 
 def _repair(folder: Path, encoder) -> list[str]:
     done: list[str] = []
-    library = None
+    repairing = repairs.Repairing(folder, encoder)
     try:
         for check in CHECKS:
             if check.repair is None:
@@ -294,9 +166,7 @@ def _repair(folder: Path, encoder) -> list[str]:
                 if not list(check.find(snapshot)):
                     continue
                 snapshot.db.execute("COMMIT")  # the repair writes; end the read snapshot
-                library = library or Library.open(folder, encoder=encoder)
-                done.append(check.repair(snapshot, library))
+                done.append(check.repair(snapshot, repairing))
     finally:
-        if library is not None:
-            library.close()
+        repairing.close()
     return done

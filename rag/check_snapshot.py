@@ -1,13 +1,14 @@
 """A library's state as `rag.check`'s rules read it: one read transaction, loaded lazily.
 
 Owns opening a library database for checking (without `Library.open`, so a library too
-damaged to open can still be checked) and the parts of its state that several rules and
-repairs share; reading them is `rag.store`'s.
+damaged to open can still be checked), the queries only checking needs, and the parts of
+the state several rules and repairs share. Every part is read once: each document's text
+is read (and checksummed) once for all of its passages, and text SQLite cannot decode is
+read as bytes, so it is named rather than ending the check.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,9 @@ from functools import cached_property
 from pathlib import Path
 
 from embeddings import VectorIndex, VectorIndexError
-from rag import library_folder, store, vector_blob
+from rag import library_folder, meta_values, store, vector_blob
+
+Spans = tuple[tuple[int, int, int], ...]
 
 
 class Snapshot:
@@ -26,22 +29,64 @@ class Snapshot:
 
     @cached_property
     def passages(self) -> list[tuple[int, str, int, int, int, str]]:
-        """(id, document_id, paragraph, start, end, sentences_json) of every passage."""
-        return store.passage_rows(self.db)
+        """(id, document_id, paragraph, start, end, sentences_json) of every passage, by id."""
+        return self.db.execute(
+            "SELECT id, document_id, paragraph, start, end, sentences FROM passages ORDER BY id"
+        ).fetchall()
 
     @cached_property
+    def sources(self) -> dict[str, str]:
+        """document id -> the source it was ingested from (what to ingest again)."""
+        return dict(self.db.execute("SELECT id, source FROM documents"))
+
+    @cached_property
+    def _texts(self) -> tuple[dict[str, str], dict[str, str]]:
+        texts, damage = {}, {}
+        for document_id, data, recorded in self.db.execute(
+            "SELECT id, CAST(text AS BLOB), text_sha256 FROM documents"
+        ):
+            try:
+                texts[document_id] = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                damage[document_id] = f"is not valid UTF-8 (byte {error.start} of {len(data)})"
+                continue
+            if store.text_sha256(data) != recorded:
+                damage[document_id] = "does not match the checksum recorded when it was ingested"
+        return texts, damage
+
+    @property
     def texts(self) -> dict[str, str]:
-        return store.document_texts(self.db)
+        """document id -> stored text, for every document whose text decodes."""
+        return self._texts[0]
+
+    @property
+    def text_damage(self) -> dict[str, str]:
+        """document id -> how its stored text is damaged (never repair from these)."""
+        return self._texts[1]
+
+    def trusted_text(self, document_id: str) -> str | None:
+        return None if document_id in self.text_damage else self.texts.get(document_id)
+
+    @cached_property
+    def spans(self) -> dict[int, Spans | None]:
+        """passage id -> its sentence spans, None where the stored JSON is damaged."""
+        parsed: dict[int, Spans | None] = {}
+        for pid, *_, sentences in self.passages:
+            try:
+                parsed[pid] = store.sentence_spans_of(sentences)
+            except ValueError:
+                parsed[pid] = None
+        return parsed
 
     @cached_property
     def _vectors(self) -> tuple[VectorIndex | None, str | None]:
         name = self.meta.get("vector_file")
-        if name is None:
-            return None, None
+        if name is None or meta_values.generation_of_file(name) is None:
+            return None, None  # no file, or a name the metadata check reports
         try:
             dimension = int(self.meta["dimension"]) if "dimension" in self.meta else None
             return VectorIndex.load(self.folder / name, dimension=dimension), None
-        except VectorIndexError as error:
+        except (VectorIndexError, ValueError) as error:
             return None, str(error)
 
     @property
@@ -53,11 +98,26 @@ class Snapshot:
         return self._vectors[1]
 
     def malformed_sentence_vectors(self) -> list[int]:
-        """Ids of the passages whose stored sentence vectors do not fit their sentences."""
+        """Ids of the passages whose stored sentence vectors do not fit their sentences
+        (passages whose sentences are damaged are the `sentences` check's)."""
         dimension = int(self.meta.get("dimension", 0))
-        sentences = {row[0]: len(json.loads(row[5])) for row in self.passages}
-        return [pid for pid, blob in store.stored_sentence_vectors(self.db)
-                if not _holds(blob, sentences[pid], dimension)]
+        rows = self.db.execute("SELECT id, sentence_vectors FROM passages WHERE sentence_vectors IS NOT NULL")
+        return [pid for pid, blob in rows
+                if self.spans.get(pid) is not None and not _holds(blob, len(self.spans[pid]), dimension)]
+
+    def database_damage(self) -> str | None:
+        """What SQLite's own consistency check reports, None if the file is sound."""
+        problem = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        return None if problem == "ok" else problem
+
+    def lexical_index_damage(self) -> str | None:
+        """What FTS5's own integrity-check finds wrong with the lexical index's inverted
+        index (which searches read and plain SELECTs of its rows never touch), None if sound."""
+        try:
+            self.db.execute("INSERT INTO passage_terms(passage_terms) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as error:
+            return str(error)
+        return None
 
 
 def _holds(blob: bytes, count: int, dimension: int) -> bool:

@@ -311,6 +311,9 @@ def cmd_check(args) -> int:
         print(f"leftover  {finding.check}: {one_line(finding.message)}")
     for finding in report.problems:
         print(f"PROBLEM   {finding.check}: {one_line(finding.message)}")
+    if report.reingest:
+        print("Ingest again (remove, then ingest): "
+              + ", ".join(f"{one_line(d)} ({one_line(s)})" for d, s in report.reingest))
     count = len(report.problems)
     print("The library is consistent." if report.ok else f"{count} problem{'s' * (count != 1)} found.")
     return 0 if report.ok else 1

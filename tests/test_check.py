@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from rag import Library
+from embeddings import Encoder
+from rag import Library, RagError, TextRecord
 from rag.check import CHECKS, check_library
 from rag.cli import main
 from tests.conftest import SAMPLES
@@ -135,3 +136,182 @@ def test_cli_exit_status_and_output(library, capsys):
     assert out.endswith("1 problem found.\n")
     assert main(["check", "--library", str(library.folder), "--repair"]) == 0
     assert "repaired  vectors: re-embedded" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ damage check used to miss
+# Each test damages a real library the way a disk, a careless copy or an edit would, then
+# asks what a user sees: searching gives a RagError that says what to run (never a
+# traceback), `check` names the damage, and `--repair` fixes it only from trusted data.
+QUESTION = "joint naval drills"
+MODES = ("dense", "lexical", "hybrid")
+
+
+def results(library):
+    return {mode: library.search(QUESTION, k=5, mode=mode) for mode in MODES}
+
+
+def reopened(library):
+    return Library.open(library.folder, encoder=library.encoder)
+
+
+def a_document(library):
+    return library.documents()[0].id
+
+
+def damage_text(library, document_id, new_bytes_at_100: bytes):
+    """Replace one byte of the stored text (as bytes) at offset 100."""
+    sql(library, "UPDATE documents SET text = CAST(substr(CAST(text AS BLOB), 1, 100) || ? || "
+                 "substr(CAST(text AS BLOB), 102) AS TEXT) WHERE id = ?", new_bytes_at_100, document_id)
+
+
+def test_a_damaged_fts5_index_is_found_and_rebuilt(library):
+    before = results(library)
+    sql(library, "DELETE FROM passage_terms_data WHERE id > 10")  # the inverted index; the rows stay
+    with pytest.raises(RagError, match="check --repair"):
+        reopened(library).search(QUESTION, mode="lexical")
+    report = check_library(library.folder)
+    assert [f.check for f in report.problems] == ["lexical index"]
+    assert "integrity-check" in report.problems[0].message and "--repair" in report.problems[0].message
+    repaired = check_library(library.folder, repair=True, encoder=library.encoder)
+    rows = library.stats().passages
+    assert repaired.ok and repaired.repaired == (f"lexical index: rebuilt {rows} rows from the stored text",)
+    assert results(reopened(library)) == before
+
+
+def test_damaged_sentence_offsets_are_named_and_derived_again(library):
+    document_id = a_document(library)
+    passages = library.passages(document_id)
+    sql(library, "UPDATE passages SET sentences = '[[1, 2' WHERE id = ?", passages[1].id)
+    with pytest.raises(RagError, match=f"document {document_id}.*check --repair"):
+        reopened(library).passages(document_id)
+    report = check_library(library.folder)
+    assert [f.check for f in report.problems] == ["sentences"]
+    assert f"passages of document {document_id}" in report.problems[0].message
+    assert f"(passage ids {passages[1].id})" in report.problems[0].message
+    repaired = check_library(library.folder, repair=True, encoder=library.encoder)
+    assert repaired.ok and "sentence offsets: derived again" in repaired.repaired[0]
+    assert reopened(library).passages(document_id) == passages  # the same spans ingest found
+
+
+def test_damaged_offsets_in_damaged_text_name_the_document_to_ingest_again(library):
+    document_id = a_document(library)
+    passage = library.passages(document_id)[1]
+    sql(library, "UPDATE passages SET sentences = 'garbage' WHERE id = ?", passage.id)
+    damage_text(library, document_id, b"#")
+    report = check_library(library.folder, repair=True, encoder=library.encoder)
+    assert report.repaired == () and [d for d, _ in report.reingest] == [document_id]
+    assert [f.check for f in report.problems] == ["texts"]
+
+
+def test_invalid_utf8_in_a_stored_text_names_the_document(library, capsys):
+    document_id = a_document(library)
+    source = library.document(document_id).source
+    damage_text(library, document_id, b"\xff")
+    with pytest.raises(RagError, match="python -m rag check"):
+        reopened(library).ask(QUESTION, k=20)
+    with pytest.raises(RagError, match=f"text of document {document_id} is damaged"):
+        reopened(library).document(document_id)
+    report = check_library(library.folder, repair=True, encoder=library.encoder)
+    assert [f.check for f in report.problems] == ["texts"] and [d for d, _ in report.reingest] == [document_id]
+    message = report.problems[0].message
+    assert f"document {document_id} ({source})" in message and "not valid UTF-8 (byte 100" in message
+    assert "python -m rag remove" in message
+    main(["check", "--library", str(library.folder)])
+    assert f"Ingest again (remove, then ingest): {document_id} ({source})" in capsys.readouterr().out
+    # Following the advice gives a consistent library again.
+    fixed = reopened(library)
+    fixed.remove(document_id)
+    fixed.add([source])
+    assert check_library(library.folder).ok
+
+
+def test_a_flipped_bit_in_valid_utf8_is_never_repaired_from(library):
+    document_id = a_document(library)
+    passage = library.passages(document_id)[0]
+    original = library.document(document_id).text[100]
+    damage_text(library, document_id, b"Q" if original != "Q" else b"R")
+    other = library.passages(library.documents()[1].id)[0]
+    sql(library, "DELETE FROM passage_terms WHERE rowid = ?", other.id)  # so the lexical index is rebuilt
+    report = check_library(library.folder, repair=True, encoder=library.encoder)
+    assert report.repaired[0].startswith("lexical index: rebuilt")
+    assert [f.check for f in report.problems] == ["texts"] and [d for d, _ in report.reingest] == [document_id]
+    assert "does not match the checksum recorded when it was ingested" in report.problems[0].message
+    with sqlite3.connect(library.folder / "library.sqlite") as db:  # nothing indexed from the damaged text
+        assert db.execute("SELECT terms FROM passage_terms WHERE rowid = ?", (passage.id,)).fetchall() == []
+
+
+def test_an_upgrade_records_checksums_of_the_present_text(library):
+    sql(library, "ALTER TABLE documents DROP COLUMN text_sha256")
+    sql(library, "UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    before = results(library)
+    upgraded = reopened(library)
+    assert upgraded.stats().documents == 2 and results(upgraded) == before
+    assert check_library(library.folder).ok
+    damage_text(library, a_document(library), b"#")
+    assert check_library(library.folder).problems[0].check == "texts"
+
+
+def test_a_generation_that_is_not_a_number_is_an_error_and_repaired(library):
+    before = results(library)
+    open_library = reopened(library)
+    sql(library, "UPDATE meta SET value = 'abc' WHERE key = 'generation'")
+    for attempt in (lambda: Library.open(library.folder, encoder=library.encoder),
+                    lambda: open_library.search(QUESTION), open_library.stats):
+        with pytest.raises(RagError, match="meta.generation is 'abc'.*check --repair"):
+            attempt()
+    report = check_library(library.folder)
+    assert [f.check for f in report.problems] == ["metadata"]
+    repaired = check_library(library.folder, repair=True, encoder=library.encoder)
+    assert repaired.ok and repaired.repaired == ("metadata: generation set to 1",)
+    assert results(reopened(library)) == before
+
+
+def test_a_vector_file_outside_the_folder_is_never_read_nor_its_own_deleted(library, tmp_path, tiny_encoder):
+    other = Library.open(tmp_path / "other", encoder=tiny_encoder)
+    other.add_texts([TextRecord("other.txt", "Zebras graze on the savanna at dawn. " * 5)])
+    foreign = other.folder / other._meta()["vector_file"]
+    foreign_bytes = foreign.read_bytes()
+    before = results(library)
+    sql(library, "UPDATE meta SET value = ? WHERE key = 'vector_file'", f"../other/{foreign.name}")
+    with pytest.raises(RagError, match="meta.vector_file"):
+        Library.open(library.folder, encoder=library.encoder)
+    report = check_library(library.folder)
+    assert report.problems[0].check == "metadata" and "inside the library folder" in report.problems[0].message
+    assert report.leftovers == ()  # its own file is not taken for a leftover
+    repaired = check_library(library.folder, repair=True, encoder=library.encoder)
+    assert repaired.ok and repaired.repaired[0] == "metadata: vector_file dropped"
+    assert results(reopened(library)) == before
+    assert foreign.read_bytes() == foreign_bytes
+
+
+def test_a_vector_file_of_an_older_generation_is_detected(library):
+    old = vector_file(library).read_bytes()
+    library.add_texts([TextRecord("zebras.txt", "Zebras graze on the savanna at dawn, far from any naval drills. " * 3)])
+    current = vector_file(library)
+    current.write_bytes(old)  # a restore of the wrong file
+    with pytest.raises(RagError, match=f"{current.name} does not belong to it.*generation 1.*check --repair"):
+        reopened(library).search("zebras savanna", mode="hybrid")
+    report = check_library(library.folder)
+    assert report.problems[0].check == "vector file"
+    assert "holds the vectors of generation 1, not of generation 2" in report.problems[0].message
+    assert check_library(library.folder, repair=True, encoder=library.encoder).ok
+    fixed = reopened(library)
+    for mode in MODES:
+        assert fixed.search("zebras savanna", k=1, mode=mode)[0].passage.source == "zebras.txt"
+
+
+def test_other_weights_at_the_model_path_are_noticed(tmp_path, tiny_model_dir):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    library = Library.open(tmp_path / "library", encoder=Encoder(str(model)))
+    library.add([SAMPLES])
+    weights = model / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0x01  # one weight changes
+    weights.write_bytes(bytes(data))
+    vector_file(library).unlink()  # damage a repair would re-embed with the other weights
+    report = check_library(library.folder, repair=True)
+    assert report.repaired == () and [f.check for f in report.problems] == ["model", "vector file"]
+    assert "has other weights than the library was built with" in report.problems[0].message
+    with pytest.raises(RagError, match="other weights"):
+        Library.open(library.folder).add_texts([TextRecord("new.txt", "A new text about drills at sea.")])
