@@ -280,7 +280,7 @@ def test_failure_while_writing_vectors_leaves_library_as_it_was(tiny_library, tm
     extra = write(tmp_path / "extra.txt", "Another article about naval drills in the Gulf of Oman, with ships.")
     from embeddings import VectorIndex
 
-    def disk_full(self, path):
+    def disk_full(self, path, **options):
         path.write_bytes(b"partial")
         raise OSError(28, "No space left on device")
 
