@@ -125,7 +125,9 @@ def get_document(connection: sqlite3.Connection, document_id: str) -> Document:
                FROM documents d WHERE d.id = ?""",
             (document_id,),
         ).fetchone()
-    except sqlite3.OperationalError as error:  # SQLite cannot decode its text
+    except sqlite3.OperationalError as error:
+        if "decode" not in str(error):  # only text SQLite cannot decode is the document's damage
+            raise
         raise LibraryError(f"The stored text of document {document_id} is damaged ({str(error)[:60]}…); "
                            f"remove it (`python -m rag remove {document_id}`) and ingest its file again") from error
     if row is None:
