@@ -57,15 +57,24 @@ def restore_metadata(snapshot: Snapshot, repairing: Repairing) -> str:
     if "vector_file" in bad:
         dropped.append("vector_file")
     if "dimension" in bad:
-        try:
-            changed["dimension"] = str(VectorIndex.load(snapshot.folder / meta["vector_file"]).dimension)
-        except (KeyError, VectorIndexError):
+        dimension = _file_dimension(snapshot.folder, meta) if "vector_file" not in bad else None
+        if dimension is None:
             dropped.append("dimension")  # the next ingest records the model's
+        else:
+            changed["dimension"] = str(dimension)
     with store.transaction(snapshot.db):
         store.set_meta(snapshot.db, changed)
         snapshot.db.executemany("DELETE FROM meta WHERE key = ?", [(key,) for key in dropped])
     done = [f"{key} set to {value}" for key, value in changed.items()] + [f"{key} dropped" for key in dropped]
     return "metadata: " + ", ".join(done)
+
+
+def _file_dimension(folder: Path, meta: dict[str, str]) -> int | None:
+    """The dimension of the vectors in the library's own vector file, None without one."""
+    try:
+        return VectorIndex.load(folder / meta["vector_file"]).dimension
+    except (KeyError, VectorIndexError):
+        return None
 
 
 def rebuild_vectors(snapshot: Snapshot, repairing: Repairing) -> str:
@@ -75,7 +84,7 @@ def rebuild_vectors(snapshot: Snapshot, repairing: Repairing) -> str:
     embedded from it: their document is to be ingested again."""
     library = repairing.library
     verify_model(snapshot.meta, snapshot.folder)
-    dimension = int(snapshot.meta.get("dimension") or library.encoder.dimension)
+    dimension = snapshot.dimension or library.encoder.dimension
     if library.encoder.dimension != dimension:
         raise LibraryError(f"cannot re-embed: the model {library.encoder.name!r} makes "
                            f"{library.encoder.dimension}-dimensional vectors, the library holds {dimension}")

@@ -78,15 +78,20 @@ class Snapshot:
                 parsed[pid] = None
         return parsed
 
+    @property
+    def dimension(self) -> int | None:
+        """The recorded vector dimension; None if none is recorded, or it is damaged (which
+        the metadata check reports)."""
+        return None if "dimension" in meta_values.problems(self.meta) else int(self.meta.get("dimension", 0)) or None
+
     @cached_property
     def _vectors(self) -> tuple[VectorIndex | None, str | None]:
         name = self.meta.get("vector_file")
         if name is None or meta_values.generation_of_file(name) is None:
             return None, None  # no file, or a name the metadata check reports
         try:
-            dimension = int(self.meta["dimension"]) if "dimension" in self.meta else None
-            return VectorIndex.load(self.folder / name, dimension=dimension), None
-        except (VectorIndexError, ValueError) as error:
+            return VectorIndex.load(self.folder / name, dimension=self.dimension), None
+        except VectorIndexError as error:
             return None, str(error)
 
     @property
@@ -100,7 +105,9 @@ class Snapshot:
     def malformed_sentence_vectors(self) -> list[int]:
         """Ids of the passages whose stored sentence vectors do not fit their sentences
         (passages whose sentences are damaged are the `sentences` check's)."""
-        dimension = int(self.meta.get("dimension", 0))
+        dimension = self.dimension
+        if dimension is None:
+            return []  # nothing to measure them against
         rows = self.db.execute("SELECT id, sentence_vectors FROM passages WHERE sentence_vectors IS NOT NULL")
         return [pid for pid, blob in rows
                 if self.spans.get(pid) is not None and not _holds(blob, len(self.spans[pid]), dimension)]

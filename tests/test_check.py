@@ -251,18 +251,23 @@ def test_an_upgrade_records_checksums_of_the_present_text(library):
     assert check_library(library.folder).problems[0].check == "texts"
 
 
-def test_a_generation_that_is_not_a_number_is_an_error_and_repaired(library):
+@pytest.mark.parametrize("key, value, repaired", [
+    ("generation", "abc", "generation set to 1"),
+    ("next_passage_id", "-3", "next_passage_id set to 26"),
+    ("dimension", "64.0", "dimension set to 64"),
+])
+def test_a_metadata_value_that_is_not_a_number_is_an_error_and_repaired(library, key, value, repaired):
     before = results(library)
     open_library = reopened(library)
-    sql(library, "UPDATE meta SET value = 'abc' WHERE key = 'generation'")
+    sql(library, "UPDATE meta SET value = ? WHERE key = ?", value, key)
     for attempt in (lambda: Library.open(library.folder, encoder=library.encoder),
                     lambda: open_library.search(QUESTION), open_library.stats):
-        with pytest.raises(RagError, match="meta.generation is 'abc'.*check --repair"):
+        with pytest.raises(RagError, match=f"meta.{key} is '{value}'.*check --repair"):
             attempt()
     report = check_library(library.folder)
     assert [f.check for f in report.problems] == ["metadata"]
-    repaired = check_library(library.folder, repair=True, encoder=library.encoder)
-    assert repaired.ok and repaired.repaired == ("metadata: generation set to 1",)
+    fixed = check_library(library.folder, repair=True, encoder=library.encoder)
+    assert fixed.ok and fixed.repaired == (f"metadata: {repaired}",)
     assert results(reopened(library)) == before
 
 
