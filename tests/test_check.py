@@ -8,8 +8,9 @@ import sqlite3
 import pytest
 
 from embeddings import Encoder
-from rag import Library, RagError, TextRecord
+from rag import Library, RagError, TextRecord, store
 from rag.check import CHECKS, check_library
+from rag.check_snapshot import Snapshot
 from rag.cli import main
 from tests.conftest import SAMPLES
 
@@ -320,3 +321,12 @@ def test_other_weights_at_the_model_path_are_noticed(tmp_path, tiny_model_dir):
     assert "has other weights than the library was built with" in report.problems[0].message
     with pytest.raises(RagError, match="other weights"):
         Library.open(library.folder).add_texts([TextRecord("new.txt", "A new text about drills at sea.")])
+
+
+def test_a_damaged_fts5_index_is_found_through_a_read_only_connection_too(library):
+    database = library.folder / "library.sqlite"
+    reader = store.connect(database, read_only=True)
+    assert Snapshot(library.folder, reader, {}).lexical_index_damage() is None
+    sql(library, "DELETE FROM passage_terms_data WHERE id > 10")
+    assert "malformed" in Snapshot(library.folder, reader, {}).lexical_index_damage()
+    reader.close()
