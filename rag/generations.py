@@ -51,8 +51,8 @@ def write_lock(folder: Path, timeout: float = DEFAULT_LOCK_TIMEOUT):
 
 def leftover_files(folder: Path, current: str | None) -> list[Path]:
     """Vector files that `current` (meta.vector_file) is not: an interrupted write's remains.
-    None while `current` is damaged (not a bare vector file name): then no file is known to
-    be unused, and deleting any could delete the library's own vectors."""
+    None at all while `current` is damaged (not a bare vector file name): then no file is
+    known to be unused, and deleting any could delete the library's own vectors."""
     if current is not None and generation_of_file(current) is None:
         return []
     return sorted(path for path in folder.glob(_VECTOR_FILES) if path.name != current)
