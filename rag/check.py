@@ -29,7 +29,7 @@ from pathlib import Path
 
 from rag import check_repairs as repairs
 from rag import check_rules as rules
-from rag import store
+from rag import schema, store
 from rag.check_snapshot import Snapshot, read_snapshot
 from rag.errors import LibraryError, LibraryNotWritableError, RagError, StorageError
 from rag.generations import write_lock
@@ -140,19 +140,38 @@ def check_library(path: Path | str, *, repair: bool = False, encoder=None) -> Ch
     if not (folder / store.DATABASE_NAME).is_file():
         message = f"{folder} is not a library: it has no {store.DATABASE_NAME}; give the library folder"
         return CheckReport(str(folder), ("database",), (Finding("database", message, False),))
-    repaired: list[str] = []
     read_only = read_only_reason(folder)  # a read-only mount: checked as it is, with no lock to take
     if read_only is not None and repair:
         raise LibraryNotWritableError(folder, read_only)
     with storage_errors(folder), (write_lock(folder) if read_only is None else nullcontext()):
+        repaired = _upgrade_older_schema(folder) if read_only is None else []
         ran, findings = _run(folder)
         blocked = any(check is None or check.fatal or check.blocks_repair for check, _ in findings)
         if repair and not blocked and any(f.repairable for _, f in findings):
-            repaired = _repair(folder, encoder)
+            repaired += _repair(folder, encoder)
             ran, findings = _run(folder)
     problems = tuple(f for check, f in findings if not (check and check.leftover))
     leftovers = tuple(f for check, f in findings if check and check.leftover)
     return CheckReport(str(folder), tuple(ran), problems, leftovers, tuple(repaired))
+
+
+def _upgrade_older_schema(folder: Path) -> list[str]:
+    """Bring a library of an older schema up to date first, as any writable open does (the
+    checks are this schema's); one line saying so, or none."""
+    try:
+        connection = store.connect(folder / store.DATABASE_NAME)
+    except RagError:
+        return []  # `_run` reports an unreadable database
+    try:
+        meta = store.read_meta(connection)
+        if schema.schema_state(meta) != schema.UPGRADABLE_SCHEMA:
+            return []
+        schema.upgrade(connection)
+        return [f"schema: upgraded from version {meta['schema_version']} to {schema.SCHEMA_VERSION}"]
+    except (RagError, sqlite3.DatabaseError):
+        return []  # `_run` reports what keeps it from being read
+    finally:
+        connection.close()
 
 
 def _repair(folder: Path, encoder) -> list[str]:
