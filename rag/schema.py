@@ -110,12 +110,24 @@ def upgrade(connection: sqlite3.Connection) -> None:
     damage done before the upgrade goes unnoticed; damage after it is found by `check`."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
-        rebuild_lexical_index(connection)
+        rebuild_lexical_index(connection, skip_documents=_undecodable_documents(connection))
         if version in ("1", "2"):
             connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
         connection.execute(_EDITS_SCHEMA)
         _record_text_checksums(connection)
         set_meta(connection, {"schema_version": str(SCHEMA_VERSION)})
+
+
+def _undecodable_documents(connection: sqlite3.Connection) -> set[str]:
+    """Documents whose stored text is not UTF-8 (damaged): an upgrade indexes around them,
+    and `check` names them."""
+    undecodable = set()
+    for document_id, data in connection.execute("SELECT id, CAST(text AS BLOB) FROM documents"):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            undecodable.add(document_id)
+    return undecodable
 
 
 def _record_text_checksums(connection: sqlite3.Connection) -> None:

@@ -260,6 +260,15 @@ def test_check_upgrades_an_older_schema_as_opening_does(library):
     assert report.ok and report.repaired == ("schema: upgraded from version 4 to 6",)
 
 
+def test_an_upgrade_of_a_library_with_undecodable_text_names_the_document(library):
+    document_id = a_document(library)
+    damage_text(library, document_id, b"\xff")
+    sql(library, "UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    report = check_library(library.folder)
+    assert report.repaired == ("schema: upgraded from version 5 to 6",)
+    assert [f.check for f in report.problems] == ["texts"] and [d for d, _ in report.reingest] == [document_id]
+
+
 @pytest.mark.parametrize("key, value, repaired", [
     ("generation", "abc", "generation set to 1"),
     ("next_passage_id", "-3", "next_passage_id set to 26"),
