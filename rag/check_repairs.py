@@ -5,10 +5,12 @@ library for writing only when a repair needs it) and returns one line saying wha
 Vectors are re-embedded from stored passage text, the lexical index and sentence offsets
 derived again from it, metadata restored from the rows and files; text whose checksum fails
 is never used: its documents are left for the user to ingest again, which `check` names.
+The few row updates only repairs make are written here, beside them.
 """
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from pathlib import Path
 
@@ -120,7 +122,10 @@ def rederive_sentences(snapshot: Snapshot, repairing: Repairing) -> str:
     with store.transaction(snapshot.db):
         for pid in ids:
             _, document_id, _, start, end, _ = rows[pid]
-            store.replace_sentences(snapshot.db, pid, sentences_in(snapshot.texts[document_id], start, end))
+            spans = sentences_in(snapshot.texts[document_id], start, end)
+            # The passage's stored sentence vectors no longer fit the new spans: dropped.
+            snapshot.db.execute("UPDATE passages SET sentences = ?, sentence_vectors = NULL WHERE id = ?",
+                                (json.dumps([list(span) for span in spans]), pid))
     return f"sentence offsets: derived again from the stored text for {len(ids)} passages"
 
 
@@ -147,7 +152,7 @@ def forget_sentence_vectors(snapshot: Snapshot, repairing: Repairing) -> str:
     """Sentence vectors are an optimisation: without them `ask` embeds the sentences."""
     bad = snapshot.malformed_sentence_vectors()
     with store.transaction(snapshot.db):
-        store.clear_sentence_vectors(snapshot.db, bad)
+        snapshot.db.executemany("UPDATE passages SET sentence_vectors = NULL WHERE id = ?", [(i,) for i in bad])
     return f"sentence vectors: cleared {len(bad)} malformed rows (their sentences are embedded when asked)"
 
 

@@ -251,16 +251,6 @@ def sentence_vector_blobs(connection: sqlite3.Connection, ids: Sequence[int]) ->
 
 
 
-def clear_sentence_vectors(connection: sqlite3.Connection, ids: Sequence[int]) -> None:
-    connection.executemany("UPDATE passages SET sentence_vectors = NULL WHERE id = ?", [(i,) for i in ids])
-
-
-
-
-def replace_sentences(connection: sqlite3.Connection, passage_id: int, spans: Sequence[tuple[int, int, int]]) -> None:
-    """Store a passage's sentence spans anew; its stored sentence vectors no longer fit them."""
-    connection.execute("UPDATE passages SET sentences = ?, sentence_vectors = NULL WHERE id = ?",
-                       (json.dumps([list(span) for span in spans]), passage_id))
 
 
 def text_sha256(data: bytes) -> str:
