@@ -27,8 +27,9 @@ def escape(text: str) -> str:
 
 
 def breakable(name: str) -> str:
-    """A model name or id that may wrap after a "/" or "-" but never inside a word."""
-    return escape(name).replace("/", "/<wbr>")
+    """A model name or id that never wraps inside: only after a "/", between an organisation
+    and its model ("sentence-transformers/" "all-MiniLM-L6-v2")."""
+    return "<wbr>".join(f'<span class="whole">{escape(part)}</span>' for part in re.split(r"(?<=/)", name) if part)
 
 
 def title_html(title: str, source: str) -> str:
@@ -257,6 +258,8 @@ STYLE = f"""
 .doc-meta, .library-stats {{font-size: .8rem; color: gray;}}
 .doc-meta code, .library-stats code {{white-space: normal; overflow-wrap: normal; word-break: normal;
   font-size: .75rem;}}
+/* a name moves to the next line whole; only one longer than the line (a long upload name) wraps */
+code .whole {{display: inline-block; max-width: 100%; overflow-wrap: anywhere;}}
 [class*="st-key-example-"] button {{justify-content: flex-start; text-align: left;}}
 .untitled {{font-weight: normal; color: gray;}}
 </style>
