@@ -206,18 +206,19 @@ if question:
     with st.chat_message("user"):
         st.text(question)
     with st.chat_message("assistant"):
+        waiting = st.empty()  # st.spinner would show only after half a second
+        waiting.status(ANSWERING, state="running")
         try:
             filters = SearchFilters(
                 documents=tuple(chosen) or None,
                 published_from=date_from.isoformat() if isinstance(date_from, datetime.date) else None,
                 published_to=date_to.isoformat() if isinstance(date_to, datetime.date) else None,
             )
-            waiting = st.empty()  # st.spinner would show only after half a second
-            waiting.status(ANSWERING, state="running")
             answer = library.ask(question, k=k, filters=filters, mode=mode)
-            waiting.empty()
         except RagError as error:
+            waiting.empty()
             st.error(str(error))
         else:
+            waiting.empty()
             history.append((question, answer))
             show_answer(len(history) - 1, answer)

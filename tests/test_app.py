@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from embeddings import DEFAULT_MODEL
 from rag import fusion, search
 from rag.library import shared_encoder
-from rag.render import REMOVED_DOCUMENT, REMOVED_NOTE
+from rag.render import ANSWERING, REMOVED_DOCUMENT, REMOVED_NOTE
 from rag.samples import SAMPLE_QUESTIONS
 from tests.conftest import DRILLS_QUESTION, REPO
 
@@ -257,3 +257,10 @@ def test_added_files_leave_the_uploader(app):
     assert "harbour" in document_ids(app)
     assert not uploader(app).value
     assert app.button(key="upload-add").disabled
+
+
+def test_a_refused_question_shows_its_error_and_no_status_left_running(app):
+    ask(app, "  ?! ")
+    assert app.error and app.error[0].value.startswith("The question is empty")
+    assert [m.name for m in app.chat_message] == ["user", "assistant"]
+    assert not [e for e in app.chat_message[1].children.values() if getattr(e, "label", None) == ANSWERING]
