@@ -195,7 +195,7 @@ def test_question_is_shown_at_once_with_a_status(server, browser, size):
     page.evaluate(WATCH_ORDER, [DRILLS_QUESTION, ANSWERING, SAMPLE_QUESTIONS[0]])
     ask(page, DRILLS_QUESTION)
     expect(page.get_by_test_id("stChatMessage").first).to_contain_text(DRILLS_QUESTION)
-    page.screenshot(path=str(ARTIFACTS / f"waiting-{size}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"asked-{size}.png"))
     expect(page.locator(".answer")).to_be_visible(timeout=120_000)
     seen = page.evaluate("window.seen")
     # the question and a status were on screen, and the suggestions gone, before the answer came
