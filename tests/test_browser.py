@@ -98,10 +98,12 @@ def browser():
         browser.close()
 
 
-def open_app(browser, server, size="desktop"):
+def open_app(browser, server, size="desktop", *, before_loading=None):
     page = browser.new_page(viewport=DESKTOP if size == "desktop" else PHONE, accept_downloads=True)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    if before_loading:
+        before_loading(page)
     page.goto(server.url)
     # the first visit builds the library from the samples; allow for it
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=180_000)
@@ -186,16 +188,52 @@ WATCH_ORDER = """([question, status, example]) => {
 }"""
 
 
+class HoldAfter:
+    """Passes the app's websocket through, but holds every server message after the first
+    that contains `marker` until `release()`: the page stays exactly as it was at that moment,
+    however fast the server goes on."""
+
+    def __init__(self, marker: str):
+        self.marker, self.held, self.holding, self.client = marker.encode(), [], False, None
+
+    def __call__(self, page):
+        page.route_web_socket(re.compile(r".*/_stcore/stream"), self.route)
+
+    def route(self, client):
+        self.client, server = client, client.connect_to_server()
+        client.on_message(server.send)
+        server.on_message(self.from_server)
+
+    def from_server(self, message):
+        if self.holding:
+            self.held.append(message)
+            return
+        self.client.send(message)
+        data = message if isinstance(message, bytes) else message.encode()
+        self.holding = self.marker in data
+
+    def release(self):
+        self.holding = False
+        for message in self.held:
+            self.client.send(message)
+        self.held.clear()
+
+
 @VIEWPORTS
 def test_question_is_shown_at_once_with_a_status(server, browser, size):
-    page, dialogs = open_app(browser, server, size)
+    hold = HoldAfter(ANSWERING)
+    page, dialogs = open_app(browser, server, size, before_loading=hold)
     for example in SAMPLE_QUESTIONS:  # an empty page suggests what to ask
         expect(page.get_by_role("button", name=example)).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / f"empty-{size}.png"))
     page.evaluate(WATCH_ORDER, [DRILLS_QUESTION, ANSWERING, SAMPLE_QUESTIONS[0]])
     ask(page, DRILLS_QUESTION)
+    # what the user sees while the answer is computed (the rest of the run is held back)
     expect(page.get_by_test_id("stChatMessage").first).to_contain_text(DRILLS_QUESTION)
-    page.screenshot(path=str(ARTIFACTS / f"asked-{size}.png"))
+    expect(page.get_by_text(ANSWERING)).to_be_visible()
+    expect(page.get_by_role("button", name=SAMPLE_QUESTIONS[0])).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"waiting-{size}.png"))
+    hold.release()
     expect(page.locator(".answer")).to_be_visible(timeout=120_000)
     seen = page.evaluate("window.seen")
     # the question and a status were on screen, and the suggestions gone, before the answer came
