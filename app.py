@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from rag import Library, RagError, SearchFilters
+from rag.export import conversation_markdown
 from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
-from rag.render import STYLE, answer_html, card_html, confidence_html, document_page, document_row_html, group_citations, passage_html
-from rag.samples import FirstRun
+from rag.render import (ANSWERING, REMOVED_DOCUMENT, STYLE, answer_html, card_html, confidence_html, document_page,
+                        document_row_html, group_citations, library_stats_html, passage_html)
+from rag.samples import FirstRun, suggested_questions
 from rag.settings import Settings
 
 st.set_page_config(page_title="Ask the library", page_icon="📰", layout="wide")
@@ -29,14 +30,16 @@ def open_library(path: str, read_only: bool) -> tuple[Library, FirstRun]:
 
 def progress_bar(label: str):
     bar = st.progress(0.0, text=label)
-    return lambda stage, done, total: bar.progress(done / max(total, 1), text=f"{label}: {stage} {done}/{total}")
+    return bar, lambda stage, done, total: bar.progress(done / max(total, 1), text=f"{label}: {stage} {done}/{total}")
 
 
 try:
     settings = Settings.from_env()
     library, first_run = open_library(settings.library, settings.read_only)
     if first_run.needed:
-        report = first_run.run(progress_bar("Building the library from the sample articles"))
+        bar, on_progress = progress_bar("Building the library from the sample articles")
+        report = first_run.run(on_progress)
+        bar.empty()  # a finished bar would stay above the title until the next rerun
         if report is not None:  # None: another session built it meanwhile
             st.toast(f"Sample articles ingested: {report.summary()}")
 except RagError as error:
@@ -46,23 +49,71 @@ except RagError as error:
 st.html(STYLE)
 history = st.session_state.setdefault("history", [])
 
+
+def ask_to_remove(document_id: str) -> None:
+    st.session_state["pending-removal"] = document_id
+
+
+def cancel_removal() -> None:
+    st.session_state.pop("pending-removal", None)
+
+
+@st.dialog("Remove this document?", on_dismiss=cancel_removal)
+def confirm_removal(doc) -> None:
+    st.html(document_row_html(doc))
+    st.write("It leaves the library and is no longer searched. Earlier answers keep their quotes "
+             "and mark it as removed. To bring it back, upload the file again.")
+    remove, cancel = st.columns(2)
+    if remove.button("Remove", key="confirm-remove", type="primary"):
+        try:
+            library.remove(doc.id)
+        except RagError as error:
+            st.error(str(error))
+            return
+        cancel_removal()
+        st.toast(f"Removed {doc.display_title}")
+        st.rerun()
+    if cancel.button("Cancel", key="cancel-remove"):
+        cancel_removal()
+        st.rerun()
+
+
 # -- sidebar: library, uploads, settings ---------------------------------------------------
 with st.sidebar:
     st.header("Library")
-    stats = library.stats()
-    st.caption(f"{stats.documents} documents · {stats.passages} passages · model `{stats.model}`"
-               + (" · read-only replica" if library.read_only else ""))
+    st.html(library_stats_html(library.stats(), read_only=library.read_only))
+    if not library.read_only:  # a replica serves; its writer adds and removes
+        st.subheader("Add documents")
+        # a new key after each add gives an empty uploader: the added files leave it
+        upload_round = st.session_state.setdefault("upload-round", 0)
+        uploaded = st.file_uploader(
+            f"Upload {' '.join(LISTED_SUFFIXES)} (up to {settings.max_upload_mb} MB each)",
+            type=[suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES], accept_multiple_files=True,
+            key=f"upload-{upload_round}",
+        )
+        if st.button("Add to library", key="upload-add", disabled=not uploaded):
+            results = st.session_state["upload_results"] = []
+            bar = st.progress(0.0, text="Adding files")
+            for i, file in enumerate(uploaded, 1):
+                try:
+                    report = library.add_upload(file.name, file.getvalue(), max_bytes=settings.max_upload_bytes)
+                    results.append((*report.outcome(), file.name))
+                except RagError as error:
+                    results.append(("failed", str(error), file.name))
+                bar.progress(i / len(uploaded), text=f"Added {i}/{len(uploaded)} files")
+            st.session_state["upload-round"] = upload_round + 1
+            st.rerun()
+        for outcome, detail, name in st.session_state.get("upload_results", []):
+            show = {"added": st.success, "updated": st.success, "unchanged": st.info, "failed": st.error}[outcome]
+            show(f"{name}: {outcome} — {detail}")
+
+    st.subheader("Documents")
     documents = library.documents()
     for doc in documents:
         st.html(document_row_html(doc))
-        if not library.read_only and st.button("Remove", key=f"remove-{doc.id}", type="tertiary", help=f"Remove {doc.id} from the library"):
-            try:
-                library.remove(doc.id)
-                st.toast(f"Removed {doc.display_title}")
-            except RagError as error:
-                st.error(str(error))
-            st.rerun()
         if not library.read_only:
+            st.button("Remove", key=f"remove-{doc.id}", type="tertiary", help=f"Remove {doc.id} from the library",
+                      on_click=ask_to_remove, args=(doc.id,))
             with st.expander("Edit title and date"):
                 title = st.text_input("Title", value=doc.title, key=f"edit-title-{doc.id}")
                 published = st.text_input("Published (YYYY-MM-DD, empty if unknown)", value=doc.published or "",
@@ -76,26 +127,6 @@ with st.sidebar:
                         st.toast(f"Saved {title or doc.id}")
                         st.rerun()
 
-    if not library.read_only:  # a replica serves; its writer adds and removes
-        st.subheader("Add documents")
-        uploaded = st.file_uploader(
-            f"Upload {' '.join(LISTED_SUFFIXES)} (up to {settings.max_upload_mb} MB each)",
-            type=[suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES], accept_multiple_files=True, key="upload",
-        )
-        if st.button("Add to library", key="upload-add", disabled=not uploaded):
-            results = st.session_state["upload_results"] = []
-            bar = st.progress(0.0, text="Adding files")
-            for i, file in enumerate(uploaded, 1):
-                try:
-                    report = library.add_upload(file.name, file.getvalue(), max_bytes=settings.max_upload_bytes)
-                    results.append((*report.outcome(), file.name))
-                except RagError as error:
-                    results.append(("failed", str(error), file.name))
-                bar.progress(i / len(uploaded), text=f"Added {i}/{len(uploaded)} files")
-            st.rerun()
-        for outcome, detail, name in st.session_state.get("upload_results", []):
-            show = {"added": st.success, "updated": st.success, "unchanged": st.info, "failed": st.error}[outcome]
-            show(f"{name}: {outcome} — {detail}")
 
     st.header("Settings")
     k = st.slider("Passages to retrieve", 1, 20, settings.k, key="k")
@@ -105,9 +136,18 @@ with st.sidebar:
     earliest = datetime.date(1900, 1, 1)  # Streamlit's default allows only the last ten years
     date_from = st.date_input("Published from", value=None, min_value=earliest, key="filter-from")
     date_to = st.date_input("Published until", value=None, min_value=earliest, key="filter-to")
+    present = {doc.id for doc in documents}
+    removed = frozenset(c.document_id for _, answer in history for c in answer.citations) - present
+    st.download_button("Export conversation (Markdown)", conversation_markdown(history, removed=removed),
+                       file_name="conversation.md", mime="text/markdown", key="export", on_click="ignore",
+                       disabled=not history, help="The questions and answers, with numbered references")
     if st.button("Clear conversation", key="clear-history", disabled=not history):
         history.clear()
         st.rerun()
+
+pending = next((doc for doc in documents if doc.id == st.session_state.get("pending-removal")), None)
+if pending is not None:
+    confirm_removal(pending)
 
 # -- main: the conversation -----------------------------------------------------------------
 st.title("Ask the library")
@@ -131,11 +171,15 @@ def show_answer(turn: int, answer) -> None:
     st.html(confidence_html(answer))
     for group in group_citations(answer):
         first = group[0]
-        st.html(card_html(group, prefix))
+        gone = first.document_id not in present
+        st.html(card_html(group, prefix, removed=gone))
         if st.toggle("Open document", key=f"open-{prefix}-{first.n}"):
+            if gone:
+                st.info(REMOVED_DOCUMENT)
+                continue
             try:
                 document = library.document(first.document_id)
-                components.html(document_page(document, first.start, first.end), height=420, scrolling=True)
+                st.iframe(document_page(document, first.start, first.end), height=420)
             except RagError as error:
                 st.error(str(error))
 
@@ -146,20 +190,35 @@ for turn, (question, answer) in enumerate(history):
     with st.chat_message("assistant"):
         show_answer(turn, answer)
 
-question = st.chat_input("Ask a question about your documents", key="question")
+question = st.chat_input("Ask a question about your documents", key="question") or st.session_state.pop("example", None)
+# an empty slot replaces the suggestions the moment a question is asked, not when its answer
+# is ready (an empty container would leave its old buttons on screen until then)
+suggestions = st.empty()
+examples = () if history or question else suggested_questions(documents)
+if examples:
+    with suggestions.container():
+        st.caption("Try one of these:")
+        for i, example in enumerate(examples):
+            st.button(example, key=f"example-{i}", icon=":material/search:",
+                      on_click=st.session_state.__setitem__, args=("example", example))
 if question:
-    try:
-        filters = SearchFilters(
-            documents=tuple(chosen) or None,
-            published_from=date_from.isoformat() if isinstance(date_from, datetime.date) else None,
-            published_to=date_to.isoformat() if isinstance(date_to, datetime.date) else None,
-        )
-        answer = library.ask(question, k=k, filters=filters, mode=mode)
-    except RagError as error:
-        st.error(str(error))
-    else:
-        history.append((question, answer))
-        with st.chat_message("user"):
-            st.text(question)
-        with st.chat_message("assistant"):
+    # the question and a status are shown at once; the answer replaces the status when ready
+    with st.chat_message("user"):
+        st.text(question)
+    with st.chat_message("assistant"):
+        waiting = st.empty()  # st.spinner would show only after half a second
+        waiting.status(ANSWERING, state="running")
+        try:
+            filters = SearchFilters(
+                documents=tuple(chosen) or None,
+                published_from=date_from.isoformat() if isinstance(date_from, datetime.date) else None,
+                published_to=date_to.isoformat() if isinstance(date_to, datetime.date) else None,
+            )
+            answer = library.ask(question, k=k, filters=filters, mode=mode)
+        except RagError as error:
+            waiting.empty()
+            st.error(str(error))
+        else:
+            waiting.empty()
+            history.append((question, answer))
             show_answer(len(history) - 1, answer)

@@ -26,6 +26,12 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True).replace("$", "&#36;").replace("\n", "<br>")
 
 
+def breakable(name: str) -> str:
+    """A model name or id that never wraps inside: only after a "/", between an organisation
+    and its model ("sentence-transformers/" "all-MiniLM-L6-v2")."""
+    return "<wbr>".join(f'<span class="whole">{escape(part)}</span>' for part in re.split(r"(?<=/)", name) if part)
+
+
 def title_html(title: str, source: str) -> str:
     """A document's title in bold; when it has none, its source's name set as a source (in
     code type, after "(no title)"), so a file name or an id never looks like a title."""
@@ -108,9 +114,16 @@ def group_citations(answer: Answer) -> list[list[Citation]]:
     return list(groups.values())
 
 
-def card_html(citations: list[Citation], prefix: str) -> str:
+ANSWERING = "Searching the library and checking each quoted sentence…"
+REMOVED_NOTE = "Removed from the library since this answer; the quote is kept as it was cited."
+REMOVED_DOCUMENT = ("This document was removed from the library after this answer was given, so its "
+                    "text can no longer be opened. To read it again, upload the file again.")
+
+
+def card_html(citations: list[Citation], prefix: str, *, removed: bool = False) -> str:
     """A source card for one passage: title, date, source, paragraph, score, and the passage
-    with each cited evidence sentence highlighted. Every [n] of the group anchors here."""
+    with each cited evidence sentence highlighted. Every [n] of the group anchors here.
+    `removed`: the document has left the library since; the card says so."""
     first = citations[0]
     date = first.published or "date unknown"
     body, position = [], 0
@@ -122,8 +135,9 @@ def card_html(citations: list[Citation], prefix: str) -> str:
     anchors = "".join(f'<span id="{card_id(prefix, c.n)}"></span>' for c in citations[1:])
     markers = " ".join(f"[{c.n}]" for c in citations)
     paragraphs = sorted({c.paragraph for c in citations})
+    removed_note = f'<div class="card-removed">{REMOVED_NOTE}</div>' if removed else ""
     return (
-        f'<div class="card" id="{card_id(prefix, first.n)}">{anchors}'
+        f'<div class="card{" removed" if removed else ""}" id="{card_id(prefix, first.n)}">{anchors}{removed_note}'
         f'<div class="card-head"><b>{markers}</b> {title_html(first.title, first.source)} · {escape(date)}'
         f" · paragraph {', '.join(map(str, paragraphs))} · cosine {first.score:.2f}</div>"
         f'<div class="card-source">{escape(first.source)}</div>'
@@ -163,8 +177,15 @@ def document_row_html(document: DocumentSummary) -> str:
     return (
         f'<div class="doc-row">{title_html(document.title, document.source)}<br>'
         f'<span class="doc-meta">{escape(document.published or "date unknown")} · '
-        f"{document.paragraphs} paragraphs · <code>{escape(document.id)}</code></span></div>"
+        f"{document.paragraphs} paragraphs · <code>{breakable(document.id)}</code></span></div>"
     )
+
+
+def library_stats_html(stats, *, read_only: bool) -> str:
+    """The sidebar's one line about the library; the model name and ids never break inside."""
+    replica = " · read-only replica" if read_only else ""
+    return (f'<div class="library-stats">{stats.documents} documents · {stats.passages} passages · '
+            f"model <code>{breakable(stats.model)}</code>{replica}</div>")
 
 
 def passage_html(text: str) -> str:
@@ -191,26 +212,55 @@ def document_page(document: Document, start: int, end: int) -> str:
         "mark{background:#ffe08a;padding:0 2px}</style></head><body>"
         f"<h3>{title_html(document.title, document.source)}</h3><p><i>{escape(date)} · {escape(document.source)}</i></p>"
         + "".join(paragraphs)
-        + "<script>var m=document.getElementById('cited');if(m){m.scrollIntoView({block:'center'});}</script>"
-        "</body></html>"
+        + f"<script>{_PAGE_SCRIPT}</script></body></html>"
     )
 
 
-STYLE = """
+# The page's one script: scroll to the cited passage, and set the text in the app's own font
+# (the iframe is same-origin: it borrows the app's @font-face rules and body font and colour).
+_PAGE_SCRIPT = """
+var m=document.getElementById('cited');if(m){m.scrollIntoView({block:'center'});}
+try{var P=parent.document,b=parent.getComputedStyle(P.body),faces=[];
+for(var s of P.styleSheets){try{for(var r of s.cssRules){if(r.type===5){faces.push(r.cssText.replace(
+/url\\(["']?([^"')]+)["']?\\)/g,function(x,u){return 'url("'+new URL(u,s.href||P.baseURI).href+'")';}));}}}catch(e){}}
+var f=document.createElement('style');f.textContent=faces.join('\\n');document.head.appendChild(f);
+document.body.style.fontFamily=b.fontFamily;document.body.style.color=b.color;}catch(e){}
+"""
+
+
+# The colour Streamlit's light theme gives links in Markdown; st.html's links get the
+# browser's default otherwise.
+LINK_COLOUR = "rgb(36, 79, 180)"
+# Streamlit's header is fixed and 3.75rem tall at every width: a card scrolled to by its [n]
+# keeps this margin above it, so its heading is never underneath.
+HEADER_CLEARANCE = "4.5rem"
+
+STYLE = f"""
 <style>
-.answer {font-size: 1.05rem; line-height: 1.6;}
-.answer a.cite {text-decoration: none; font-weight: 600;}
-.card {border: 1px solid rgba(128,128,128,.35); border-radius: .5rem; padding: .6rem .8rem; margin: .4rem 0;}
-.card-head {font-size: .95rem;}
-.card-source {font-size: .8rem; color: gray; word-break: break-all;}
-.card-passage {margin: .4rem 0 0 0; padding-left: .7rem; border-left: 3px solid #f0b400;}
-.card-passage mark {background: #ffe08a; padding: 0 2px;}
-.nearest-note {color: #a15c00; font-weight: 600;}
-.confidence {font-size: .85rem; color: gray; margin: .2rem 0 .4rem 0;}
-.date-note {color: #1a5fb4; font-size: .85em; font-weight: 600; white-space: nowrap;}
-.date-unknown {font-size: .8rem; color: gray; margin-top: .3rem;}
-.doc-row {font-size: .9rem; line-height: 1.3;}
-.doc-meta {font-size: .8rem; color: gray;}
-.untitled {font-weight: normal; color: gray;}
+.answer {{font-size: 1.05rem; line-height: 1.6;}}
+.answer a.cite {{text-decoration: none; font-weight: 600; color: {LINK_COLOUR};}}
+.card {{border: 1px solid rgba(128,128,128,.35); border-radius: .5rem; padding: .6rem .8rem; margin: .4rem 0;
+  scroll-margin-top: {HEADER_CLEARANCE};}}
+.card > span[id] {{scroll-margin-top: calc({HEADER_CLEARANCE} + .6rem);}}
+.card:target, .card:has(> span:target) {{border-color: #f0b400; box-shadow: 0 0 0 3px rgba(240,180,0,.55);
+  background: rgba(255,224,138,.18);}}
+.card.removed {{border-style: dashed;}}
+.card-removed {{font-size: .85rem; color: #a51d2d; font-weight: 600; margin-bottom: .2rem;}}
+.card-head {{font-size: .95rem;}}
+.card-source {{font-size: .8rem; color: gray; word-break: break-all;}}
+.card-passage {{margin: .4rem 0 0 0; padding-left: .7rem; border-left: 3px solid #f0b400;}}
+.card-passage mark {{background: #ffe08a; padding: 0 2px;}}
+.nearest-note {{color: #a15c00; font-weight: 600;}}
+.confidence {{font-size: .85rem; color: gray; margin: .2rem 0 .4rem 0;}}
+.date-note {{color: #1a5fb4; font-size: .85em; font-weight: 600; white-space: nowrap;}}
+.date-unknown {{font-size: .8rem; color: gray; margin-top: .3rem;}}
+.doc-row {{font-size: .9rem; line-height: 1.3;}}
+.doc-meta, .library-stats {{font-size: .8rem; color: gray;}}
+.doc-meta code, .library-stats code {{white-space: normal; overflow-wrap: normal; word-break: normal;
+  font-size: .75rem;}}
+/* a name moves to the next line whole; only one longer than the line (a long upload name) wraps */
+code .whole {{display: inline-block; max-width: 100%; overflow-wrap: anywhere;}}
+[class*="st-key-example-"] button {{justify-content: flex-start; text-align: left;}}
+.untitled {{font-weight: normal; color: gray;}}
 </style>
 """

@@ -41,3 +41,18 @@ class FirstRun:
             report = self.library.add([SAMPLES_DIR], on_progress=on_progress)
             self.needed = False
             return report
+
+
+# Questions the sample articles answer, offered on an empty page as a first thing to try.
+SAMPLE_QUESTIONS = (
+    "what joint naval exercises did China and Iran hold?",
+    "where did Iran's defense minister travel after the conflict with Israel?",
+    "who is Sun Jianguo?",
+)
+
+
+def suggested_questions(documents) -> tuple[str, ...]:
+    """Questions to offer on an empty page: the samples' questions while a sample article is
+    in the library (they would be refused in a library without them), else none."""
+    samples = {path.name for path in SAMPLES_DIR.glob("*")} if SAMPLES_DIR.is_dir() else set()
+    return SAMPLE_QUESTIONS if any(Path(doc.source).name in samples for doc in documents) else ()

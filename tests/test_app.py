@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 from embeddings import DEFAULT_MODEL
 from rag import fusion, search
 from rag.library import shared_encoder
+from rag.render import ANSWERING, REMOVED_DOCUMENT, REMOVED_NOTE
+from rag.samples import SAMPLE_QUESTIONS
 from tests.conftest import DRILLS_QUESTION, REPO
 
 APP = str(REPO / "app.py")
@@ -38,11 +40,19 @@ def html_bodies(at):
 
 
 def cards(at):
-    return [body for body in html_bodies(at) if body.startswith('<div class="card"')]
+    return [body for body in html_bodies(at) if body.startswith('<div class="card')]
+
+
+def uploader(at):
+    return at.file_uploader(key=f"upload-{at.session_state['upload-round']}")
+
+
+def library_stats(at) -> str:
+    return next(b for b in html_bodies(at) if b.startswith('<div class="library-stats">'))
 
 
 def upload(at, name, data):
-    at.file_uploader(key="upload").set_value([(name, data, "application/octet-stream")]).run()
+    uploader(at).set_value([(name, data, "application/octet-stream")]).run()
     at.button(key="upload-add").click().run()
     assert not at.exception
     return at
@@ -54,7 +64,7 @@ def document_ids(at):
 
 def test_first_start_builds_the_library_from_the_samples(app):
     assert document_ids(app) == ["000-806c210b4fa405d6", "003-f6b81b0075e755a8"]
-    assert "2 documents" in app.sidebar.caption[0].value
+    assert "2 documents" in library_stats(app)
 
 
 def test_sample_question_cites_bandar_abbas(app):
@@ -103,7 +113,7 @@ def test_upload_makes_a_document_searchable_and_remove_takes_it_away(app):
     ask(app, TRAWLER_QUESTION)
     assert any("forty-two fishing trawlers" in card for card in cards(app))
 
-    app.button(key="remove-harbour").click().run()
+    remove(app, "harbour")
     assert "harbour" not in document_ids(app)
     app.button(key="clear-history").click().run()
     ask(app, TRAWLER_QUESTION)
@@ -195,8 +205,62 @@ def test_read_only_replica_answers_and_offers_no_changes(tmp_path, monkeypatch, 
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=180).run()
     assert not at.exception
-    assert "1 documents" in at.sidebar.caption[0].value and "read-only replica" in at.sidebar.caption[0].value
+    assert "1 documents" in library_stats(at) and "read-only replica" in library_stats(at)
     assert document_ids(at) == [] and not [u for u in at.get("file_uploader")]
     ask(at, DRILLS_QUESTION)
     assert any("Bandar Abbas" in body for body in html_bodies(at))
     st.cache_resource.clear()
+
+
+def remove(at, document_id):
+    at.button(key=f"remove-{document_id}").click().run()
+    at.button(key="confirm-remove").click().run()
+    assert not at.exception
+
+
+SAMPLE_2016 = "000-806c210b4fa405d6"  # the article that reports the Bandar Abbas exercises
+
+
+def test_removal_is_confirmed_and_earlier_answers_mark_the_removed_source(app):
+    ask(app, DRILLS_QUESTION)
+    assert "000_806c210b4fa405d6.txt" in bandar_abbas_card(app)
+    app.button(key=f"remove-{SAMPLE_2016}").click().run()
+    assert SAMPLE_2016 in document_ids(app)  # one click only asks
+    app.button(key="cancel-remove").click().run()
+    assert SAMPLE_2016 in document_ids(app) and not [b for b in app.button if b.key == "confirm-remove"]
+
+    remove(app, SAMPLE_2016)
+    assert SAMPLE_2016 not in document_ids(app)
+    card = bandar_abbas_card(app)  # the earlier answer keeps its quote, marked as removed
+    assert card.startswith('<div class="card removed"') and REMOVED_NOTE in card
+    assert not any("removed" in c.split(">")[0] for c in cards(app) if c != card)
+    number = re.search(r'id="q0-source-(\d+)"', card).group(1)
+    app.toggle(key=f"open-q0-{number}").set_value(True).run()
+    assert not app.exception
+    assert [i.value for i in app.info] == [REMOVED_DOCUMENT]
+    assert not app.error and not app.get("iframe")
+
+
+def test_empty_page_offers_example_questions_that_ask_when_clicked(app):
+    examples = [b for b in app.button if b.key and b.key.startswith("example-")]
+    assert [b.label for b in examples] == list(SAMPLE_QUESTIONS)
+    examples[0].click().run()
+    assert not app.exception
+    assert [m.name for m in app.chat_message] == ["user", "assistant"]
+    assert app.chat_message[0].text[0].value == SAMPLE_QUESTIONS[0]
+    assert any("Bandar Abbas" in c for c in cards(app))
+    assert not [b for b in app.button if b.key and b.key.startswith("example-")]  # only on an empty page
+
+
+def test_added_files_leave_the_uploader(app):
+    upload(app, "harbour.txt", NEW_DOC)
+    assert "harbour" in document_ids(app)
+    assert not uploader(app).value
+    assert app.button(key="upload-add").disabled
+
+
+def test_a_refused_question_shows_its_error_and_no_status_left_running(app):
+    ask(app, "  ?! ")
+    assert app.error and app.error[0].value.startswith("The question is empty")
+    assert [m.name for m in app.chat_message] == ["user", "assistant"]
+    assert not [e for e in app.chat_message[1].children.values() if getattr(e, "label", None) == ANSWERING]

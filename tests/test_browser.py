@@ -4,16 +4,20 @@ Screenshots land in tests/artifacts/ (git-ignored) for a human to look at.
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from rag.render import ANSWERING, REMOVED_DOCUMENT, REMOVED_NOTE
+from rag.samples import SAMPLE_QUESTIONS
 from tests.conftest import DRILLS_QUESTION, REPO
 
 CHROMIUM = "/usr/bin/chromium"
@@ -28,6 +32,18 @@ the lighthouse keeper told reporters on Monday morning.</p>
 </article></body></html>"""
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (scripts/setup.sh --browser)")
+
+
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 400, "height": 800}
+VIEWPORTS = pytest.mark.parametrize("size", ["desktop", "phone"])
+HARBOUR_TXT = (b"Harbour Authority Report\n\nThe harbour master counted forty-two fishing trawlers "
+               b"moored at the Kestrel Bay marina during the autumn regatta on Sunday.")
+
+
+class Server(NamedTuple):
+    url: str
+    log: Path
 
 
 def free_port() -> int:
@@ -59,7 +75,7 @@ def server(tmp_path_factory):
                 process.kill()
                 raise RuntimeError(f"streamlit did not start: {(folder / 'streamlit.log').read_text()[-2000:]}")
             time.sleep(0.5)
-    yield url
+    yield Server(url, folder / "streamlit.log")
     process.terminate()
     try:
         process.wait(timeout=30)
@@ -82,15 +98,26 @@ def browser():
         browser.close()
 
 
-def open_app(browser, url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def open_app(browser, server, size="desktop", *, before_loading=None):
+    page = browser.new_page(viewport=DESKTOP if size == "desktop" else PHONE, accept_downloads=True)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(url)
+    if before_loading:
+        before_loading(page)
+    page.goto(server.url)
     # the first visit builds the library from the samples; allow for it
     expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=180_000)
-    expect(page.get_by_text("2 documents")).to_be_visible(timeout=180_000)
+    expect(page.get_by_text(re.compile(r"^[1-9]\d* documents"))).to_be_attached(timeout=180_000)
+    # the finished "embedding n/n" bar does not stay above the title
+    expect(page.get_by_test_id("stProgress")).to_have_count(0)
     return page, dialogs
+
+
+def open_sidebar(page):
+    """On a phone the sidebar starts collapsed."""
+    if page.get_by_test_id("stExpandSidebarButton").is_visible():
+        page.get_by_test_id("stExpandSidebarButton").click()
+    expect(page.get_by_test_id("stSidebarContent")).to_be_in_viewport()
 
 
 def ask(page, question):
@@ -124,7 +151,196 @@ def test_ask_and_see_highlighted_evidence(server, browser):
     cited = frame.locator("mark#cited")
     expect(cited).to_contain_text("Bandar Abbas", timeout=30_000)
     expect(cited).to_be_in_viewport()
+    # the viewer is set in the app's font, and its [n] links in the app's link colour
+    app_font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    expect(frame.locator("body")).to_have_css("font-family", app_font)
+    expect(marker).to_have_css("color", markdown_link_colour(page))
     page.screenshot(path=str(ARTIFACTS / "document.png"), full_page=True)
+    assert "components.v1" not in server.log.read_text()  # no deprecated API behind it
+    assert dialogs == []
+
+
+def markdown_link_colour(page) -> str:
+    """The colour Streamlit gives a link in Markdown (a link put into a caption's container)."""
+    return page.evaluate("""() => {
+        const link = document.createElement('a'); link.href = '#probe'; link.textContent = 'probe';
+        document.querySelector('[data-testid=stCaptionContainer]').appendChild(link);
+        const colour = getComputedStyle(link).color; link.remove(); return colour; }""")
+
+
+def close_sidebar(page):
+    """On a phone the open sidebar covers the conversation."""
+    if page.viewport_size["width"] < 640 and not page.get_by_test_id("stExpandSidebarButton").is_visible():
+        page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+        expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+
+
+WATCH_ORDER = """([question, status, example]) => {
+    window.seen = {}; let batch = 0;
+    new MutationObserver(() => {
+        batch += 1;
+        const messages = [...document.querySelectorAll('[data-testid=stChatMessage]')];
+        if (!('question' in seen) && messages.some(m => m.innerText.includes(question))) seen.question = batch;
+        if (!('status' in seen) && document.body.innerText.includes(status)) seen.status = batch;
+        if (!('answer' in seen) && document.querySelector('.answer')) seen.answer = batch;
+        if (!('suggestions gone' in seen) && !document.body.innerText.includes(example)) seen['suggestions gone'] = batch;
+    }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+class HoldAfter:
+    """Passes the app's websocket through, but holds every server message after the first
+    that contains `marker` until `release()`: the page stays exactly as it was at that moment,
+    however fast the server goes on."""
+
+    def __init__(self, marker: str):
+        self.marker, self.held, self.holding, self.client = marker.encode(), [], False, None
+
+    def __call__(self, page):
+        page.route_web_socket(re.compile(r".*/_stcore/stream"), self.route)
+
+    def route(self, client):
+        self.client, server = client, client.connect_to_server()
+        client.on_message(server.send)
+        server.on_message(self.from_server)
+
+    def from_server(self, message):
+        if self.holding:
+            self.held.append(message)
+            return
+        self.client.send(message)
+        data = message if isinstance(message, bytes) else message.encode()
+        self.holding = self.marker in data
+
+    def release(self):
+        self.holding = False
+        for message in self.held:
+            self.client.send(message)
+        self.held.clear()
+
+
+@VIEWPORTS
+def test_question_is_shown_at_once_with_a_status(server, browser, size):
+    hold = HoldAfter(ANSWERING)
+    page, dialogs = open_app(browser, server, size, before_loading=hold)
+    for example in SAMPLE_QUESTIONS:  # an empty page suggests what to ask
+        expect(page.get_by_role("button", name=example)).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / f"empty-{size}.png"))
+    page.evaluate(WATCH_ORDER, [DRILLS_QUESTION, ANSWERING, SAMPLE_QUESTIONS[0]])
+    ask(page, DRILLS_QUESTION)
+    # what the user sees while the answer is computed (the rest of the run is held back)
+    expect(page.get_by_test_id("stChatMessage").first).to_contain_text(DRILLS_QUESTION)
+    expect(page.get_by_text(ANSWERING)).to_be_visible()
+    expect(page.get_by_role("button", name=SAMPLE_QUESTIONS[0])).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"waiting-{size}.png"))
+    hold.release()
+    expect(page.locator(".answer")).to_be_visible(timeout=120_000)
+    seen = page.evaluate("window.seen")
+    # the question and a status were on screen, and the suggestions gone, before the answer came
+    assert max(seen["question"], seen["status"], seen["suggestions gone"]) < seen["answer"], seen
+    expect(page.get_by_text(ANSWERING)).to_have_count(0)  # the status gives way to the answer
+    expect(page.get_by_role("button", name=SAMPLE_QUESTIONS[0])).to_have_count(0)
+    assert dialogs == []
+
+
+@VIEWPORTS
+def test_clicked_citation_is_marked_and_not_under_the_header(server, browser, size):
+    page, _ = open_app(browser, server, size)
+    ask(page, DRILLS_QUESTION)
+    expect(page.locator("a.cite").first).to_be_visible(timeout=120_000)
+    ask(page, SAMPLE_QUESTIONS[1])  # a second answer below, so the first one's cards can reach the top
+    expect(page.locator("a.cite[href^='#q1-']").first).to_be_visible(timeout=120_000)
+    links = page.locator("a.cite[href^='#q0-']")
+    targets = links.evaluate_all("links => links.map(a => a.getAttribute('href').slice(1))")
+    for link, target in reversed(list(zip(links.all(), targets))):
+        link.click()
+        card = page.locator(f".card:has([id='{target}']), .card[id='{target}']").first
+        # the card is scrolled to just below Streamlit's fixed header (or as far as the page
+        # goes), not underneath it
+        page.wait_for_function("""([id]) => {
+            const card = document.getElementById(id).closest('.card').getBoundingClientRect();
+            const header = document.querySelector('[data-testid=stHeader]').getBoundingClientRect();
+            return card.top >= header.bottom && card.top < window.innerHeight - 100; }""", arg=[target])
+        assert card.evaluate("c => getComputedStyle(c).boxShadow") != "none"  # and marked
+        others = page.locator(".card").evaluate_all(
+            "cards => cards.filter(c => getComputedStyle(c).boxShadow !== 'none').length")
+        assert others == 1
+    page.screenshot(path=str(ARTIFACTS / f"citation-{size}.png"))
+
+
+@VIEWPORTS
+def test_ids_and_model_name_never_break_inside(server, browser, size):
+    page, _ = open_app(browser, server, size)
+    open_sidebar(page)
+    names = page.locator("[data-testid=stSidebarContent] code")  # the model name and the ids
+    expect(names.first).to_be_visible()
+    broken = names.evaluate_all("""codes => codes.flatMap(code => {
+        const text = code.textContent, node = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+        const tops = [];
+        for (let t = node.nextNode(); t; t = node.nextNode()) {
+            for (let i = 0; i < t.length; i++) {
+                const r = document.createRange(); r.setStart(t, i); r.setEnd(t, i + 1);
+                tops.push(r.getBoundingClientRect().top);
+            }
+        }
+        const bad = [];
+        for (let i = 1; i < tops.length; i++) if (tops[i] > tops[i - 1] + 2 && text[i - 1] !== '/') bad.push(text);
+        const sidebar = code.closest('[data-testid=stSidebarContent]').getBoundingClientRect();
+        if (code.getBoundingClientRect().right > sidebar.right) bad.push(text + ' (overflows)');
+        return bad; })""")
+    page.screenshot(path=str(ARTIFACTS / f"sidebar-{size}.png"))
+    assert broken == []
+
+
+@VIEWPORTS
+def test_upload_ask_remove_with_confirmation_and_export(server, browser, tmp_path, size):
+    page, dialogs = open_app(browser, server, size)
+    open_sidebar(page)
+    harbour = tmp_path / "harbour.txt"
+    harbour.write_bytes(HARBOUR_TXT)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(harbour))
+    expect(page.get_by_test_id("stFileChip")).to_have_count(1)
+    page.get_by_role("button", name="Add to library").click()
+    result = page.get_by_text("harbour.txt: added")
+    expect(result).to_be_in_viewport(timeout=120_000)  # where the user clicked, above the list
+    assert result.bounding_box()["y"] < page.locator(".doc-row").first.bounding_box()["y"]
+    expect(page.get_by_test_id("stFileChip")).to_have_count(0)  # the uploader is empty again
+    page.screenshot(path=str(ARTIFACTS / f"upload-{size}.png"))
+
+    close_sidebar(page)
+    ask(page, "how many fishing trawlers were moored at Kestrel Bay?")
+    card = page.locator(".card", has_text="forty-two fishing trawlers")
+    expect(card).to_be_visible(timeout=120_000)
+
+    open_sidebar(page)
+    row = page.locator(".st-key-remove-harbour")
+    remove = row.get_by_role("button", name="Remove").first
+    remove.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Remove this document?")
+    expect(dialog).to_contain_text("Harbour Authority Report")
+    page.screenshot(path=str(ARTIFACTS / f"remove-confirm-{size}.png"))
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(row).to_have_count(1)  # cancelled: still there
+    remove.click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove").click()
+    expect(row).to_have_count(0, timeout=60_000)
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export conversation (Markdown)").click()
+    markdown = Path(download.value.path()).read_text()
+    assert "## 1. how many fishing trawlers were moored at Kestrel Bay?" in markdown
+    assert re.search(r"\[1\] Harbour Authority Report \(since removed from the library\), date unknown, "
+                     r"paragraph \d+ \([^)]*harbour\.txt\): “The harbour master counted forty-two", markdown), markdown
+
+    close_sidebar(page)
+    expect(card).to_contain_text(REMOVED_NOTE)
+    position = page.locator(".card").evaluate_all("cards => cards.map(c => c.classList.contains('removed'))").index(True)
+    page.get_by_text("Open document").nth(position).click()
+    expect(page.get_by_text(REMOVED_DOCUMENT)).to_be_visible()
+    expect(page.get_by_text("python -m rag docs")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"removed-{size}.png"), full_page=True)
     assert dialogs == []
 
 

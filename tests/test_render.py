@@ -1,6 +1,7 @@
 """HTML built for the UI: untrusted text is always escaped, markers link to their cards."""
 
-from rag.render import answer_html, card_html, document_page, escape, group_citations
+from rag.render import REMOVED_NOTE, answer_html, card_html, document_page, escape, group_citations, library_stats_html
+from rag.library import LibraryStats
 from rag.results import Answer, Citation, Document
 
 EVIL = "<script>alert(1)</script> & <img src=x onerror=alert(2)> costs $5 and $6"
@@ -59,3 +60,17 @@ def test_a_document_without_title_shows_its_source_as_a_source():
     assert "<h3><span class=\"untitled\"><i>(no title)</i> <code>crm/&lt;4711&gt;</code></span></h3>" in page
     titled = card_html([citation(1, 100, 110)], "q0")
     assert "<b>&lt;b&gt;Title&lt;/b&gt;</b>" in titled
+
+
+def test_a_removed_source_is_marked_on_its_card():
+    group = [citation(1, 100, 110)]
+    assert REMOVED_NOTE not in card_html(group, "q0")
+    removed = card_html(group, "q0", removed=True)
+    assert removed.startswith('<div class="card removed" id="q0-source-1">') and REMOVED_NOTE in removed
+
+
+def test_model_name_may_wrap_only_after_its_slash():
+    stats = LibraryStats(2, 25, "sentence-transformers/<all>-MiniLM", 384, 1)
+    line = library_stats_html(stats, read_only=True)
+    assert ('<code><span class="whole">sentence-transformers/</span><wbr><span class="whole">&lt;all&gt;-MiniLM'
+            "</span></code>") in line and "read-only replica" in line
