@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import Library, QueryError, SearchFilters, TextRecord
+from rag import Library, QueryError, SearchFilters, TextRecord, ingest_run
 from rag.check import check_library
 from rag.errors import (
     DiskFullError,
@@ -34,6 +34,8 @@ from rag.errors import (
     RecordBatchError,
     UnknownDocumentError,
 )
+from rag.ingest import FileInput
+from rag.readers import DEFAULT_MAX_BYTES
 from tests.conftest import SAMPLES
 from tests.test_readers import encrypted_pdf, make_docx, make_pdf, zip_with_zeros
 
@@ -243,6 +245,12 @@ def empty_path(library, tmp):
     (tmp / "stray.txt").unlink()
 
 
+def named_pipe(tmp):
+    path = tmp / "x.txt"
+    os.mkfifo(path)  # opening it to read would wait for a writer that never comes
+    return path
+
+
 def duplicate(library, tmp):
     copy = shutil.copy(SAMPLES / "000_806c210b4fa405d6.txt", tmp / "same-article-renamed.txt")
     report = library.add([copy])
@@ -311,6 +319,9 @@ CASES = [
               ["the file cannot be opened (Too many levels of symbolic links); check the path "
                "and its permissions"] * 2))),
     Case("unreadable file", unreadable),
+    Case("a named pipe called x.txt", lambda lib, t: refused(lib, named_pipe(t), "not a regular file",
+                                                            "give the path of an ordinary file")),
+    Case("/dev/zero", lambda lib, t: refused(lib, Path("/dev/zero"), "not a regular file")),
     Case("duplicate document under another name", duplicate),
     Case("document in another language", lambda lib, t: (
         lib.add([write(t, "hafen.txt", GERMAN)]),
@@ -505,3 +516,31 @@ def test_a_library_on_a_read_only_mount_answers_and_refuses_changes_clearly(temp
         raises(*refusal)(lambda: check_library(target, repair=True))
         raises(FolderAccessError, "a new library cannot be made there (its file system is mounted read-only)")(
             lambda: Library.open(target / "new", encoder=tiny_encoder))
+
+
+# -- a file that changes while it is ingested ---------------------------------------------
+class SavedAgainAfterHashing(FileInput):
+    """A file its user saves again just after the ingest hashed it and before it is read."""
+
+    def __init__(self, path: Path, new_text: str):
+        super().__init__(path)
+        self.new_text = new_text
+
+    def content_hash(self) -> str:
+        digest = super().content_hash()
+        self.path.write_text(self.new_text, encoding="utf-8")
+        return digest
+
+
+def test_a_file_edited_while_ingested_is_stored_with_the_hash_of_its_text_and_a_revert_is_read(library, tmp_path):
+    path = write(tmp_path, "harbour.txt", GOOD)
+    edited = GOOD.replace("forty", "fifty")
+    with library.writer.writing():
+        ingest_run.ingest(library.writer, [SavedAgainAfterHashing(path, edited)], None, DEFAULT_MAX_BYTES)
+    stored = library.document("harbour")
+    assert stored.text == edited.split("\n\n")[1]
+    assert stored.content_hash == hashlib.sha256(edited.encode("utf-8")).hexdigest()  # the bytes of that text
+
+    path.write_text(GOOD, encoding="utf-8")  # the user reverts the edit
+    assert library.add([path]).updated == ("harbour",)
+    assert library.document("harbour").text == GOOD.split("\n\n")[1]
