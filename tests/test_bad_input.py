@@ -251,6 +251,19 @@ def named_pipe(tmp):
     return path
 
 
+def inline_image_page(tmp):
+    """A page whose image is inlined as a data: URI of 12 MB, over libxml2's 10 MB limit for
+    one attribute; the article goes on after it."""
+    image = "A" * 12_000_000
+    return write(tmp, "inline-image.html", f"<html><head><title>Harbour</title></head><body><article>"
+                 f"<p>{BEFORE_IMAGE}</p><img src='data:image/png;base64,{image}'><p>{AFTER_IMAGE}</p>"
+                 "</article></body></html>")
+
+
+BEFORE_IMAGE = "The harbour master counted forty fishing boats in the bay on Sunday morning."
+AFTER_IMAGE = "After the storm the ferry left the quay on time and the gulls circled the cranes."
+
+
 def duplicate(library, tmp):
     copy = shutil.copy(SAMPLES / "000_806c210b4fa405d6.txt", tmp / "same-article-renamed.txt")
     report = library.add([copy])
@@ -322,6 +335,9 @@ CASES = [
     Case("a named pipe called x.txt", lambda lib, t: refused(lib, named_pipe(t), "not a regular file",
                                                             "give the path of an ordinary file")),
     Case("/dev/zero", lambda lib, t: refused(lib, Path("/dev/zero"), "not a regular file")),
+    Case("html with an attribute over 10 MB (an inline image)", lambda lib, t: (
+        lib.add([inline_image_page(t)]),
+        _same(lib.document("inline-image").text, f"{BEFORE_IMAGE}\n\n{AFTER_IMAGE}")), adds="inline-image"),
     Case("duplicate document under another name", duplicate),
     Case("document in another language", lambda lib, t: (
         lib.add([write(t, "hafen.txt", GERMAN)]),
