@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,7 +35,7 @@ from rag.errors import (
     RecordBatchError,
     UnknownDocumentError,
 )
-from rag.ingest import FileInput
+from rag.ingest import FileInput, prepare
 from rag.readers import DEFAULT_MAX_BYTES
 from tests.conftest import SAMPLES
 from tests.test_readers import encrypted_pdf, make_docx, make_pdf, zip_with_zeros
@@ -560,3 +561,39 @@ def test_a_file_edited_while_ingested_is_stored_with_the_hash_of_its_text_and_a_
     path.write_text(GOOD, encoding="utf-8")  # the user reverts the edit
     assert library.add([path]).updated == ("harbour",)
     assert library.document("harbour").text == GOOD.split("\n\n")[1]
+
+
+# -- bounded work: reading one file costs work linear in its size ---------------------------
+def long_prose(words: int, shape: str) -> str:
+    """Real sentences (the samples') repeated, as one hard-wrapped block, one line, or one
+    sentence that never ends (no full stops)."""
+    sample = " ".join(" ".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLES.iterdir())).split())
+    text = " ".join((sample.split() * (words // len(sample.split()) + 1))[:words])
+    if shape == "one endless sentence":
+        text = text.replace(".", "").replace("?", "").replace("!", "")
+    return textwrap.fill(text, 72) if shape == "hard-wrapped, no blank line" else text
+
+
+@pytest.mark.parametrize("shape", ["hard-wrapped, no blank line", "one line", "one endless sentence"])
+def test_reading_a_long_paragraph_costs_work_linear_in_its_length(shape, tmp_path, tiny_encoder, monkeypatch):
+    """pysbd's work grows with the square of the text it is given at once, and so does the
+    tokenizer's when a piece is searched from the sentence's end: the text each is given at
+    once stays short and all they are given adds up to a few times the file."""
+    import pysbd
+
+    segmented, counted = [], []
+    segment = pysbd.Segmenter.segment
+    monkeypatch.setattr(pysbd.Segmenter, "segment", lambda self, text: segmented.append(len(text)) or segment(self, text))
+
+    def count_tokens(texts):
+        counted.extend(len(text) for text in texts)
+        return tiny_encoder.count_tokens(texts)
+
+    path = write(tmp_path, "long.txt", long_prose(10_000, shape))  # ~60 KB, one paragraph
+    document = prepare(FileInput(path), count_tokens=count_tokens, max_tokens=tiny_encoder.max_tokens)
+    size = path.stat().st_size
+    assert max(segmented) <= 10_000 and sum(segmented) <= 2 * size
+    assert max(counted) <= 100_000 and sum(counted) <= 30 * size
+    passages = [document.text[p.start : p.end] for p in document.passages]
+    assert " ".join(passages).split() == path.read_text(encoding="utf-8").split()  # nothing lost or repeated
+    assert max(tiny_encoder.count_tokens(passages)) <= tiny_encoder.max_tokens
