@@ -39,7 +39,7 @@ def main() -> None:
     for doc in records:
         record = TextRecord(source=str(doc["_id"]), text=doc.get("text") or "", title=doc.get("title") or None)
         try:
-            prepared = prepare(RecordInput(record), content_hash="-", count_tokens=count_tokens, max_tokens=256)
+            prepared = prepare(RecordInput(record), count_tokens=count_tokens, max_tokens=256)
         except RagError as error:
             failed[str(error).split(": ", 1)[-1]] += 1
             examples["failed"].append(f"{record.source}: {record.text[:150]!r}")

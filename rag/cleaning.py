@@ -31,6 +31,10 @@ MAX_TITLE_WORDS = 25
 HEADER_PARAGRAPHS = 6
 # Lines of hard-wrapped prose are rarely narrower than this.
 MIN_WRAP_WIDTH = 40
+# Boilerplate (a logo line, an app pitch, "Related Articles") is short: a longer paragraph is
+# article text. The bound also keeps rule matching linear in a document's length: a rule
+# such as "ready to dive into .* download .* app .*" backtracks quadratically on a long paragraph.
+MAX_BOILERPLATE_CHARS = 1_000
 _SENTENCE_END = re.compile(r"""[.!?:;…]["'’”)\]]*$""")
 # A headline opens with a capital, a digit or a quote, and does not end like a clause (a full
 # stop, a comma, a colon) or like quoted speech ('... next?"').
@@ -166,13 +170,17 @@ def _without_repeats(paragraphs: list[str], headline: str) -> list[str]:
 def _drop_boilerplate(paragraphs: list[str], rules: Rules) -> list[str]:
     kept: list[str] = []
     for paragraph in paragraphs:
-        if kept and any(p.fullmatch(paragraph) for p in rules.end_of_article):
+        if kept and _matches(rules.end_of_article, paragraph):
             break
-        if not any(p.fullmatch(paragraph) for p in rules.drop):
+        if not _matches(rules.drop, paragraph):
             kept.append(paragraph)
-    if all(any(p.fullmatch(paragraph) for p in rules.end_of_article) for paragraph in kept):
+    if all(_matches(rules.end_of_article, paragraph) for paragraph in kept):
         return []  # only widget labels ("Comments"): a page without an article
     return kept
+
+
+def _matches(patterns: tuple[re.Pattern, ...], paragraph: str) -> bool:
+    return len(paragraph) <= MAX_BOILERPLATE_CHARS and any(p.fullmatch(paragraph) for p in patterns)
 
 
 def _looks_like_headline(paragraphs: list[str]) -> bool:

@@ -87,7 +87,7 @@ def ingest(writer, inputs, cluster: RayCluster, *, on_progress=None,
     outcomes = []
     if pending:
         with ray_session(cluster.address):
-            outcomes = _run_pipeline([(item, content_hash) for item, content_hash, _ in pending],
+            outcomes = _run_pipeline([item for item, _, _ in pending],
                                      cluster, writer.encoder.name, fingerprint, max_bytes, on_progress)
     embedded, failed = [], []
     for (_, _, old_id), outcome in zip(pending, outcomes):
@@ -195,8 +195,8 @@ class PrepareAndEmbed:
     def __call__(self, batch: dict) -> dict:
         from ray import cloudpickle
 
-        outcomes = [prepare_or_failure(item, content_hash, self.encoder, self.max_bytes)
-                    for item, content_hash in map(cloudpickle.loads, batch["task"])]
+        outcomes = [prepare_or_failure(item, self.encoder, self.max_bytes)
+                    for item in map(cloudpickle.loads, batch["task"])]
         prepared = [outcome for outcome in outcomes if not isinstance(outcome, FileFailure)]
         embedded = iter(embed_documents(self.encoder, prepared))
         outcomes = [outcome if isinstance(outcome, FileFailure) else next(embedded) for outcome in outcomes]

@@ -6,7 +6,9 @@ page's metadata (<meta>, <time datetime>, JSON-LD) states it: trafilatura also t
 body text ("the meeting on 2021-03-04"), which are not publication dates. When trafilatura
 finds under 250 characters (it then splits paragraphs at inline tags), a plain lxml walk takes
 every block's text instead, without script/style/nav/footer. HTML nested more than 256 levels
-deep (libxml2's limit) is refused rather than read partially.
+deep (libxml2's limit) is refused rather than read partially; a page with a text or attribute
+over libxml2's 10 MB limit for one (an inline `data:` image) is parsed again without that limit,
+never read only up to it.
 """
 
 from __future__ import annotations
@@ -37,25 +39,24 @@ _SEP, _CELL = "\x00", "\x01"  # paragraph and table-cell markers (control charac
 
 def html_to_text(data: bytes, source: Path | str) -> tuple[str, str | None, str | None]:
     """Return (text, title, published) for the HTML page `data`."""
-    import lxml.etree
-    import lxml.html
-
     match = _CHARSET.search(data[:4096])
     text = decode_text(data, source, match.group(1).decode("ascii") if match else None)
     text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses str with an encoding declaration
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
-    try:
-        tree = lxml.html.document_fromstring(text, parser=parser)
-    except lxml.etree.ParserError as exc:  # "Document is empty": nothing but comments
-        raise EmptyDocumentError(source) from exc
-    except (lxml.etree.LxmlError, ValueError) as exc:
-        reason = f"the HTML cannot be parsed ({exc}); save the page again and retry"
-        raise DocumentError(source, reason) from exc
-    if any("depth" in entry.message.lower() for entry in parser.error_log):
+    tree, parser = _parse(text, source, huge=False)
+    if any("depth" in message for message in _limits_hit(parser)):
         raise DocumentError(source, "the HTML is nested more than 256 levels deep and cannot be "
                             "read completely; save the page's text as a .txt file and add that")
+    huge = bool(_limits_hit(parser))
+    if huge:  # a text or attribute over 10 MB (an inline data: image): libxml2 stopped there
+        tree, parser = _parse(text, source, huge=True)
+        if _limits_hit(parser):
+            reason = (f"the HTML cannot be read completely ({_limits_hit(parser)[0]}); save the "
+                      "page's text as a .txt file and add that")
+            raise DocumentError(source, reason)
     meta_dates = _metadata_dates(tree)
-    extracted = _trafilatura(text, source)
+    # trafilatura parses a string without libxml2's huge-tree option, so it is given the
+    # whole tree instead (it works on a copy).
+    extracted = _trafilatura(tree if huge else text, source)
     body = ""
     if extracted is not None and extracted.text:
         lines = (_TRAFILATURA_MARKUP.sub("", line.strip()) for line in extracted.text.split("\n"))
@@ -68,7 +69,30 @@ def html_to_text(data: bytes, source: Path | str) -> tuple[str, str | None, str 
     return body, title, published
 
 
-def _trafilatura(text: str, source: Path | str):
+def _parse(text: str, source: Path | str, *, huge: bool):
+    """The page's tree and the parser (its error log tells what libxml2 gave up on).
+    `huge` lifts libxml2's 10 MB limit on one text or attribute (the whole page is at most
+    `readers.DEFAULT_MAX_BYTES`), and with it the depth limit from 256 to 2048."""
+    import lxml.etree
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=huge)
+    try:
+        return lxml.html.document_fromstring(text, parser=parser), parser
+    except lxml.etree.ParserError as exc:  # "Document is empty": nothing but comments
+        raise EmptyDocumentError(source) from exc
+    except (lxml.etree.LxmlError, ValueError) as exc:
+        reason = f"the HTML cannot be parsed ({exc}); save the page again and retry"
+        raise DocumentError(source, reason) from exc
+
+
+def _limits_hit(parser) -> list[str]:
+    """libxml2's messages for the limits it stopped at (depth, size of one text): where it
+    stops, the rest of the page is silently missing from the tree."""
+    return [entry.message.strip().lower() for entry in parser.error_log if entry.type_name == "ERR_RESOURCE_LIMIT"]
+
+
+def _trafilatura(text, source: Path | str):
     import trafilatura
 
     try:

@@ -36,7 +36,8 @@ from rag.passages import (
     in_context,
     passage_contexts,
 )
-from rag.readers import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, RawDocument, read_file
+from rag.readers import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, RawDocument, read_bytes, read_file_bytes
+from rag.regular_files import open_regular_file
 from rag.results import FileFailure
 
 log = logging.getLogger(__name__)
@@ -134,14 +135,15 @@ def _refuse_unreadable(error: OSError) -> None:
 
 
 def file_hash(path: Path) -> str:
+    """sha256 of a regular file's bytes (anything else is refused before it is opened)."""
     digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
+    with open_regular_file(path) as (handle, _):
+        try:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    except OSError as error:
-        reason = f"the file cannot be opened ({error.strerror}); check the path and its permissions"
-        raise DocumentError(path, reason) from error
+        except OSError as error:
+            reason = f"it could not be read ({error.strerror or error}); check the disk and try again"
+            raise DocumentError(path, reason) from error
     return digest.hexdigest()
 
 
@@ -171,7 +173,9 @@ class TextRecord:
 
 
 class FileInput:
-    """A file to ingest: read lazily, hashed by its bytes."""
+    """A file to ingest: read lazily, hashed by its bytes. `content_hash` is for deciding
+    whether to read it at all; what is stored comes from `read`, which hashes the same bytes
+    it parses, so a file edited in between is stored with the hash of the text stored."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -181,8 +185,10 @@ class FileInput:
     def content_hash(self) -> str:
         return file_hash(self.path)
 
-    def read(self, max_bytes: int) -> RawDocument:
-        return read_file(self.path, max_bytes=max_bytes)
+    def read(self, max_bytes: int) -> tuple[RawDocument, str]:
+        """The document and the sha256 of the bytes it was read from."""
+        data = read_file_bytes(self.path, max_bytes=max_bytes)
+        return read_bytes(data, self.path, max_bytes=max_bytes), hashlib.sha256(data).hexdigest()
 
 
 class RecordInput:
@@ -198,23 +204,24 @@ class RecordInput:
         fields = json.dumps([r.text, r.title, r.published], ensure_ascii=False)
         return hashlib.sha256(fields.encode("utf-8")).hexdigest()
 
-    def read(self, max_bytes: int) -> RawDocument:
+    def read(self, max_bytes: int) -> tuple[RawDocument, str]:
+        content_hash = self.content_hash()  # first: it refuses text UTF-8 cannot encode
         size = len(self.record.text.encode("utf-8"))
         if size > max_bytes:
             raise FileTooLargeError(self.source, size, max_bytes)
         published = record_checks.checked_published(self.source, self.record.published) if self.record.published else None
-        return RawDocument(self.record.text.replace("\r\n", "\n"), self.record.title, published, "text")
+        text = self.record.text.replace("\r\n", "\n")
+        return RawDocument(text, self.record.title, published, "text"), content_hash
 
 
 def prepare(
     item: FileInput | RecordInput,
     *,
-    content_hash: str,
     count_tokens,
     max_tokens: int,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> PreparedDocument:
-    raw = item.read(max_bytes)
+    raw, content_hash = item.read(max_bytes)
     cleaned = clean(raw.text, title=raw.title, published=raw.published)
     if not cleaned.paragraphs:
         raise EmptyDocumentError(item.label, "nothing is left after removing page boilerplate")
@@ -238,14 +245,13 @@ def prepare(
     )
 
 
-def prepare_or_failure(item: FileInput | RecordInput, content_hash: str, encoder,
+def prepare_or_failure(item: FileInput | RecordInput, encoder,
                        max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedDocument | FileFailure:
     """`prepare` for `encoder`'s passages, or why `item` cannot become a document: the one
-    reading step of every ingest, local (`rag.ingest_run`) or on Ray workers (`rag.distributed`).
-    `content_hash` "" (triage could not hash it) hashes it now, reporting why that fails."""
+    reading step of every ingest, local (`rag.ingest_run`) or on Ray workers (`rag.distributed`)."""
     try:
-        return prepare(item, content_hash=content_hash or item.content_hash(), count_tokens=encoder.count_tokens,
-                       max_tokens=encoder.max_tokens, max_bytes=max_bytes)
+        return prepare(item, count_tokens=encoder.count_tokens, max_tokens=encoder.max_tokens,
+                       max_bytes=max_bytes)
     except DocumentError as error:
         return FileFailure(item.label, error.reason)
 

@@ -73,9 +73,9 @@ def ingest(writer: Writer, inputs, on_progress: Progress | None, max_bytes: int)
 def _prepare(writer: Writer, pending, progress: Progress, max_bytes: int):
     prepared: list[tuple[PreparedDocument, str | None]] = []
     failed: list[FileFailure] = []
-    for done, (item, content_hash, old_id) in enumerate(pending, 1):
+    for done, (item, _, old_id) in enumerate(pending, 1):
         try:
-            outcome = prepare_or_failure(item, content_hash, writer.encoder, max_bytes)
+            outcome = prepare_or_failure(item, writer.encoder, max_bytes)
         except ModelLoadFailed as error:
             raise ModelLoadError(writer.encoder.name, str(error)) from error
         finally:

@@ -22,6 +22,13 @@ PARAGRAPH_SEPARATOR = "\n\n"
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 
+# A tokenizer holds ~660 bytes per token of a text it counts, so reading stays within a bounded
+# memory only if no one text it is given is long: a paragraph longer than this many characters
+# per token of the window is not counted whole (prose has ~4.5; only words over 100 letters,
+# one [UNK] token each, could make it fit), and sentences are counted a batch at a time.
+MAX_CHARS_PER_TOKEN = 64
+COUNT_BATCH_CHARS = 100_000
+
 
 @dataclass(frozen=True)
 class PassageSettings:
@@ -162,10 +169,13 @@ def _fit_window(
     """Split one paragraph's sentences into groups that each fit the model's window."""
     if not sentences:
         return []
-    if count_tokens([text[sentences[0].start : sentences[-1].end]])[0] <= max_tokens:
+    # A paragraph too long to be counted whole is cut like one over the window; if it did fit
+    # after all, the grouping below puts all its sentences back together.
+    if sentences[-1].end - sentences[0].start <= MAX_CHARS_PER_TOKEN * max_tokens and _fits(
+            text, sentences, count_tokens, max_tokens):
         return [sentences]
     pieces: list[Sentence] = []
-    sizes = count_tokens([text[s.start : s.end] for s in sentences])
+    sizes = _count_in_batches(count_tokens, [text[s.start : s.end] for s in sentences])
     for sentence, size in zip(sentences, sizes):
         pieces.extend([sentence] if size <= max_tokens else _split_words(text, sentence, count_tokens, max_tokens))
     groups: list[list[Sentence]] = []
@@ -183,14 +193,20 @@ def _split_words(
     """An over-long sentence, cut at word boundaries into window-sized pieces."""
     words = [(m.start() + sentence.start, m.end() + sentence.start)
              for m in re.finditer(r"\S+", text[sentence.start : sentence.end])]
+    fits = lambda begin, end: count_tokens([text[words[begin][0] : words[end - 1][1]]])[0] <= max_tokens  # noqa: E731
     pieces: list[Sentence] = []
     begin = 0
     while begin < len(words):
-        # Grow the piece by binary search on the number of words that still fit.
-        low, high = begin + 1, len(words)
+        # Grow the piece by binary search on the number of words that still fit, between
+        # bounds found by doubling from `begin`: a search from the sentence's end would
+        # tokenize the whole rest of the sentence for every piece (quadratic in its length).
+        low, step = begin + 1, 1
+        while low + step <= len(words) and fits(begin, low + step):
+            low, step = low + step, step * 2
+        high = min(low + step - 1, len(words))
         while low < high:
             middle = (low + high + 1) // 2
-            if count_tokens([text[words[begin][0] : words[middle - 1][1]]])[0] <= max_tokens:
+            if fits(begin, middle):
                 low = middle
             else:
                 high = middle - 1
@@ -201,6 +217,19 @@ def _split_words(
 
 def _fits(text: str, unit: list[Sentence], count_tokens: CountTokens, max_tokens: int) -> bool:
     return count_tokens([text[unit[0].start : unit[-1].end]])[0] <= max_tokens
+
+
+def _count_in_batches(count_tokens: CountTokens, texts: list[str]) -> list[int]:
+    """`count_tokens(texts)`, at most COUNT_BATCH_CHARS characters (or one text) a call."""
+    counts: list[int] = []
+    start = 0
+    while start < len(texts):
+        end, chars = start + 1, len(texts[start])
+        while end < len(texts) and chars + len(texts[end]) <= COUNT_BATCH_CHARS:
+            chars, end = chars + len(texts[end]), end + 1
+        counts += count_tokens(texts[start:end])
+        start = end
+    return counts
 
 
 def _merge_fragments(

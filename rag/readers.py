@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import stat
 import statistics
 import warnings
 import zipfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from .errors import DocumentError, EmptyDocumentError, FileTooLargeError, UnsupportedFileError
 from .html_text import html_to_text
 from .markdown_text import markdown_to_text
+from .regular_files import open_regular_file
 from .text_decoding import decode_text
 
 log = logging.getLogger(__name__)
@@ -70,37 +70,30 @@ class Reader:
 
 def read_file(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
     path = Path(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise DocumentError(path, "the file does not exist; check the path") from None
-    except OSError as exc:
-        reason = f"{exc.strerror or exc}; check the path and its permissions"
-        raise DocumentError(path, reason) from exc
-    if stat.S_ISDIR(info.st_mode):
-        raise DocumentError(path, "it is a folder, not a file; give the path of a file inside it")
-    if not stat.S_ISREG(info.st_mode):
-        raise DocumentError(path, "it is not a regular file (a device, pipe or socket); "
-                            "give the path of an ordinary file")
-    reader = _reader_for(path)
-    if info.st_size > max_bytes:
-        raise FileTooLargeError(path, info.st_size, max_bytes)
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)  # the file may have grown since stat()
-    except PermissionError:
-        reason = "permission denied; make the file readable and try again"
-        raise DocumentError(path, reason) from None
-    except OSError as exc:
-        reason = f"it could not be read ({exc.strerror or exc}); check the disk and try again"
-        raise DocumentError(path, reason) from exc
+    return _parse(read_file_bytes(path, max_bytes=max_bytes), path, _reader_for(path))
+
+
+def read_file_bytes(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of the regular file at `path`, of a supported format and at most `max_bytes`,
+    read once (so whatever is computed from them, text and hash, describes one version)."""
+    path = Path(path)
+    with open_regular_file(path) as (handle, info):
+        _reader_for(path)
+        if info.st_size > max_bytes:
+            raise FileTooLargeError(path, info.st_size, max_bytes)
+        try:
+            data = handle.read(max_bytes + 1)  # the file may have grown since it was opened
+        except OSError as exc:
+            reason = f"it could not be read ({exc.strerror or exc}); check the disk and try again"
+            raise DocumentError(path, reason) from exc
     if len(data) > max_bytes:
         raise FileTooLargeError(path, len(data), max_bytes)
-    return _parse(data, path, reader)
+    return data
 
 
-def read_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
-    """Same as `read_file` for an upload; `name` (its file name) decides the format."""
+def read_bytes(data: bytes, name: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
+    """Same as `read_file` for bytes already read (an upload, `read_file_bytes`); `name`
+    (its file name) decides the format."""
     reader = _reader_for(Path(name))
     if len(data) > max_bytes:
         raise FileTooLargeError(name, len(data), max_bytes)

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import Library, QueryError, SearchFilters, TextRecord
+from rag import Library, QueryError, SearchFilters, TextRecord, ingest_run
 from rag.check import check_library
 from rag.errors import (
     DiskFullError,
@@ -34,6 +35,8 @@ from rag.errors import (
     RecordBatchError,
     UnknownDocumentError,
 )
+from rag.ingest import FileInput, prepare
+from rag.readers import DEFAULT_MAX_BYTES
 from tests.conftest import SAMPLES
 from tests.test_readers import encrypted_pdf, make_docx, make_pdf, zip_with_zeros
 
@@ -243,6 +246,25 @@ def empty_path(library, tmp):
     (tmp / "stray.txt").unlink()
 
 
+def named_pipe(tmp):
+    path = tmp / "x.txt"
+    os.mkfifo(path)  # opening it to read would wait for a writer that never comes
+    return path
+
+
+def inline_image_page(tmp):
+    """A page whose image is inlined as a data: URI of 12 MB, over libxml2's 10 MB limit for
+    one attribute; the article goes on after it."""
+    image = "A" * 12_000_000
+    return write(tmp, "inline-image.html", f"<html><head><title>Harbour</title></head><body><article>"
+                 f"<p>{BEFORE_IMAGE}</p><img src='data:image/png;base64,{image}'><p>{AFTER_IMAGE}</p>"
+                 "</article></body></html>")
+
+
+BEFORE_IMAGE = "The harbour master counted forty fishing boats in the bay on Sunday morning."
+AFTER_IMAGE = "After the storm the ferry left the quay on time and the gulls circled the cranes."
+
+
 def duplicate(library, tmp):
     copy = shutil.copy(SAMPLES / "000_806c210b4fa405d6.txt", tmp / "same-article-renamed.txt")
     report = library.add([copy])
@@ -311,6 +333,12 @@ CASES = [
               ["the file cannot be opened (Too many levels of symbolic links); check the path "
                "and its permissions"] * 2))),
     Case("unreadable file", unreadable),
+    Case("a named pipe called x.txt", lambda lib, t: refused(lib, named_pipe(t), "not a regular file",
+                                                            "give the path of an ordinary file")),
+    Case("/dev/zero", lambda lib, t: refused(lib, Path("/dev/zero"), "not a regular file")),
+    Case("html with an attribute over 10 MB (an inline image)", lambda lib, t: (
+        lib.add([inline_image_page(t)]),
+        _same(lib.document("inline-image").text, f"{BEFORE_IMAGE}\n\n{AFTER_IMAGE}")), adds="inline-image"),
     Case("duplicate document under another name", duplicate),
     Case("document in another language", lambda lib, t: (
         lib.add([write(t, "hafen.txt", GERMAN)]),
@@ -505,3 +533,67 @@ def test_a_library_on_a_read_only_mount_answers_and_refuses_changes_clearly(temp
         raises(*refusal)(lambda: check_library(target, repair=True))
         raises(FolderAccessError, "a new library cannot be made there (its file system is mounted read-only)")(
             lambda: Library.open(target / "new", encoder=tiny_encoder))
+
+
+# -- a file that changes while it is ingested ---------------------------------------------
+class SavedAgainAfterHashing(FileInput):
+    """A file its user saves again just after the ingest hashed it and before it is read."""
+
+    def __init__(self, path: Path, new_text: str):
+        super().__init__(path)
+        self.new_text = new_text
+
+    def content_hash(self) -> str:
+        digest = super().content_hash()
+        self.path.write_text(self.new_text, encoding="utf-8")
+        return digest
+
+
+def test_a_file_edited_while_ingested_is_stored_with_the_hash_of_its_text_and_a_revert_is_read(library, tmp_path):
+    path = write(tmp_path, "harbour.txt", GOOD)
+    edited = GOOD.replace("forty", "fifty")
+    with library.writer.writing():
+        ingest_run.ingest(library.writer, [SavedAgainAfterHashing(path, edited)], None, DEFAULT_MAX_BYTES)
+    stored = library.document("harbour")
+    assert stored.text == edited.split("\n\n")[1]
+    assert stored.content_hash == hashlib.sha256(edited.encode("utf-8")).hexdigest()  # the bytes of that text
+
+    path.write_text(GOOD, encoding="utf-8")  # the user reverts the edit
+    assert library.add([path]).updated == ("harbour",)
+    assert library.document("harbour").text == GOOD.split("\n\n")[1]
+
+
+# -- bounded work: reading one file costs work linear in its size ---------------------------
+def long_prose(words: int, shape: str) -> str:
+    """Real sentences (the samples') repeated, as one hard-wrapped block, one line, or one
+    sentence that never ends (no full stops)."""
+    sample = " ".join(" ".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLES.iterdir())).split())
+    text = " ".join((sample.split() * (words // len(sample.split()) + 1))[:words])
+    if shape == "one endless sentence":
+        text = text.replace(".", "").replace("?", "").replace("!", "")
+    return textwrap.fill(text, 72) if shape == "hard-wrapped, no blank line" else text
+
+
+@pytest.mark.parametrize("shape", ["hard-wrapped, no blank line", "one line", "one endless sentence"])
+def test_reading_a_long_paragraph_costs_work_linear_in_its_length(shape, tmp_path, tiny_encoder, monkeypatch):
+    """pysbd's work grows with the square of the text it is given at once, and so does the
+    tokenizer's when a piece is searched from the sentence's end: the text each is given at
+    once stays short and all they are given adds up to a few times the file."""
+    import pysbd
+
+    segmented, counted = [], []
+    segment = pysbd.Segmenter.segment
+    monkeypatch.setattr(pysbd.Segmenter, "segment", lambda self, text: segmented.append(len(text)) or segment(self, text))
+
+    def count_tokens(texts):
+        counted.extend(len(text) for text in texts)
+        return tiny_encoder.count_tokens(texts)
+
+    path = write(tmp_path, "long.txt", long_prose(10_000, shape))  # ~60 KB, one paragraph
+    document = prepare(FileInput(path), count_tokens=count_tokens, max_tokens=tiny_encoder.max_tokens)
+    size = path.stat().st_size
+    assert max(segmented) <= 10_000 and sum(segmented) <= 2 * size
+    assert max(counted) <= 100_000 and sum(counted) <= 30 * size
+    passages = [document.text[p.start : p.end] for p in document.passages]
+    assert " ".join(passages).split() == path.read_text(encoding="utf-8").split()  # nothing lost or repeated
+    assert max(tiny_encoder.count_tokens(passages)) <= tiny_encoder.max_tokens

@@ -60,6 +60,18 @@ def test_end_marker_needs_a_body_before_it():
     assert cleaned.paragraphs[0] == "Comments"
 
 
+def test_a_long_paragraph_is_article_text_whatever_it_opens_with():
+    """Boilerplate is short. Rules such as "ready to dive into .* download .* app .*" (which
+    backtracks quadratically on a long paragraph) or "more stories from .*" would otherwise
+    drop a long paragraph that happens to open so, or end the article there."""
+    pitch = "Ready to dive into the news? Download the Daily8 app today for more."
+    dive = ("Ready to dive into the harbour at dawn, the divers download their dive plans and check "
+            "the tide app before each descent. ") * 12
+    stories = "More stories from the harbour came in all week, " + "from fishers and ferry crews alike, " * 30
+    cleaned = clean(f"Harbour divers\n\n{pitch}\n\n{dive}\n\n{stories}\n\nRelated Articles\n\nTrailing junk.")
+    assert cleaned.paragraphs == (dive.strip(), stories.strip())
+
+
 def test_default_rules_load():
     rules = default_rules()
     assert rules.drop and rules.end_of_article

@@ -204,8 +204,7 @@ def test_a_document_embedded_elsewhere_without_the_users_title_gets_it_at_commit
                        "their officers visiting the port.", encoding="utf-8")
     item = FileInput(changed)
     encoder = library.encoder
-    prepared = prepare(item, content_hash=item.content_hash(), count_tokens=encoder.count_tokens,
-                       max_tokens=encoder.max_tokens)
+    prepared = prepare(item, count_tokens=encoder.count_tokens, max_tokens=encoder.max_tokens)
     assert prepared.title != "Zeppelin delegation in Tehran"
     with library.writer.writing():
         library.writer.store_embedded([(embed_documents(encoder, [prepared])[0], OLD)], [], [],

@@ -532,7 +532,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", denied)
+    monkeypatch.setattr(os, "open", denied)  # what opening a file the user may not read raises
     with pytest.raises(DocumentError, match="permission denied; make the file readable"):
         read_file(path)
 
