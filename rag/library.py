@@ -244,15 +244,14 @@ class Library:
         that work as a Ray Data pipeline, with the same result (`rag.distributed`)."""
         files = discover([paths] if isinstance(paths, (str, Path)) else paths)
         inputs = [FileInput(f) for f in files]
-        if ray is not None:
+        with self.writer.writing():
+            record_checks.refuse_files_over_records(self._db, [item.source for item in inputs])
+            if ray is None:
+                return ingest_run.ingest(self.writer, inputs, on_progress, max_file_bytes)
             from rag import distributed  # imports Ray only when asked for
 
-            cluster = distributed.RayCluster.coerce(ray)
-            with self.writer.writing():
-                return distributed.ingest(self.writer, inputs, cluster, on_progress=on_progress,
-                                          max_bytes=max_file_bytes)
-        with self.writer.writing():
-            return ingest_run.ingest(self.writer, inputs, on_progress, max_file_bytes)
+            return distributed.ingest(self.writer, inputs, distributed.RayCluster.coerce(ray),
+                                      on_progress=on_progress, max_bytes=max_file_bytes)
 
     def add_texts(
         self,

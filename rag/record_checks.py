@@ -3,8 +3,8 @@
 Owns the rules a record's fields follow beyond their types: a publication date is a date
 (`date`/`datetime` objects, or an ISO string with nothing after the date but a time), text
 is valid Unicode (no lone surrogates, which no file can store), a source appears once per
-batch, and a record never takes the source of a file the library holds (that would replace
-the file's document silently). Leaves out what the text means (`rag.cleaning`).
+batch, and a record never takes the source of a file the library holds, nor a file the
+source of a record (either would replace the other's document silently). Leaves out what the text means (`rag.cleaning`).
 """
 
 from __future__ import annotations
@@ -66,6 +66,16 @@ def refuse_ambiguous(connection, sources: Sequence[str]) -> None:
             raise RecordBatchError(f"The record source {source!r} is the path of a file the library holds "
                                    f"(document {document_id}); give the record a source of its own, or "
                                    f"remove {document_id} first. Nothing was added")
+
+
+def refuse_files_over_records(connection, sources: Sequence[str]) -> None:
+    """RecordBatchError, before anything is read, for a file whose path is the source of a
+    record the library holds: ingesting it would replace that record's document silently."""
+    for source, document_id, stored_format in _formats_by_source(connection, sources):
+        if stored_format == RECORD_FORMAT:
+            raise RecordBatchError(f"The file {source!r} has the source of a record the library holds "
+                                   f"(document {document_id}, added with add_texts); remove {document_id} "
+                                   "first, or give the record another source. Nothing was added")
 
 
 def _formats_by_source(connection, sources: Sequence[str]) -> list[tuple[str, str, str]]:

@@ -434,6 +434,18 @@ def test_bad_input(case, library, tmp_path):
     assert check_library(library.folder).ok
 
 
+def test_a_file_named_like_a_record_is_refused(library, tmp_path):
+    """The other direction of "a record named like an ingested file": ingesting a file whose
+    path is a record's source would replace that record's document silently."""
+    path = write(tmp_path, "harbour.txt", GOOD)
+    added = library.add_texts([record(os.path.abspath(path), "The record's own text about forty trawlers.")]).added
+    before = contents(library)
+    raises(RecordBatchError, f"The file {os.path.abspath(path)!r} has the source of a record",
+           f"(document {added[0]}, added with add_texts)", "Nothing was added")(lambda: library.add([path]))
+    assert contents(library) == before
+    assert "forty trawlers" in library.document(added[0]).text
+
+
 # -- the disk under the library: full, or mounted read-only -----------------------------------
 # Real file systems, not simulated errors: a small tmpfs filled to the last byte, and a
 # read-only bind mount (which stops root too, unlike chmod). Mounting needs root.
