@@ -10,6 +10,7 @@ import datetime
 import streamlit as st
 
 from rag import Library, RagError, SearchFilters
+from rag.conversations import ConversationStore, is_conversation_id, new_conversation_id
 from rag.export import conversation_markdown
 from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
@@ -47,7 +48,26 @@ except RagError as error:
     st.stop()
 
 st.html(STYLE)
-history = st.session_state.setdefault("history", [])
+# the conversation id lives in the page address, so a reload (a new session) finds it again;
+# a different browser, or the address without it, starts an empty conversation
+conversations = ConversationStore(settings.conversations)
+conversation_id = st.query_params.get("conversation")
+if not is_conversation_id(conversation_id):
+    conversation_id = st.query_params["conversation"] = new_conversation_id()
+if "history" not in st.session_state:
+    try:
+        st.session_state["history"] = conversations.load(conversation_id)
+    except RagError as error:
+        st.warning(str(error))
+        st.session_state["history"] = []
+history = st.session_state["history"]
+
+
+def save_conversation() -> None:
+    try:
+        conversations.save(conversation_id, history) if history else conversations.clear(conversation_id)
+    except RagError as error:
+        st.warning(str(error))
 
 
 def ask_to_remove(document_id: str) -> None:
@@ -143,6 +163,7 @@ with st.sidebar:
                        disabled=not history, help="The questions and answers, with numbered references")
     if st.button("Clear conversation", key="clear-history", disabled=not history):
         history.clear()
+        save_conversation()
         st.rerun()
 
 pending = next((doc for doc in documents if doc.id == st.session_state.get("pending-removal")), None)
@@ -221,4 +242,5 @@ if question:
         else:
             waiting.empty()
             history.append((question, answer))
+            save_conversation()
             show_answer(len(history) - 1, answer)

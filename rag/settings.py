@@ -17,6 +17,9 @@ class Settings:
     max_upload_mb: int = 20  # RAG_MAX_UPLOAD_MB: larger uploads are refused before reading
     k: int = 5  # passages retrieved per question unless the user changes it
     read_only: bool = False  # RAG_READ_ONLY=1: serve an existing library as a replica
+    # RAG_CONVERSATIONS: where the UI keeps each browser's conversation; "" means
+    # <library>/conversations (a replica whose library folder is synced should set it)
+    conversations_folder: str = ""
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -31,7 +34,11 @@ class Settings:
         if flag not in ("", "0", "1", "true", "false", "yes", "no"):
             raise RagError(f"RAG_READ_ONLY must be 1 or 0, got {flag!r}")
         return cls(library=environ.get("RAG_LIBRARY") or cls.library, max_upload_mb=max_upload_mb,
-                   read_only=flag in ("1", "true", "yes"))
+                   read_only=flag in ("1", "true", "yes"), conversations_folder=environ.get("RAG_CONVERSATIONS", ""))
+
+    @property
+    def conversations(self) -> str:
+        return self.conversations_folder or os.path.join(self.library, "conversations")
 
     @property
     def max_upload_bytes(self) -> int:

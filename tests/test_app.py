@@ -264,3 +264,33 @@ def test_a_refused_question_shows_its_error_and_no_status_left_running(app):
     assert app.error and app.error[0].value.startswith("The question is empty")
     assert [m.name for m in app.chat_message] == ["user", "assistant"]
     assert not [e for e in app.chat_message[1].children.values() if getattr(e, "label", None) == ANSWERING]
+
+
+def reopen(conversation_id=None):
+    """The page loaded again in a new browser session, with this conversation id in its address."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    if conversation_id is not None:
+        at.query_params["conversation"] = conversation_id
+    at.run()
+    assert not at.exception
+    return at
+
+
+def questions_shown(at):
+    return [m.text[0].value for m in at.chat_message if m.name == "user"]
+
+
+def test_a_reload_keeps_the_conversation_and_another_browser_starts_empty(app):
+    ask(app, DRILLS_QUESTION)
+    conversation = app.query_params["conversation"]
+    reloaded = reopen(conversation)
+    assert questions_shown(reloaded) == [DRILLS_QUESTION]
+    assert bandar_abbas_card(reloaded) == bandar_abbas_card(app)
+    assert not [b for b in reloaded.button if b.key and b.key.startswith("example-")]
+
+    other = reopen()
+    assert questions_shown(other) == [] and other.query_params["conversation"] != conversation
+    assert questions_shown(reopen("../../etc/passwd")) == []  # a crafted address is a new conversation
+
+    reloaded.button(key="clear-history").click().run()
+    assert questions_shown(reopen(conversation)) == []

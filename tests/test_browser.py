@@ -363,3 +363,27 @@ def test_script_bearing_html_renders_inert(server, browser, tmp_path):
     assert page.evaluate("window.pwned === undefined")
     assert page.locator(".card img, .answer img, .card script").count() == 0
     assert dialogs == []
+
+
+@VIEWPORTS
+def test_reloading_the_page_keeps_the_conversation(server, browser, size):
+    page, dialogs = open_app(browser, server, size)
+    ask(page, DRILLS_QUESTION)
+    expect(page.locator(".answer")).to_contain_text("Bandar Abbas", timeout=120_000)
+    expect(page).to_have_url(re.compile(r"[?&]conversation=[0-9a-f]{32}"))
+    address = page.url
+    page.reload()  # F5: a new Streamlit session on the same address
+    expect(page.get_by_test_id("stChatMessage").first).to_contain_text(DRILLS_QUESTION, timeout=60_000)
+    expect(page.locator(".answer")).to_contain_text("Bandar Abbas")
+    expect(page.locator(".card").filter(has_text="Bandar Abbas").locator("mark").first).to_be_visible()
+    expect(page.get_by_role("button", name=SAMPLE_QUESTIONS[0])).to_have_count(0)
+    assert page.url == address
+    expect(page.get_by_text("Open document").last).to_be_visible()  # the rerun has finished
+    page.get_by_test_id("stChatMessage").first.scroll_into_view_if_needed()  # show the question
+    page.screenshot(path=str(ARTIFACTS / f"reloaded-{size}.png"))
+
+    elsewhere, _ = open_app(browser, server, size)  # another browser: its own, empty conversation
+    expect(elsewhere.get_by_role("button", name=SAMPLE_QUESTIONS[0])).to_be_visible()
+    expect(elsewhere.get_by_test_id("stChatMessage")).to_have_count(0)
+    assert elsewhere.url != address
+    assert dialogs == []
