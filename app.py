@@ -12,6 +12,7 @@ import streamlit as st
 from rag import Library, RagError, SearchFilters
 from rag.conversations import ConversationStore, is_conversation_id, new_conversation_id
 from rag.export import conversation_markdown
+from rag.follow_ups import read_as, read_in_context
 from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
 from rag.render import (ANSWERING, REMOVED_DOCUMENT, STYLE, answer_html, card_html, confidence_html, document_page,
@@ -65,7 +66,11 @@ history = st.session_state["history"]
 
 def save_conversation() -> None:
     try:
-        conversations.save(conversation_id, history) if history else conversations.clear(conversation_id)
+        # statements, not a conditional expression: Streamlit's magic would write its None on the page
+        if history:
+            conversations.save(conversation_id, history)
+        else:
+            conversations.clear(conversation_id)
     except RagError as error:
         st.warning(str(error))
 
@@ -205,9 +210,15 @@ def show_answer(turn: int, answer) -> None:
                 st.error(str(error))
 
 
+def show_question(question: str, searched: str) -> None:
+    st.text(question)
+    if shown := read_as(question, searched):  # a follow-up, read with the question before
+        st.caption(f"read as: {shown}")
+
+
 for turn, (question, answer) in enumerate(history):
     with st.chat_message("user"):
-        st.text(question)
+        show_question(question, answer.question)
     with st.chat_message("assistant"):
         show_answer(turn, answer)
 
@@ -224,8 +235,9 @@ if examples:
                       on_click=st.session_state.__setitem__, args=("example", example))
 if question:
     # the question and a status are shown at once; the answer replaces the status when ready
+    searched = read_in_context(question, history[-1][1].question if history else None)
     with st.chat_message("user"):
-        st.text(question)
+        show_question(question, searched)
     with st.chat_message("assistant"):
         waiting = st.empty()  # st.spinner would show only after half a second
         waiting.status(ANSWERING, state="running")
@@ -235,7 +247,7 @@ if question:
                 published_from=date_from.isoformat() if isinstance(date_from, datetime.date) else None,
                 published_to=date_to.isoformat() if isinstance(date_to, datetime.date) else None,
             )
-            answer = library.ask(question, k=k, filters=filters, mode=mode)
+            answer = library.ask(searched, k=k, filters=filters, mode=mode)
         except RagError as error:
             waiting.empty()
             st.error(str(error))

@@ -3,7 +3,8 @@
 The UI offers it as a download; it is plain text an analyst can paste into a report. The
 references are numbered across the whole conversation (an answer's [1] becomes the export's
 [n]), so a pasted answer keeps pointing at the right quote. Each reference gives the
-document, its date, the paragraph and the quoted sentence. Does not export the nearest
+document, its date, the paragraph and the quoted sentence. A follow-up question read in the
+context of the one before (`rag.follow_ups`) says how it was read. Does not export the nearest
 passages of a refused question: they were shown as not answering it.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rag.follow_ups import read_as
 from rag.results import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -34,6 +36,8 @@ def conversation_markdown(history: Iterable[tuple[str, Answer]], *, removed: fro
     sections, references = ["# Questions to the library"], []
     for turn, (question, answer) in enumerate(history, 1):
         sections.append(f"## {turn}. {_one_line(question)}")
+        if searched := read_as(question, answer.question):  # a follow-up: say how it was read
+            sections.append(f"*Read as:* {_one_line(searched)}")
         if answer.abstained:
             sections.append(f"*Not answered:* {_one_line(answer.text)} (confidence {answer.confidence:.2f})")
             continue

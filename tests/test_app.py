@@ -294,3 +294,17 @@ def test_a_reload_keeps_the_conversation_and_another_browser_starts_empty(app):
 
     reloaded.button(key="clear-history").click().run()
     assert questions_shown(reopen(conversation)) == []
+
+
+def test_a_follow_up_is_read_with_the_question_before_and_says_so(app):
+    ask(app, "which countries are members of the SCO?")
+    ask(app, "and when was it founded?")
+    first, follow_up = app.chat_message[0], app.chat_message[2]
+    assert not first.caption  # a first question is read as typed
+    assert follow_up.text[0].value == "and when was it founded?"  # shown as typed
+    assert [c.value for c in follow_up.caption] == ["read as: and when was it founded (SCO)?"]
+    first_card = next(c for c in cards(app) if 'id="q1-source-1"' in c)
+    assert "Founded in 2001" in first_card
+    # a reload reads the saved answer the same way
+    reloaded = reopen(app.query_params["conversation"])
+    assert [c.value for c in reloaded.chat_message[2].caption] == ["read as: and when was it founded (SCO)?"]

@@ -387,3 +387,21 @@ def test_reloading_the_page_keeps_the_conversation(server, browser, size):
     expect(elsewhere.get_by_test_id("stChatMessage")).to_have_count(0)
     assert elsewhere.url != address
     assert dialogs == []
+
+
+@VIEWPORTS
+def test_a_follow_up_shows_how_it_was_read(server, browser, size):
+    page, dialogs = open_app(browser, server, size)
+    ask(page, "which countries are members of the SCO?")
+    expect(page.locator(".answer")).to_have_count(1, timeout=120_000)
+    ask(page, "and when was it founded?")
+    expect(page.locator(".answer")).to_have_count(2, timeout=120_000)
+    follow_up = page.get_by_test_id("stChatMessage").nth(2)
+    expect(follow_up).to_contain_text("and when was it founded?")
+    expect(follow_up.get_by_test_id("stCaptionContainer")).to_have_text("read as: and when was it founded (SCO)?")
+    expect(page.locator(".answer").nth(1)).to_contain_text("Founded in 2001")
+    expect(page.get_by_text("None", exact=True)).to_have_count(0)  # nothing stray above the answer
+    expect(page.get_by_text("Open document").last).to_be_visible()
+    follow_up.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"follow-up-{size}.png"))
+    assert dialogs == []

@@ -37,3 +37,11 @@ def test_references_are_numbered_across_the_conversation():
 def test_a_conversation_without_answers_has_no_references():
     refused = Answer("q", "The library has no passage that answers this.", True, (), confidence=0.2)
     assert "References" not in conversation_markdown([("q", refused)])
+
+
+def test_a_follow_up_says_how_it_was_read():
+    founded = Answer("and when was it founded (SCO)?", "Founded in 2001 [1].", False,
+                     (citation(1, "Founded in 2001."),), confidence=0.9)
+    markdown = conversation_markdown([("and when was it founded?", founded)])
+    assert "## 1. and when was it founded?\n\n*Read as:* and when was it founded (SCO)?\n\nFounded in 2001 [1]." in markdown
+    assert "Read as" not in conversation_markdown([("which drills?", Answer("which drills?", "x", True, ()))])
