@@ -13,6 +13,7 @@ from rag import Library, RagError, SearchFilters
 from rag.conversations import ConversationStore, is_conversation_id, new_conversation_id
 from rag.export import conversation_markdown
 from rag.follow_ups import read_as, read_in_context
+from rag.library_page import document_table, documents_per_period, find, reader_html
 from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
 from rag.render import (ANSWERING, REMOVED_DOCUMENT, STYLE, answer_html, card_html, confidence_html, document_page,
@@ -175,7 +176,41 @@ pending = next((doc for doc in documents if doc.id == st.session_state.get("pend
 if pending is not None:
     confirm_removal(pending)
 
-# -- main: the conversation -----------------------------------------------------------------
+# -- main: the Library page, or the conversation ---------------------------------------------
+view = st.radio("View", ["Ask", "Library"], horizontal=True, key="view", label_visibility="collapsed")
+
+
+def library_page() -> None:
+    st.title("Library")
+    if not documents:
+        st.info("The library holds no documents yet; add some in the sidebar.")
+        return
+    unit, counts = documents_per_period(documents)
+    undated = sum(doc.published is None for doc in documents)
+    st.caption(f"Documents per {unit}" + (f" (not counted: {undated} without a date)" if undated else ""))
+    if counts:
+        st.bar_chart({"documents": counts}, x_label=unit, y_label="documents", height=220)
+    st.dataframe(document_table(documents), hide_index=True, key="document-table")
+    st.subheader("Read a document")
+    chosen_id = st.selectbox("Document", [doc.id for doc in documents], format_func=titles.get, key="reader-document")
+    word = st.text_input("Find in this document", key="reader-find", placeholder="a word or phrase")
+    try:
+        document = library.document(chosen_id)
+    except RagError as error:
+        st.error(str(error))
+        return
+    found = find(document.text, word)
+    if word.strip():
+        st.caption(f"{len(found)} match{'es' if len(found) != 1 else ''} for “{word.strip()}”")
+    st.caption(f"{document.published or 'date unknown'} · {document.source}")
+    with st.container(height=520, key="reader"):
+        st.html(reader_html(document.text, found))
+
+
+if view == "Library":
+    library_page()
+    st.stop()
+
 st.title("Ask the library")
 st.caption("Every sentence of an answer is quoted from a document; click [n] to see where.")
 

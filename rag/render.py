@@ -262,5 +262,7 @@ STYLE = f"""
 code .whole {{display: inline-block; max-width: 100%; overflow-wrap: anywhere;}}
 [class*="st-key-example-"] button {{justify-content: flex-start; text-align: left;}}
 .untitled {{font-weight: normal; color: gray;}}
+.reader {{line-height: 1.55;}}
+.reader mark {{background: #ffe08a; padding: 0 2px;}}
 </style>
 """

@@ -308,3 +308,21 @@ def test_a_follow_up_is_read_with_the_question_before_and_says_so(app):
     # a reload reads the saved answer the same way
     reloaded = reopen(app.query_params["conversation"])
     assert [c.value for c in reloaded.chat_message[2].caption] == ["read as: and when was it founded (SCO)?"]
+
+
+def test_the_library_page_lists_charts_and_finds_a_word_in_a_document(app):
+    app.radio(key="view").set_value("Library").run()
+    assert not app.exception and app.title[0].value == "Library"
+    assert not app.get("chat_input")  # no question box on this page
+    table = app.dataframe[0].value
+    assert list(table["published"]) == ["2025-06-26", "unknown"]  # newest first, undated last
+    assert app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")  # the per-month chart
+    app.selectbox(key="reader-document").set_value("003-f6b81b0075e755a8").run()
+    app.text_input(key="reader-find").input("sco").run()
+    assert not app.exception
+    reader = next(b for b in html_bodies(app) if b.startswith('<div class="reader">'))
+    marks = re.findall(r'<mark id="found-\d+">([^<]*)</mark>', reader)
+    assert marks and set(marks) == {"SCO"}
+    assert any(c.value.startswith(f"{len(marks)} matches for") for c in app.caption)
+    app.radio(key="view").set_value("Ask").run()
+    assert app.title[0].value == "Ask the library"

@@ -405,3 +405,26 @@ def test_a_follow_up_shows_how_it_was_read(server, browser, size):
     follow_up.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / f"follow-up-{size}.png"))
     assert dialogs == []
+
+
+@VIEWPORTS
+def test_library_page_charts_documents_and_finds_a_word(server, browser, size):
+    page, dialogs = open_app(browser, server, size)
+    page.get_by_test_id("stRadio").get_by_text("Library", exact=True).click()
+    expect(page.get_by_role("heading", name="Library", exact=True).first).to_be_visible()
+    expect(page.get_by_test_id("stVegaLiteChart").or_(page.get_by_test_id("stArrowVegaLiteChart"))).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    page.get_by_test_id("stMainBlockContainer").get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name=re.compile("Iran's defense minister")).click()
+    find_box = page.get_by_label("Find in this document")
+    find_box.fill("sco")
+    find_box.press("Enter")
+    marks = page.locator(".reader mark")
+    expect(marks.first).to_have_text("SCO")
+    expect(page.get_by_text(re.compile(r"^\d+ matches for “sco”"))).to_be_visible()
+    assert set(marks.all_inner_texts()) == {"SCO"}
+    page.screenshot(path=str(ARTIFACTS / f"library-{size}.png"))
+    marks.first.scroll_into_view_if_needed()  # the reader scrolls inside its own box
+    expect(marks.first).to_be_in_viewport()
+    page.screenshot(path=str(ARTIFACTS / f"library-reader-{size}.png"))
+    assert dialogs == []
