@@ -76,3 +76,10 @@ def test_a_damaged_file_is_a_rag_error_that_says_what_to_do(tmp_path, turns):
     path.write_text(json.dumps({"version": 1, "turns": [{"question": "q"}]}))
     with pytest.raises(RagError, match="cannot be read"):
         store.load(conversation)
+
+
+def test_conversations_are_kept_in_the_library_unless_told_elsewhere():
+    from rag.settings import Settings
+
+    assert Settings.from_env({"RAG_LIBRARY": "/srv/lib"}).conversations == "/srv/lib/conversations"
+    assert Settings.from_env({"RAG_LIBRARY": "/srv/lib", "RAG_CONVERSATIONS": "/var/chats"}).conversations == "/var/chats"
