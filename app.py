@@ -13,11 +13,11 @@ from rag import Library, RagError, SearchFilters
 from rag.conversations import ConversationStore, is_conversation_id, new_conversation_id
 from rag.export import conversation_markdown
 from rag.follow_ups import read_as, read_in_context
-from rag.library_page import document_table, documents_per_period, find, reader_html
+from rag.library_page import document_table, documents_per_period, find
 from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
 from rag.render import (ANSWERING, REMOVED_DOCUMENT, STYLE, answer_html, card_html, confidence_html, document_page,
-                        document_row_html, group_citations, library_stats_html, passage_html)
+                        document_row_html, group_citations, library_stats_html, passage_html, reader_html)
 from rag.samples import FirstRun, suggested_questions
 from rag.settings import Settings
 

@@ -1,7 +1,8 @@
 """What the UI's Library page shows: the documents by date and source, how many came out
 each month, and one document to read with the places a word occurs marked.
 
-Plain values and escaped HTML only; the page's widgets are app.py's. Finding is literal,
+Plain values only (the reader's HTML is `rag.render.reader_html`); the page's widgets are
+app.py's. Finding is literal,
 ignores case and matches whole words ("sco" finds "SCO", not the "sco" in "Moscow"); it does
 not stem or match by meaning: that is what asking a question does.
 """
@@ -12,7 +13,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from rag.render import escape
 from rag.results import DocumentSummary, source_label
 
 # Beyond this many months between the first and the last document, counting by month would
@@ -64,22 +64,3 @@ def find(text: str, word: str) -> list[tuple[int, int]]:
     if word[-1].isalnum():
         pattern += r"(?![^\W_])"
     return [m.span() for m in re.finditer(pattern, text, re.IGNORECASE)]
-
-
-def reader_html(text: str, found: Sequence[tuple[int, int]]) -> str:
-    """The document's paragraphs with each found span in <mark>, every piece of text escaped;
-    the first mark has id "found-1", the next "found-2", and so on."""
-    paragraphs, position, index = [], 0, 0
-    for paragraph in text.split("\n\n"):
-        end = position + len(paragraph)
-        pieces, at = [], position
-        while index < len(found) and found[index][1] <= end:
-            start, stop = found[index]
-            if start >= at:  # a match inside this paragraph (one across "\n\n" cannot occur)
-                pieces.append(escape(text[at:start]) + f'<mark id="found-{index + 1}">{escape(text[start:stop])}</mark>')
-                at = stop
-            index += 1
-        pieces.append(escape(text[at:end]))
-        paragraphs.append(f"<p>{''.join(pieces)}</p>")
-        position = end + 2
-    return f'<div class="reader">{"".join(paragraphs)}</div>'

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from rag.confidence import ANSWER_FROM
 from rag.relative_dates import find_expressions
@@ -266,3 +267,22 @@ code .whole {{display: inline-block; max-width: 100%; overflow-wrap: anywhere;}}
 .reader mark {{background: #ffe08a; padding: 0 2px;}}
 </style>
 """
+
+
+def reader_html(text: str, found: Sequence[tuple[int, int]]) -> str:
+    """The Library page's reader: the document's paragraphs with each found span in <mark>, every piece of text escaped;
+    the first mark has id "found-1", the next "found-2", and so on."""
+    paragraphs, position, index = [], 0, 0
+    for paragraph in text.split("\n\n"):
+        end = position + len(paragraph)
+        pieces, at = [], position
+        while index < len(found) and found[index][1] <= end:
+            start, stop = found[index]
+            if start >= at:  # a match inside this paragraph (one across "\n\n" cannot occur)
+                pieces.append(escape(text[at:start]) + f'<mark id="found-{index + 1}">{escape(text[start:stop])}</mark>')
+                at = stop
+            index += 1
+        pieces.append(escape(text[at:end]))
+        paragraphs.append(f"<p>{''.join(pieces)}</p>")
+        position = end + 2
+    return f'<div class="reader">{"".join(paragraphs)}</div>'

@@ -1,6 +1,7 @@
 """The Library page's values: documents by date, counts per month, and finding a word in a document."""
 
-from rag.library_page import document_table, documents_per_period, find, reader_html
+from rag.library_page import document_table, documents_per_period, find
+from rag.render import reader_html
 from rag.results import DocumentSummary
 
 
