@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag import Library  # noqa: E402
 from rag.confidence import Signals  # noqa: E402
-from rag.evaluation.abstention import CURVE_POINTS, squad_without_articles  # noqa: E402
+from rag.evaluation.abstention import CURVE_POINTS, answerable_in, squad_without_articles  # noqa: E402
 from rag.evaluation.datasets import load_beir, load_squad, squad_articles  # noqa: E402
 from rag.evaluation.news_months import by_month  # noqa: E402
 from rag.evaluation.runner import evaluate_abstention, evaluate_abstention_in_parts  # noqa: E402
@@ -119,16 +119,22 @@ def ask_tuning_sets(squad_path: Path, news_path: Path):
     squad_unanswerable = squad_without_articles(squad, article_of)
     news_unanswerable = [load_beir(news_path / "unanswerable")]
     months = by_month(news, news_unanswerable[0])
+    kept = answerable_in(news, news_unanswerable[0])
+    months_kept = [(answerable_in(a, u[0]), u) for a, u in months if u]
     runs = {
         "SQuAD tune": evaluate_abstention(squad, squad_unanswerable),
         "news": evaluate_abstention(news, news_unanswerable),
         "news by month": evaluate_abstention_in_parts(months),
+        "news, one library": evaluate_abstention(kept, news_unanswerable),
+        "news by month, one library": evaluate_abstention_in_parts(months_kept),
     }
     groups = [f"squad-{article_of[next(iter(q.relevant))]}" for d in [squad, *squad_unanswerable] for q in d.questions]
     groups += [f"news-{q.id.split('_')[0]}" for d in [news, *news_unanswerable] for q in d.questions]
     # the same question in its monthly library shares its date's fold: no fit scores a
     # question it saw in the other library size
     groups += [f"news-{q.id.split('_')[0]}" for a, u in months for d in [a, *u] for q in d.questions]
+    groups += [f"news-{q.id.split('_')[0]}" for d in [kept, *news_unanswerable] for q in d.questions]
+    groups += [f"news-{q.id.split('_')[0]}" for a, u in months_kept for d in [a, *u] for q in d.questions]
     return runs, groups
 
 

@@ -85,6 +85,15 @@ def squad_without_articles(dataset: Dataset, article_of: dict[str, int]) -> list
     return variants
 
 
+def answerable_in(answerable: Dataset, unanswerable: Dataset) -> Dataset:
+    """The questions of `answerable` whose passages `unanswerable` kept, asked of the same
+    library as its unanswerable questions: answerable and unanswerable questions then meet
+    a library of one size, so nothing that grows with the library's size can tell them apart."""
+    kept = {r.source for r in unanswerable.records}
+    questions = tuple(q for q in answerable.questions if set(q.relevant) <= kept)
+    return replace(unanswerable, questions=questions)
+
+
 def summary(outcomes: list[Outcome], threshold: float = ANSWER_FROM) -> dict[str, float]:
     """answered / answered_right (share of answerable questions), refused (share of
     unanswerable ones) at `threshold`."""
