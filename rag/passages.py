@@ -48,12 +48,6 @@ class PassageSettings:
     # at most this many words of long forms per passage.
     abbreviation_context: bool = True
     abbreviation_context_words: int = 24
-    # A passage read with words of the passage before it (0: none), which often names the
-    # subject this one leaves implicit ("The two-day gathering began ... in Qingdao" after
-    # "Aziz Nasirzadeh ... attended a gathering of the SCO"). Taken from the start or the end
-    # of that passage.
-    neighbour_context_words: int = 0
-    neighbour_from: str = "start"
 
     def fingerprint(self) -> str:
         fields = json.dumps(asdict(self), sort_keys=True)
@@ -77,20 +71,10 @@ def passage_contexts(title: str, text: str, spans: Sequence[tuple[int, int]]) ->
     head = title_context(title)
     definitions = find_definitions(text) if settings.abbreviation_context else {}
     contexts = []
-    for i, (start, end) in enumerate(spans):
+    for start, end in spans:
         long_forms = _capped(expansions(text[start:end], definitions), settings.abbreviation_context_words)
-        before = _neighbour_words(text[spans[i - 1][0] : spans[i - 1][1]]) if i else ""
-        contexts.append("\n".join(part for part in (head, "; ".join(long_forms), before) if part))
+        contexts.append("\n".join(part for part in (head, "; ".join(long_forms)) if part))
     return contexts
-
-
-def _neighbour_words(previous: str) -> str:
-    settings = SETTINGS
-    count = settings.neighbour_context_words
-    if not count:
-        return ""
-    words = previous.split()
-    return " ".join(words[:count] if settings.neighbour_from == "start" else words[-count:])
 
 
 def context_ceiling(title: str, text: str) -> str:
@@ -99,9 +83,7 @@ def context_ceiling(title: str, text: str) -> str:
     settings = SETTINGS
     long_forms = list(find_definitions(text).values()) if settings.abbreviation_context else []
     capped = _capped(long_forms, settings.abbreviation_context_words)
-    # no passage's neighbour words are longer than the document's longest words
-    longest = " ".join(sorted(text.split(), key=len, reverse=True)[: settings.neighbour_context_words])
-    return "\n".join(part for part in (title_context(title), "; ".join(capped), longest) if part)
+    return "\n".join(part for part in (title_context(title), "; ".join(capped)) if part)
 
 
 def _capped(phrases: list[str], max_words: int) -> list[str]:
