@@ -52,7 +52,19 @@ except RagError as error:
 st.html(STYLE)
 # the conversation id lives in the page address, so a reload (a new session) finds it again;
 # a different browser, or the address without it, starts an empty conversation
-conversations = ConversationStore(settings.conversations)
+conversations = ConversationStore(settings.conversations, keep_days=settings.conversations_keep_days)
+
+
+@st.cache_resource(show_spinner=False)
+def delete_expired_conversations(folder: str, keep_days: int) -> None:
+    """Once per server start (each save deletes them too)."""
+    ConversationStore(folder, keep_days=keep_days).delete_expired()
+
+
+try:
+    delete_expired_conversations(settings.conversations, settings.conversations_keep_days)
+except RagError as error:
+    st.warning(str(error))
 conversation_id = st.query_params.get("conversation")
 if not is_conversation_id(conversation_id):
     conversation_id = st.query_params["conversation"] = new_conversation_id()

@@ -326,3 +326,37 @@ def test_the_library_page_lists_charts_and_finds_a_word_in_a_document(app):
     assert any(c.value.startswith(f"{len(marks)} matches for") for c in app.caption)
     app.radio(key="view").set_value("Ask").run()
     assert app.title[0].value == "Ask the library"
+
+
+def test_starting_deletes_conversations_older_than_the_keep_days(tmp_path, monkeypatch, minilm_encoder):
+    import os
+    import time
+
+    from rag.conversations import new_conversation_id
+
+    chats = tmp_path / "chats"
+    chats.mkdir()
+    old, recent = chats / f"{new_conversation_id()}.json", chats / f"{new_conversation_id()}.json"
+    for path, days in [(old, 8), (recent, 6)]:
+        path.write_text('{"version": 1, "turns": []}')
+        then = time.time() - days * 86_400
+        os.utime(path, (then, then))
+    monkeypatch.setenv("RAG_LIBRARY", str(tmp_path / "library"))
+    monkeypatch.setenv("RAG_CONVERSATIONS", str(chats))
+    monkeypatch.setenv("RAG_CONVERSATIONS_KEEP_DAYS", "7")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception and not at.warning
+    assert not old.exists() and recent.exists()
+    st.cache_resource.clear()
+
+
+def test_a_bad_keep_days_value_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_LIBRARY", str(tmp_path / "library"))
+    monkeypatch.setenv("RAG_CONVERSATIONS_KEEP_DAYS", "a month")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["RAG_CONVERSATIONS_KEEP_DAYS must be a whole number of days "
+                                           "(0 keeps conversations forever), got 'a month'"]
+    assert not (tmp_path / "library").exists()  # stopped before anything was built
