@@ -246,7 +246,8 @@ def show_answer(turn: int, answer) -> None:
         first = group[0]
         gone = first.document_id not in present
         st.html(card_html(group, prefix, removed=gone))
-        if st.toggle("Open document", key=f"open-{prefix}-{first.n}"):
+        # "session": kept while the Library page is shown, which renders no toggles
+        if st.toggle("Open document", key=f"open-{prefix}-{first.n}", persist_state="session"):
             if gone:
                 st.info(REMOVED_DOCUMENT)
                 continue

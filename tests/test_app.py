@@ -360,3 +360,25 @@ def test_a_bad_keep_days_value_is_a_clear_error(tmp_path, monkeypatch):
     assert [e.value for e in at.error] == ["RAG_CONVERSATIONS_KEEP_DAYS must be a whole number of days "
                                            "(0 keeps conversations forever), got 'a month'"]
     assert not (tmp_path / "library").exists()  # stopped before anything was built
+
+
+def test_going_to_the_library_page_and_back_keeps_the_conversation_and_open_documents(app):
+    ask(app, DRILLS_QUESTION)
+    ask(app, SAMPLE_QUESTIONS[1])
+    first = re.search(r'id="q0-source-(\d+)"', bandar_abbas_card(app)).group(1)
+    opened = [f"open-q0-{first}", "open-q1-1"]
+    for key in opened:
+        app.toggle(key=key).set_value(True).run()
+    before = (questions_shown(app), cards(app), [frame.proto.srcdoc for frame in app.get("iframe")])
+    assert len(before[2]) == 2
+
+    app.radio(key="view").set_value("Library").run()
+    app.selectbox(key="reader-document").set_value("003-f6b81b0075e755a8").run()  # use the page a little
+    app.radio(key="view").set_value("Ask").run()
+    assert not app.exception
+    # The browser forgets the state of widgets a run did not show (the Library page shows no
+    # toggles), so an open toggle comes back open only if the server sends its value again.
+    assert [key for key in opened if app.toggle(key=key).value] == opened
+    assert [key for key in opened if app.toggle(key=key).proto.set_value and app.toggle(key=key).proto.value] == opened
+    assert not [t.key for t in app.toggle if t.value and t.key not in opened]  # the others stayed closed
+    assert (questions_shown(app), cards(app), [frame.proto.srcdoc for frame in app.get("iframe")]) == before

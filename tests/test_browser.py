@@ -98,8 +98,11 @@ def browser():
         browser.close()
 
 
-def open_app(browser, server, size="desktop", *, before_loading=None):
-    page = browser.new_page(viewport=DESKTOP if size == "desktop" else PHONE, accept_downloads=True)
+def open_app(browser, server, size="desktop", *, before_loading=None, scheme="light"):
+    """The app in a new page; `scheme` is the colour scheme the browser prefers, which
+    Streamlit's default theme follows ("dark": its dark theme)."""
+    page = browser.new_page(viewport=DESKTOP if size == "desktop" else PHONE, accept_downloads=True,
+                            color_scheme=scheme)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     if before_loading:
@@ -431,3 +434,51 @@ def test_library_page_charts_documents_and_finds_a_word(server, browser, size):
     expect(marks.first).to_be_in_viewport()
     page.screenshot(path=str(ARTIFACTS / f"library-reader-{size}.png"))
     assert dialogs == []
+
+
+def open_document_switches(page):
+    return page.get_by_role("switch", name="Open document")
+
+
+@VIEWPORTS
+def test_the_library_page_and_back_keeps_the_conversation_and_open_documents(server, browser, size):
+    page, dialogs = open_app(browser, server, size)
+    ask(page, DRILLS_QUESTION)
+    expect(page.locator(".answer")).to_have_count(1, timeout=120_000)
+    ask(page, SAMPLE_QUESTIONS[1])
+    expect(page.locator(".answer")).to_have_count(2, timeout=120_000)
+    switches = open_document_switches(page)
+    expect(page.get_by_text("Open document").last).to_be_visible()  # the rerun has finished
+    page.wait_for_function("""() => document.querySelector('.card[id^="q1-"]') &&
+        document.querySelectorAll('.card').length === document.querySelectorAll('[role=switch]').length""")
+    # the first answer's first document, and the second answer's last
+    first_answer_cards = page.locator(".card[id^='q0-']").count()
+    opened = [0, switches.count() - 1]
+    assert opened[1] >= first_answer_cards  # the last switch is the second answer's
+    frames = page.locator("iframe[title='st.iframe']")
+    for shown, index in enumerate(opened, 1):
+        page.get_by_text("Open document").nth(index).click()  # its label: the input itself is hidden
+        expect(frames).to_have_count(shown, timeout=30_000)  # that rerun is done
+        expect(switches.nth(index)).to_be_checked()
+    messages = page.get_by_test_id("stChatMessage").all_inner_texts()
+
+    page.get_by_test_id("stRadio").get_by_text("Library", exact=True).click()
+    expect(page.get_by_role("heading", name="Library", exact=True).first).to_be_visible()
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
+    page.get_by_test_id("stRadio").get_by_text("Ask", exact=True).click()
+    expect(page.get_by_role("heading", name="Ask the library")).to_be_visible()
+
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
+    expect(frames).to_have_count(2, timeout=30_000)
+    for index in range(switches.count()):
+        if index in opened:
+            expect(switches.nth(index)).to_be_checked()
+        else:
+            expect(switches.nth(index)).not_to_be_checked()
+    for frame in range(2):
+        expect(page.frame_locator("iframe[title='st.iframe']").nth(frame).locator("mark#cited")).to_be_visible()
+    assert page.get_by_test_id("stChatMessage").all_inner_texts() == messages
+    frames.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"back-from-library-{size}.png"))
+    assert dialogs == []
+
