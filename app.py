@@ -101,8 +101,10 @@ def confirm_removal(doc) -> None:
     st.html(document_row_html(doc))
     st.write("It leaves the library and is no longer searched. Earlier answers keep their quotes "
              "and mark it as removed. To bring it back, upload the file again.")
-    remove, cancel = st.columns(2)
-    if remove.button("Remove", key="confirm-remove", type="primary"):
+    with st.container(horizontal=True):  # one row at every width (st.columns stack on a phone)
+        remove = st.button("Remove", key="confirm-remove", type="primary")
+        cancel = st.button("Cancel", key="cancel-remove")
+    if remove:
         try:
             library.remove(doc.id)
         except RagError as error:
@@ -111,7 +113,7 @@ def confirm_removal(doc) -> None:
         cancel_removal()
         st.toast(f"Removed {doc.display_title}")
         st.rerun()
-    if cancel.button("Cancel", key="cancel-remove"):
+    if cancel:
         cancel_removal()
         st.rerun()
 

@@ -482,3 +482,22 @@ def test_the_library_page_and_back_keeps_the_conversation_and_open_documents(ser
     page.screenshot(path=str(ARTIFACTS / f"back-from-library-{size}.png"))
     assert dialogs == []
 
+
+@VIEWPORTS
+def test_the_remove_dialog_has_its_buttons_side_by_side(server, browser, size):
+    page, dialogs = open_app(browser, server, size)
+    open_sidebar(page)
+    page.locator("[class*='st-key-remove-']").first.get_by_role("button", name="Remove").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Remove this document?")
+    remove = dialog.get_by_role("button", name="Remove", exact=True).bounding_box()
+    cancel = dialog.get_by_role("button", name="Cancel", exact=True).bounding_box()
+    page.screenshot(path=str(ARTIFACTS / f"remove-dialog-{size}.png"))
+    assert abs(remove["y"] - cancel["y"]) < 2, (remove, cancel)  # one row, not stacked
+    assert remove["x"] + remove["width"] <= cancel["x"]  # Remove first, then Cancel
+    dialog_box = dialog.bounding_box()
+    assert cancel["x"] + cancel["width"] <= dialog_box["x"] + dialog_box["width"]  # both inside the dialog
+    dialog.get_by_role("button", name="Cancel", exact=True).click()
+    expect(dialog).to_have_count(0)
+    assert dialogs == []
+
