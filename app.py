@@ -14,9 +14,10 @@ from rag.conversations import ConversationStore, is_conversation_id, new_convers
 from rag.export import conversation_markdown
 from rag.follow_ups import read_as, read_in_context
 from rag.library_page import document_table, documents_per_period, find
+from rag.page_style import style, theme_link_colours
 from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
-from rag.render import (ANSWERING, REMOVED_DOCUMENT, STYLE, answer_html, card_html, confidence_html, document_page,
+from rag.render import (ANSWERING, REMOVED_DOCUMENT, answer_html, card_html, confidence_html, document_page,
                         document_row_html, group_citations, library_stats_html, passage_html, reader_html)
 from rag.samples import FirstRun, suggested_questions
 from rag.settings import Settings
@@ -38,6 +39,7 @@ def progress_bar(label: str):
 
 try:
     settings = Settings.from_env()
+    page_style = style(theme_link_colours(st.get_option))
     library, first_run = open_library(settings.library, settings.read_only)
     if first_run.needed:
         bar, on_progress = progress_bar("Building the library from the sample articles")
@@ -49,7 +51,7 @@ except RagError as error:
     st.error(str(error))
     st.stop()
 
-st.html(STYLE)
+st.html(page_style)
 # the conversation id lives in the page address, so a reload (a new session) finds it again;
 # a different browser, or the address without it, starts an empty conversation
 conversations = ConversationStore(settings.conversations, keep_days=settings.conversations_keep_days)

@@ -501,3 +501,40 @@ def test_the_remove_dialog_has_its_buttons_side_by_side(server, browser, size):
     expect(dialog).to_have_count(0)
     assert dialogs == []
 
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG's contrast ratio of two CSS rgb() colours (4.5 is the minimum for body text)."""
+    def luminance(colour):
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    lighter, darker = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@VIEWPORTS
+def test_links_and_highlights_follow_the_theme_and_stay_readable(server, browser, size, scheme):
+    page, dialogs = open_app(browser, server, size, scheme=scheme)
+    background = page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+    ask(page, DRILLS_QUESTION)
+    marker = page.locator("a.cite").first
+    expect(marker).to_have_text("[1]", timeout=120_000)
+    expect(marker).to_have_css("color", markdown_link_colour(page))  # the theme's own link colour
+    link = marker.evaluate("a => getComputedStyle(a).color")
+    assert contrast(link, background) >= 4.5, (link, background)
+    mark = page.locator(".card mark").first
+    text, behind = mark.evaluate("m => [getComputedStyle(m).color, getComputedStyle(m).backgroundColor]")
+    assert contrast(text, behind) >= 4.5, (text, behind)
+    expect(page.get_by_text("Open document").last).to_be_visible()  # the rerun has finished
+    page.locator(".answer").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"theme-{scheme}-{size}.png"))
+
+    page.get_by_text("Open document").first.click()  # the document viewer, in the same theme
+    cited = page.frame_locator("iframe[title='st.iframe']").first.locator("mark#cited")
+    expect(cited).to_be_visible(timeout=30_000)
+    text, behind = cited.evaluate("m => [getComputedStyle(m).color, getComputedStyle(m).backgroundColor]")
+    assert contrast(text, behind) >= 4.5, (text, behind)
+    page.locator("iframe[title='st.iframe']").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"theme-{scheme}-document-{size}.png"))
+    assert dialogs == []
