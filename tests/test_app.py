@@ -382,3 +382,11 @@ def test_going_to_the_library_page_and_back_keeps_the_conversation_and_open_docu
     assert [key for key in opened if app.toggle(key=key).proto.set_value and app.toggle(key=key).proto.value] == opened
     assert not [t.key for t in app.toggle if t.value and t.key not in opened]  # the others stayed closed
     assert (questions_shown(app), cards(app), [frame.proto.srcdoc for frame in app.get("iframe")]) == before
+
+
+def test_what_about_a_new_name_shows_the_question_it_was_read_as(app):
+    ask(app, "Which countries joined the SCO drills?")
+    ask(app, "what about Russia?")
+    follow_up = app.chat_message[2]
+    assert follow_up.text[0].value == "what about Russia?"
+    assert [c.value for c in follow_up.caption] == ["read as: Which countries joined the Russia drills?"]
