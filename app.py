@@ -185,6 +185,7 @@ with st.sidebar:
                        disabled=not history, help="The questions and answers, with numbered references")
     if st.button("Clear conversation", key="clear-history", disabled=not history):
         history.clear()
+        st.session_state.pop("opened-documents", None)  # a new conversation's q0 opens nothing
         save_conversation()
         st.rerun()
 
@@ -231,6 +232,9 @@ st.title("Ask the library")
 st.caption("Every sentence of an answer is quoted from a document; click [n] to see where.")
 
 
+opened = st.session_state.setdefault("opened-documents", {})  # "Open document" toggle key -> on
+
+
 def show_answer(turn: int, answer) -> None:
     prefix = f"q{turn}"
     if answer.abstained:
@@ -250,8 +254,11 @@ def show_answer(turn: int, answer) -> None:
         first = group[0]
         gone = first.document_id not in present
         st.html(card_html(group, prefix, removed=gone))
-        # "session": kept while the Library page is shown, which renders no toggles
-        if st.toggle("Open document", key=f"open-{prefix}-{first.n}", persist_state="session"):
+        # Each toggle's last value is its default: the browser forgets the state of widgets a
+        # run does not show (the Library page shows none) and brings them back at their default.
+        key = f"open-{prefix}-{first.n}"
+        opened[key] = st.toggle("Open document", key=key, value=opened.get(key, False))
+        if opened[key]:
             if gone:
                 st.info(REMOVED_DOCUMENT)
                 continue

@@ -362,6 +362,12 @@ def test_a_bad_keep_days_value_is_a_clear_error(tmp_path, monkeypatch):
     assert not (tmp_path / "library").exists()  # stopped before anything was built
 
 
+def shown_on_return(toggle) -> bool:
+    """What the browser shows for a toggle coming back after a run that did not show it: it
+    has forgotten the toggle's state, so the value the server sends, else the default."""
+    return toggle.proto.value if toggle.proto.set_value else toggle.proto.default
+
+
 def test_going_to_the_library_page_and_back_keeps_the_conversation_and_open_documents(app):
     ask(app, DRILLS_QUESTION)
     ask(app, SAMPLE_QUESTIONS[1])
@@ -376,12 +382,14 @@ def test_going_to_the_library_page_and_back_keeps_the_conversation_and_open_docu
     app.selectbox(key="reader-document").set_value("003-f6b81b0075e755a8").run()  # use the page a little
     app.radio(key="view").set_value("Ask").run()
     assert not app.exception
-    # The browser forgets the state of widgets a run did not show (the Library page shows no
-    # toggles), so an open toggle comes back open only if the server sends its value again.
     assert [key for key in opened if app.toggle(key=key).value] == opened
-    assert [key for key in opened if app.toggle(key=key).proto.set_value and app.toggle(key=key).proto.value] == opened
+    assert [key for key in opened if shown_on_return(app.toggle(key=key))] == opened
     assert not [t.key for t in app.toggle if t.value and t.key not in opened]  # the others stayed closed
     assert (questions_shown(app), cards(app), [frame.proto.srcdoc for frame in app.get("iframe")]) == before
+
+    app.button(key="clear-history").click().run()
+    ask(app, DRILLS_QUESTION)  # a new conversation's answers reuse the keys, and start closed
+    assert not [t.key for t in app.toggle if t.value or shown_on_return(t)]
 
 
 def test_what_about_a_new_name_shows_the_question_it_was_read_as(app):
