@@ -14,9 +14,10 @@ from rag.conversations import ConversationStore, is_conversation_id, new_convers
 from rag.export import conversation_markdown
 from rag.follow_ups import read_as, read_in_context
 from rag.library_page import document_table, documents_per_period, find
+from rag.page_style import style, theme_link_colours
 from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
-from rag.render import (ANSWERING, REMOVED_DOCUMENT, STYLE, answer_html, card_html, confidence_html, document_page,
+from rag.render import (ANSWERING, REMOVED_DOCUMENT, answer_html, card_html, confidence_html, document_page,
                         document_row_html, group_citations, library_stats_html, passage_html, reader_html)
 from rag.samples import FirstRun, suggested_questions
 from rag.settings import Settings
@@ -38,6 +39,7 @@ def progress_bar(label: str):
 
 try:
     settings = Settings.from_env()
+    page_style = style(theme_link_colours(st.get_option))
     library, first_run = open_library(settings.library, settings.read_only)
     if first_run.needed:
         bar, on_progress = progress_bar("Building the library from the sample articles")
@@ -49,10 +51,22 @@ except RagError as error:
     st.error(str(error))
     st.stop()
 
-st.html(STYLE)
+st.html(page_style)
 # the conversation id lives in the page address, so a reload (a new session) finds it again;
 # a different browser, or the address without it, starts an empty conversation
-conversations = ConversationStore(settings.conversations)
+conversations = ConversationStore(settings.conversations, keep_days=settings.conversations_keep_days)
+
+
+@st.cache_resource(show_spinner=False)
+def delete_expired_conversations(folder: str, keep_days: int) -> None:
+    """Once per server start (each save deletes them too)."""
+    ConversationStore(folder, keep_days=keep_days).delete_expired()
+
+
+try:
+    delete_expired_conversations(settings.conversations, settings.conversations_keep_days)
+except RagError as error:
+    st.warning(str(error))
 conversation_id = st.query_params.get("conversation")
 if not is_conversation_id(conversation_id):
     conversation_id = st.query_params["conversation"] = new_conversation_id()
@@ -89,8 +103,10 @@ def confirm_removal(doc) -> None:
     st.html(document_row_html(doc))
     st.write("It leaves the library and is no longer searched. Earlier answers keep their quotes "
              "and mark it as removed. To bring it back, upload the file again.")
-    remove, cancel = st.columns(2)
-    if remove.button("Remove", key="confirm-remove", type="primary"):
+    with st.container(horizontal=True):  # one row at every width (st.columns stack on a phone)
+        remove = st.button("Remove", key="confirm-remove", type="primary")
+        cancel = st.button("Cancel", key="cancel-remove")
+    if remove:
         try:
             library.remove(doc.id)
         except RagError as error:
@@ -99,7 +115,7 @@ def confirm_removal(doc) -> None:
         cancel_removal()
         st.toast(f"Removed {doc.display_title}")
         st.rerun()
-    if cancel.button("Cancel", key="cancel-remove"):
+    if cancel:
         cancel_removal()
         st.rerun()
 
@@ -169,6 +185,7 @@ with st.sidebar:
                        disabled=not history, help="The questions and answers, with numbered references")
     if st.button("Clear conversation", key="clear-history", disabled=not history):
         history.clear()
+        st.session_state.pop("opened-documents", None)  # a new conversation's q0 opens nothing
         save_conversation()
         st.rerun()
 
@@ -215,6 +232,9 @@ st.title("Ask the library")
 st.caption("Every sentence of an answer is quoted from a document; click [n] to see where.")
 
 
+opened = st.session_state.setdefault("opened-documents", {})  # "Open document" toggle key -> on
+
+
 def show_answer(turn: int, answer) -> None:
     prefix = f"q{turn}"
     if answer.abstained:
@@ -234,7 +254,11 @@ def show_answer(turn: int, answer) -> None:
         first = group[0]
         gone = first.document_id not in present
         st.html(card_html(group, prefix, removed=gone))
-        if st.toggle("Open document", key=f"open-{prefix}-{first.n}"):
+        # Each toggle's last value is its default: the browser forgets the state of widgets a
+        # run does not show (the Library page shows none) and brings them back at their default.
+        key = f"open-{prefix}-{first.n}"
+        opened[key] = st.toggle("Open document", key=key, value=opened.get(key, False))
+        if opened[key]:
             if gone:
                 st.info(REMOVED_DOCUMENT)
                 continue

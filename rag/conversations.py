@@ -6,8 +6,9 @@ is 32 lowercase hex digits and nothing else, so an address cannot name another f
 save replaces the file whole (write to a temporary file, then rename), so a crash leaves the
 previous conversation, never half of one. Answers are stored with everything the UI shows
 (citations, nearest passages, confidence and its signals) and read back as the same frozen
-values. Does not expire old conversations, and does not keep them from someone who knows
-the address: the id is the only key.
+values. Conversations last saved more than `keep_days` ago are deleted on each save and by
+`delete_expired` (the UI calls it when it starts); 0 keeps them forever. Does not keep a
+conversation from someone who knows the address: the id is the only key.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from rag.errors import RagError
 from rag.results import Answer, Citation, Hit, Passage, ResolvedDate
 
 FORMAT_VERSION = 1
+DEFAULT_KEEP_DAYS = 30
+_DAY = 86_400  # seconds
 _ID = re.compile(r"[0-9a-f]{32}")
 
 Turn = tuple[str, Answer]  # the question as typed, and its answer
@@ -52,10 +56,14 @@ def answer_from_json(data: dict) -> Answer:
 
 
 class ConversationStore:
-    """The saved conversations in one folder (created on the first save)."""
+    """The saved conversations in one folder (created on the first save), each kept for
+    `keep_days` after its last save (0: forever)."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, *, keep_days: int = DEFAULT_KEEP_DAYS):
+        if keep_days < 0:
+            raise ValueError(f"keep_days must be 0 (forever) or more, got {keep_days}")
         self.folder = Path(folder)
+        self.keep_days = keep_days
 
     def path(self, conversation_id: str) -> Path:
         if not is_conversation_id(conversation_id):
@@ -93,6 +101,40 @@ class ConversationStore:
         except OSError as error:
             raise RagError(f"Cannot save the conversation in {self.folder} ({error}); "
                            "check that the folder is writable (RAG_CONVERSATIONS)") from None
+        self.delete_expired()
+
+    def delete_expired(self, *, now: float | None = None) -> list[str]:
+        """Delete the conversations last saved more than `keep_days` before `now` (and
+        temporary files a crash left as long ago); returns the ids deleted."""
+        if not self.keep_days:
+            return []
+        cutoff = (time.time() if now is None else now) - self.keep_days * _DAY
+        deleted = []
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:  # nothing saved yet
+            return []
+        except OSError as error:
+            raise self._cannot_delete(error) from None
+        for entry in entries:
+            stem, dot_json = entry.name[:-5], entry.name.endswith(".json")
+            if not (dot_json and is_conversation_id(stem)) and not entry.name.startswith(".conversation-"):
+                continue  # not ours: left alone
+            try:
+                if entry.stat().st_mtime >= cutoff:
+                    continue
+                os.unlink(entry.path)
+                if dot_json:
+                    deleted.append(stem)
+            except FileNotFoundError:  # another process deleted it first
+                continue
+            except OSError as error:
+                raise self._cannot_delete(error) from None
+        return deleted
+
+    def _cannot_delete(self, error: OSError) -> RagError:
+        return RagError(f"Cannot delete the conversations older than {self.keep_days} days in {self.folder} ({error}); "
+                        "check that the folder is writable, or set RAG_CONVERSATIONS_KEEP_DAYS=0 to keep them all")
 
     def clear(self, conversation_id: str) -> None:
         path = self.path(conversation_id)

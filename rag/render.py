@@ -2,7 +2,8 @@
 
 Document text is untrusted (anyone can upload a file containing `<script>`), so the only
 markup in these strings is the markup built here; text goes through `html.escape` first.
-Used by the UI; no Streamlit here, so it is testable on its own.
+Used by the UI; no Streamlit here, so it is testable on its own. The style sheet these classes
+use is `rag.page_style`.
 
 A relative date in cited evidence ("Last year") gets what it means written beside it
 ("[2014]", `rag.relative_dates`), outside the highlighted quote: the <mark> around a
@@ -210,7 +211,7 @@ def document_page(document: Document, start: int, end: int) -> str:
     return (
         "<!doctype html><html><head><meta charset='utf-8'><style>"
         "body{font-family:sans-serif;line-height:1.5;margin:0 1rem;color:#222}"
-        "mark{background:#ffe08a;padding:0 2px}</style></head><body>"
+        "mark{background:#ffe08a;color:#222;padding:0 2px}</style></head><body>"
         f"<h3>{title_html(document.title, document.source)}</h3><p><i>{escape(date)} · {escape(document.source)}</i></p>"
         + "".join(paragraphs)
         + f"<script>{_PAGE_SCRIPT}</script></body></html>"
@@ -226,46 +227,6 @@ for(var s of P.styleSheets){try{for(var r of s.cssRules){if(r.type===5){faces.pu
 /url\\(["']?([^"')]+)["']?\\)/g,function(x,u){return 'url("'+new URL(u,s.href||P.baseURI).href+'")';}));}}}catch(e){}}
 var f=document.createElement('style');f.textContent=faces.join('\\n');document.head.appendChild(f);
 document.body.style.fontFamily=b.fontFamily;document.body.style.color=b.color;}catch(e){}
-"""
-
-
-# The colour Streamlit's light theme gives links in Markdown; st.html's links get the
-# browser's default otherwise.
-LINK_COLOUR = "rgb(36, 79, 180)"
-# Streamlit's header is fixed and 3.75rem tall at every width: a card scrolled to by its [n]
-# keeps this margin above it, so its heading is never underneath.
-HEADER_CLEARANCE = "4.5rem"
-
-STYLE = f"""
-<style>
-.answer {{font-size: 1.05rem; line-height: 1.6;}}
-.answer a.cite {{text-decoration: none; font-weight: 600; color: {LINK_COLOUR};}}
-.card {{border: 1px solid rgba(128,128,128,.35); border-radius: .5rem; padding: .6rem .8rem; margin: .4rem 0;
-  scroll-margin-top: {HEADER_CLEARANCE};}}
-.card > span[id] {{scroll-margin-top: calc({HEADER_CLEARANCE} + .6rem);}}
-.card:target, .card:has(> span:target) {{border-color: #f0b400; box-shadow: 0 0 0 3px rgba(240,180,0,.55);
-  background: rgba(255,224,138,.18);}}
-.card.removed {{border-style: dashed;}}
-.card-removed {{font-size: .85rem; color: #a51d2d; font-weight: 600; margin-bottom: .2rem;}}
-.card-head {{font-size: .95rem;}}
-.card-source {{font-size: .8rem; color: gray; word-break: break-all;}}
-.card-passage {{margin: .4rem 0 0 0; padding-left: .7rem; border-left: 3px solid #f0b400;}}
-.card-passage mark {{background: #ffe08a; padding: 0 2px;}}
-.nearest-note {{color: #a15c00; font-weight: 600;}}
-.confidence {{font-size: .85rem; color: gray; margin: .2rem 0 .4rem 0;}}
-.date-note {{color: #1a5fb4; font-size: .85em; font-weight: 600; white-space: nowrap;}}
-.date-unknown {{font-size: .8rem; color: gray; margin-top: .3rem;}}
-.doc-row {{font-size: .9rem; line-height: 1.3;}}
-.doc-meta, .library-stats {{font-size: .8rem; color: gray;}}
-.doc-meta code, .library-stats code {{white-space: normal; overflow-wrap: normal; word-break: normal;
-  font-size: .75rem;}}
-/* a name moves to the next line whole; only one longer than the line (a long upload name) wraps */
-code .whole {{display: inline-block; max-width: 100%; overflow-wrap: anywhere;}}
-[class*="st-key-example-"] button {{justify-content: flex-start; text-align: left;}}
-.untitled {{font-weight: normal; color: gray;}}
-.reader {{line-height: 1.55;}}
-.reader mark {{background: #ffe08a; padding: 0 2px;}}
-</style>
 """
 
 

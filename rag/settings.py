@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from rag.conversations import DEFAULT_KEEP_DAYS
 from rag.errors import RagError
 
 
@@ -20,21 +21,22 @@ class Settings:
     # RAG_CONVERSATIONS: where the UI keeps each browser's conversation; "" means
     # <library>/conversations (a replica whose library folder is synced should set it)
     conversations_folder: str = ""
+    # RAG_CONVERSATIONS_KEEP_DAYS: a saved conversation is deleted this many days after its
+    # last save (anyone with its address can read it until then); 0 keeps them forever
+    conversations_keep_days: int = DEFAULT_KEEP_DAYS
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
-        raw = environ.get("RAG_MAX_UPLOAD_MB", str(cls.max_upload_mb))
-        try:
-            max_upload_mb = int(raw)
-            if max_upload_mb < 1:
-                raise ValueError
-        except ValueError:
-            raise RagError(f"RAG_MAX_UPLOAD_MB must be a whole number of megabytes, got {raw!r}") from None
+        max_upload_mb = _whole_number(environ, "RAG_MAX_UPLOAD_MB", cls.max_upload_mb, least=1,
+                                      meaning="a whole number of megabytes")
         flag = environ.get("RAG_READ_ONLY", "").strip().lower()
         if flag not in ("", "0", "1", "true", "false", "yes", "no"):
             raise RagError(f"RAG_READ_ONLY must be 1 or 0, got {flag!r}")
+        keep_days = _whole_number(environ, "RAG_CONVERSATIONS_KEEP_DAYS", cls.conversations_keep_days, least=0,
+                                  meaning="a whole number of days (0 keeps conversations forever)")
         return cls(library=environ.get("RAG_LIBRARY") or cls.library, max_upload_mb=max_upload_mb,
-                   read_only=flag in ("1", "true", "yes"), conversations_folder=environ.get("RAG_CONVERSATIONS", ""))
+                   read_only=flag in ("1", "true", "yes"), conversations_folder=environ.get("RAG_CONVERSATIONS", ""),
+                   conversations_keep_days=keep_days)
 
     @property
     def conversations(self) -> str:
@@ -43,3 +45,14 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1_000_000
+
+
+def _whole_number(environ, name: str, default: int, *, least: int, meaning: str) -> int:
+    raw = environ.get(name, str(default))
+    try:
+        value = int(raw)
+        if value < least:
+            raise ValueError
+    except ValueError:
+        raise RagError(f"{name} must be {meaning}, got {raw!r}") from None
+    return value

@@ -326,3 +326,75 @@ def test_the_library_page_lists_charts_and_finds_a_word_in_a_document(app):
     assert any(c.value.startswith(f"{len(marks)} matches for") for c in app.caption)
     app.radio(key="view").set_value("Ask").run()
     assert app.title[0].value == "Ask the library"
+
+
+def test_starting_deletes_conversations_older_than_the_keep_days(tmp_path, monkeypatch, minilm_encoder):
+    import os
+    import time
+
+    from rag.conversations import new_conversation_id
+
+    chats = tmp_path / "chats"
+    chats.mkdir()
+    old, recent = chats / f"{new_conversation_id()}.json", chats / f"{new_conversation_id()}.json"
+    for path, days in [(old, 8), (recent, 6)]:
+        path.write_text('{"version": 1, "turns": []}')
+        then = time.time() - days * 86_400
+        os.utime(path, (then, then))
+    monkeypatch.setenv("RAG_LIBRARY", str(tmp_path / "library"))
+    monkeypatch.setenv("RAG_CONVERSATIONS", str(chats))
+    monkeypatch.setenv("RAG_CONVERSATIONS_KEEP_DAYS", "7")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception and not at.warning
+    assert not old.exists() and recent.exists()
+    st.cache_resource.clear()
+
+
+def test_a_bad_keep_days_value_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_LIBRARY", str(tmp_path / "library"))
+    monkeypatch.setenv("RAG_CONVERSATIONS_KEEP_DAYS", "a month")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["RAG_CONVERSATIONS_KEEP_DAYS must be a whole number of days "
+                                           "(0 keeps conversations forever), got 'a month'"]
+    assert not (tmp_path / "library").exists()  # stopped before anything was built
+
+
+def shown_on_return(toggle) -> bool:
+    """What the browser shows for a toggle coming back after a run that did not show it: it
+    has forgotten the toggle's state, so the value the server sends, else the default."""
+    return toggle.proto.value if toggle.proto.set_value else toggle.proto.default
+
+
+def test_going_to_the_library_page_and_back_keeps_the_conversation_and_open_documents(app):
+    ask(app, DRILLS_QUESTION)
+    ask(app, SAMPLE_QUESTIONS[1])
+    first = re.search(r'id="q0-source-(\d+)"', bandar_abbas_card(app)).group(1)
+    opened = [f"open-q0-{first}", "open-q1-1"]
+    for key in opened:
+        app.toggle(key=key).set_value(True).run()
+    before = (questions_shown(app), cards(app), [frame.proto.srcdoc for frame in app.get("iframe")])
+    assert len(before[2]) == 2
+
+    app.radio(key="view").set_value("Library").run()
+    app.selectbox(key="reader-document").set_value("003-f6b81b0075e755a8").run()  # use the page a little
+    app.radio(key="view").set_value("Ask").run()
+    assert not app.exception
+    assert [key for key in opened if app.toggle(key=key).value] == opened
+    assert [key for key in opened if shown_on_return(app.toggle(key=key))] == opened
+    assert not [t.key for t in app.toggle if t.value and t.key not in opened]  # the others stayed closed
+    assert (questions_shown(app), cards(app), [frame.proto.srcdoc for frame in app.get("iframe")]) == before
+
+    app.button(key="clear-history").click().run()
+    ask(app, DRILLS_QUESTION)  # a new conversation's answers reuse the keys, and start closed
+    assert not [t.key for t in app.toggle if t.value or shown_on_return(t)]
+
+
+def test_what_about_a_new_name_shows_the_question_it_was_read_as(app):
+    ask(app, "Which countries joined the SCO drills?")
+    ask(app, "what about Russia?")
+    follow_up = app.chat_message[2]
+    assert follow_up.text[0].value == "what about Russia?"
+    assert [c.value for c in follow_up.caption] == ["read as: Which countries joined the Russia drills?"]

@@ -98,8 +98,11 @@ def browser():
         browser.close()
 
 
-def open_app(browser, server, size="desktop", *, before_loading=None):
-    page = browser.new_page(viewport=DESKTOP if size == "desktop" else PHONE, accept_downloads=True)
+def open_app(browser, server, size="desktop", *, before_loading=None, scheme="light"):
+    """The app in a new page; `scheme` is the colour scheme the browser prefers, which
+    Streamlit's default theme follows ("dark": its dark theme)."""
+    page = browser.new_page(viewport=DESKTOP if size == "desktop" else PHONE, accept_downloads=True,
+                            color_scheme=scheme)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     if before_loading:
@@ -412,7 +415,9 @@ def test_library_page_charts_documents_and_finds_a_word(server, browser, size):
     page, dialogs = open_app(browser, server, size)
     page.get_by_test_id("stRadio").get_by_text("Library", exact=True).click()
     expect(page.get_by_role("heading", name="Library", exact=True).first).to_be_visible()
-    expect(page.get_by_test_id("stVegaLiteChart").or_(page.get_by_test_id("stArrowVegaLiteChart"))).to_be_visible()
+    # the chart's code loads on first use: allow for that on a busy machine
+    expect(page.get_by_test_id("stVegaLiteChart").or_(page.get_by_test_id("stArrowVegaLiteChart"))).to_be_visible(
+        timeout=30_000)
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
     chooser = page.get_by_test_id("stMainBlockContainer").get_by_test_id("stSelectbox")
     chooser.click()
@@ -430,4 +435,108 @@ def test_library_page_charts_documents_and_finds_a_word(server, browser, size):
     marks.first.scroll_into_view_if_needed()  # the reader scrolls inside its own box
     expect(marks.first).to_be_in_viewport()
     page.screenshot(path=str(ARTIFACTS / f"library-reader-{size}.png"))
+    assert dialogs == []
+
+
+def open_document_switches(page):
+    return page.get_by_role("switch", name="Open document")
+
+
+@VIEWPORTS
+def test_the_library_page_and_back_keeps_the_conversation_and_open_documents(server, browser, size):
+    page, dialogs = open_app(browser, server, size)
+    ask(page, DRILLS_QUESTION)
+    expect(page.locator(".answer")).to_have_count(1, timeout=120_000)
+    ask(page, SAMPLE_QUESTIONS[1])
+    expect(page.locator(".answer")).to_have_count(2, timeout=120_000)
+    switches = open_document_switches(page)
+    expect(page.get_by_text("Open document").last).to_be_visible()  # the rerun has finished
+    page.wait_for_function("""() => document.querySelector('.card[id^="q1-"]') &&
+        document.querySelectorAll('.card').length === document.querySelectorAll('[role=switch]').length""")
+    # the first answer's first document, and the second answer's last
+    first_answer_cards = page.locator(".card[id^='q0-']").count()
+    opened = [0, switches.count() - 1]
+    assert opened[1] >= first_answer_cards  # the last switch is the second answer's
+    frames = page.locator("iframe[title='st.iframe']")
+    for shown, index in enumerate(opened, 1):
+        page.get_by_text("Open document").nth(index).click()  # its label: the input itself is hidden
+        expect(frames).to_have_count(shown, timeout=30_000)  # that rerun is done
+        expect(switches.nth(index)).to_be_checked()
+    messages = page.get_by_test_id("stChatMessage").all_inner_texts()
+
+    page.get_by_test_id("stRadio").get_by_text("Library", exact=True).click()
+    expect(page.get_by_role("heading", name="Library", exact=True).first).to_be_visible()
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
+    page.get_by_test_id("stRadio").get_by_text("Ask", exact=True).click()
+    expect(page.get_by_role("heading", name="Ask the library")).to_be_visible()
+
+    expect(page.get_by_test_id("stChatMessage")).to_have_count(4)
+    expect(frames).to_have_count(2, timeout=30_000)
+    for index in range(switches.count()):
+        if index in opened:
+            expect(switches.nth(index)).to_be_checked()
+        else:
+            expect(switches.nth(index)).not_to_be_checked()
+    for frame in range(2):
+        expect(page.frame_locator("iframe[title='st.iframe']").nth(frame).locator("mark#cited")).to_be_visible()
+    assert page.get_by_test_id("stChatMessage").all_inner_texts() == messages
+    frames.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"back-from-library-{size}.png"))
+    assert dialogs == []
+
+
+@VIEWPORTS
+def test_the_remove_dialog_has_its_buttons_side_by_side(server, browser, size):
+    page, dialogs = open_app(browser, server, size)
+    open_sidebar(page)
+    page.locator("[class*='st-key-remove-']").first.get_by_role("button", name="Remove").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Remove this document?")
+    remove = dialog.get_by_role("button", name="Remove", exact=True).bounding_box()
+    cancel = dialog.get_by_role("button", name="Cancel", exact=True).bounding_box()
+    page.screenshot(path=str(ARTIFACTS / f"remove-dialog-{size}.png"))
+    assert abs(remove["y"] - cancel["y"]) < 2, (remove, cancel)  # one row, not stacked
+    assert remove["x"] + remove["width"] <= cancel["x"]  # Remove first, then Cancel
+    dialog_box = dialog.bounding_box()
+    assert cancel["x"] + cancel["width"] <= dialog_box["x"] + dialog_box["width"]  # both inside the dialog
+    dialog.get_by_role("button", name="Cancel", exact=True).click()
+    expect(dialog).to_have_count(0)
+    assert dialogs == []
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG's contrast ratio of two CSS rgb() colours (4.5 is the minimum for body text)."""
+    def luminance(colour):
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    lighter, darker = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@VIEWPORTS
+def test_links_and_highlights_follow_the_theme_and_stay_readable(server, browser, size, scheme):
+    page, dialogs = open_app(browser, server, size, scheme=scheme)
+    background = page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+    ask(page, DRILLS_QUESTION)
+    marker = page.locator("a.cite").first
+    expect(marker).to_have_text("[1]", timeout=120_000)
+    expect(marker).to_have_css("color", markdown_link_colour(page))  # the theme's own link colour
+    link = marker.evaluate("a => getComputedStyle(a).color")
+    assert contrast(link, background) >= 4.5, (link, background)
+    mark = page.locator(".card mark").first
+    text, behind = mark.evaluate("m => [getComputedStyle(m).color, getComputedStyle(m).backgroundColor]")
+    assert contrast(text, behind) >= 4.5, (text, behind)
+    expect(page.get_by_text("Open document").last).to_be_visible()  # the rerun has finished
+    page.locator(".answer").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"theme-{scheme}-{size}.png"))
+
+    page.get_by_text("Open document").first.click()  # the document viewer, in the same theme
+    cited = page.frame_locator("iframe[title='st.iframe']").first.locator("mark#cited")
+    expect(cited).to_be_visible(timeout=30_000)
+    text, behind = cited.evaluate("m => [getComputedStyle(m).color, getComputedStyle(m).backgroundColor]")
+    assert contrast(text, behind) >= 4.5, (text, behind)
+    page.locator("iframe[title='st.iframe']").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"theme-{scheme}-document-{size}.png"))
     assert dialogs == []

@@ -1,6 +1,9 @@
 """Conversations saved and read back whole, under ids that cannot name another file."""
 
 import json
+import os
+import re
+import time
 
 import pytest
 
@@ -83,3 +86,45 @@ def test_conversations_are_kept_in_the_library_unless_told_elsewhere():
 
     assert Settings.from_env({"RAG_LIBRARY": "/srv/lib"}).conversations == "/srv/lib/conversations"
     assert Settings.from_env({"RAG_LIBRARY": "/srv/lib", "RAG_CONVERSATIONS": "/var/chats"}).conversations == "/var/chats"
+
+
+DAY = 86_400
+
+
+def saved_days_ago(store, days: float, turns) -> str:
+    """A conversation last saved `days` ago (its file's modification time set back)."""
+    conversation = new_conversation_id()
+    store.save(conversation, turns)
+    then = time.time() - days * DAY
+    os.utime(store.path(conversation), (then, then))
+    return conversation
+
+
+def test_saving_deletes_conversations_older_than_the_keep_days(tmp_path, turns):
+    store = ConversationStore(tmp_path, keep_days=30)
+    old, recent = saved_days_ago(store, 31, turns), saved_days_ago(store, 29, turns)
+    (tmp_path / "notes.txt").write_text("not a conversation")  # not ours: left alone
+    store.save(new_conversation_id(), turns[:1])
+    assert store.load(old) == [] and store.load(recent) == turns
+    assert (tmp_path / "notes.txt").exists()
+
+
+def test_delete_expired_reports_what_it_deleted_and_zero_days_keeps_everything(tmp_path, turns):
+    forever = ConversationStore(tmp_path, keep_days=0)
+    old = saved_days_ago(forever, 400, turns)
+    forever.save(new_conversation_id(), turns[:1])
+    assert forever.delete_expired() == [] and forever.load(old) == turns
+    assert ConversationStore(tmp_path, keep_days=7).delete_expired() == [old]
+    assert ConversationStore(tmp_path / "never-saved").delete_expired() == []
+
+
+def test_keep_days_come_from_the_environment_and_a_bad_value_says_what_to_set():
+    from rag.settings import Settings
+
+    assert Settings.from_env({}).conversations_keep_days == 30
+    assert Settings.from_env({"RAG_CONVERSATIONS_KEEP_DAYS": "0"}).conversations_keep_days == 0
+    assert Settings.from_env({"RAG_CONVERSATIONS_KEEP_DAYS": "90"}).conversations_keep_days == 90
+    for bad in ["-1", "30d", "1.5", "forever"]:
+        with pytest.raises(RagError, match=r"RAG_CONVERSATIONS_KEEP_DAYS must be a whole number of days "
+                                           r"\(0 keeps conversations forever\), got '" + re.escape(bad) + "'"):
+            Settings.from_env({"RAG_CONVERSATIONS_KEEP_DAYS": bad})

@@ -82,3 +82,68 @@ def test_read_alone_the_follow_up_finds_another_founding(tmp_path, minilm_encode
         in_context = library.ask(read_in_context(FOUNDED, SCO_MEMBERS))
     assert "Sailing Club was founded in 1987" in alone.citations[0].evidence
     assert FOUNDING in in_context.citations[0].evidence
+
+
+SCO_DRILLS = "Which countries joined the SCO drills?"
+
+
+@pytest.mark.parametrize("previous, follow_up, read_as", [
+    (SCO_DRILLS, "what about Russia?", "Which countries joined the Russia drills?"),
+    (SCO_DRILLS, "and India?", "Which countries joined the India drills?"),
+    (SCO_DRILLS, "How about China and Iran then?", "Which countries joined the China and Iran drills?"),
+    (SCO_DRILLS, "and what about the SCO?", "and what about the SCO?"),  # the same subject: nothing new
+    # the previous question's whole run of names is its subject, and is what changes
+    ("which drills did China and Iran hold?", "and India?", "which drills did India hold?"),
+    ("where did Aziz Nasirzadeh travel?", "what about Rajnath Singh?", "where did Rajnath Singh travel?"),
+    # a year takes a figure's place, not a name's
+    ("what drills did Iran hold in 2025?", "and in 2024?", "what drills did Iran hold in 2024?"),
+    # a previous question with no name of that kind: the new one is added, as for a pronoun
+    (DRILLS_QUESTION, "what about Russia?", "which joint naval drills were held (Russia)?"),
+])
+def test_a_new_name_in_the_old_frame_replaces_the_previous_subject(previous, follow_up, read_as):
+    assert read_in_context(follow_up, previous) == read_as
+
+
+@pytest.mark.parametrize("follow_up", [
+    "what about Russia's navy?",  # more than a name: a question of its own
+    "and which ships did Russia send?",
+    "Russia?",  # no lead word that marks a follow-up
+])
+def test_a_name_with_words_of_its_own_is_left_as_typed(follow_up):
+    assert read_in_context(follow_up, SCO_DRILLS) == follow_up
+
+
+def test_a_pronoun_only_follow_up_still_adds_the_previous_names():
+    assert read_in_context("and when did they start?", SCO_DRILLS) == "and when did they start (SCO)?"
+
+
+def test_a_chain_of_new_subjects_keeps_the_first_frame():
+    russia = read_in_context("what about Russia?", SCO_DRILLS)
+    assert read_in_context("and India?", russia) == "Which countries joined the India drills?"
+    assert read_as("and India?", read_in_context("and India?", russia)) == "Which countries joined the India drills?"
+
+
+DRILL_REPORTS = {
+    "sco.txt": "SCO Exercise\n\nChina, Iran and Pakistan joined the SCO drills near Qingdao in June, "
+               "the defence ministry in Beijing said on Monday.\n",
+    "russia.txt": "Zapad Exercise\n\nBelarus and Kazakhstan joined the Russia drills near Minsk in September, "
+                  "the defence ministry in Moscow said on Friday.\n",
+    "harvest.txt": "Harvest Report\n\nRussia expects a record wheat harvest this autumn after a wet spring, "
+                   "the agriculture ministry in Moscow said on Tuesday.\n",
+}
+
+
+def test_what_about_russia_is_answered_about_the_russia_drills(tmp_path, tiny_encoder):
+    """End to end on the tiny model: the follow-up, read in the frame of the question before,
+    cites the countries that joined Russia's drills."""
+    from rag import Library
+
+    for name, text in DRILL_REPORTS.items():
+        (tmp_path / name).write_text(text)
+    with Library.open(tmp_path / "library", encoder=tiny_encoder) as library:
+        library.add([tmp_path / name for name in DRILL_REPORTS])
+        first = library.ask(SCO_DRILLS, min_confidence=0)
+        follow_up = library.ask(read_in_context("what about Russia?", first.question), min_confidence=0)
+    assert "Pakistan joined the SCO drills" in first.citations[0].evidence
+    assert follow_up.question == "Which countries joined the Russia drills?"
+    assert "Belarus and Kazakhstan joined the Russia drills" in follow_up.citations[0].evidence
