@@ -68,10 +68,14 @@ def test_opening_searching_and_checking_a_library_never_unpickles(tmp_path, tiny
 
 def test_the_ui_renders_html_only_through_the_escaping_renderer():
     """Every st.html in app.py gets a constant, or markup built by rag.render (which escapes
-    all text); nothing uses unsafe_allow_html."""
+    all text) or rag.page_style (whose only inputs are theme colours it checks are CSS
+    colours), directly or through a name assigned from one; nothing uses unsafe_allow_html."""
     tree = ast.parse((REPO / "app.py").read_text())
     rendered = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                and node.module == "rag.render" for alias in node.names}
+                and node.module in ("rag.render", "rag.page_style") for alias in node.names}
+    rendered |= {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and isinstance(node.value, ast.Call) and getattr(node.value.func, "id", None) in rendered
+                 for target in node.targets if isinstance(target, ast.Name)}
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
     assert not [c for c in calls if any(k.arg == "unsafe_allow_html" for k in c.keywords)]
     html_calls = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "html"]
