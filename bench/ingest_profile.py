@@ -39,13 +39,21 @@ sys.path.insert(0, str(ROOT / "bench"))
 from speed import write_articles  # noqa: E402
 
 
+def now() -> tuple[float, float]:
+    """(wall, this process's CPU) seconds: on a shared machine CPU time is the steadier one
+    (the model run's CPU time counts both of its threads)."""
+    return time.perf_counter(), time.process_time()
+
+
 class StageClock:
-    """Exclusive seconds per stage: time inside a nested timed call goes to the inner stage."""
+    """Exclusive wall and CPU seconds per stage: time inside a nested timed call goes to the
+    inner stage."""
 
     def __init__(self):
         self.seconds: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
-        self._stack: list[list] = []  # [stage, started, seconds of nested calls]
+        self._stack: list[list] = []  # [stage, started (wall, cpu), nested wall, nested cpu]
 
     def wrap(self, owner, name: str, stage: str, *, only_outside: bool = False) -> None:
         """Time `owner.name` as `stage`; `only_outside`: calls made inside another timed
@@ -58,17 +66,19 @@ class StageClock:
         def timed(*args, **kwargs):
             if only_outside and self._stack:
                 return original(*args, **kwargs)
-            frame = [stage, time.perf_counter(), 0.0]
+            frame = [stage, now(), 0.0, 0.0]
             self._stack.append(frame)
             try:
                 return original(*args, **kwargs)
             finally:
                 self._stack.pop()
-                spent = time.perf_counter() - frame[1]
-                self.seconds[stage] += spent - frame[2]
+                wall, cpu = (end - start for end, start in zip(now(), frame[1]))
+                self.seconds[stage] += wall - frame[2]
+                self.cpu[stage] += cpu - frame[3]
                 self.calls[stage] += 1
                 if self._stack:
-                    self._stack[-1][2] += spent
+                    self._stack[-1][2] += wall
+                    self._stack[-1][3] += cpu
 
         setattr(owner, name, timed)
 
@@ -116,7 +126,7 @@ def instrument(clock: StageClock) -> None:
     onnx_model.OnnxModel.__init__ = init_with_timed_session
 
 
-def run(backend: str, articles: Path, library: Path) -> tuple[StageClock, float, int]:
+def run(backend: str, articles: Path, library: Path) -> tuple[StageClock, tuple[float, float], int]:
     from embeddings import Encoder
     from rag import Library
 
@@ -125,13 +135,12 @@ def run(backend: str, articles: Path, library: Path) -> tuple[StageClock, float,
     encoder = Encoder(backend=backend)
     encoder.dimension  # load the model outside the measured add
     lib = Library.open(library, encoder=encoder)
-    started = time.perf_counter()
+    started = now()
     report = lib.add([articles])
-    wall = time.perf_counter() - started
-    return clock, wall, report.passages_embedded
+    return clock, tuple(end - start for end, start in zip(now(), started)), report.passages_embedded
 
 
-def compare_pattern_cache(articles: Path, rounds: int) -> list[tuple[str, float]]:
+def compare_pattern_cache(articles: Path, rounds: int) -> list[tuple[str, float, float]]:
     """`prepare` (read, clean, cut) of every article with pysbd on plain `re` (before) and on
     `rag.pysbd_patterns` (after), interleaved; the documents must come out identical."""
     from embeddings import Encoder
@@ -146,9 +155,9 @@ def compare_pattern_cache(articles: Path, rounds: int) -> list[tuple[str, float]
         for name, enabled in (("before: plain re", False), ("after: cached patterns", True)):
             pysbd_patterns.install(enabled)
             sentences.clear_cache()
-            started = time.perf_counter()
+            started = now()
             outputs[name] = [prepare_or_failure(FileInput(f), encoder) for f in files]
-            timings.append((name, time.perf_counter() - started))
+            timings.append((name, *(end - start for end, start in zip(now(), started))))
     if len(set(map(repr, outputs.values()))) != 1:
         raise SystemExit("the pattern cache changed the prepared documents")
     return timings
@@ -168,22 +177,23 @@ def main() -> None:
         write_articles(articles)
         if args.cutting_rounds:
             print("read + clean + cut all 48 articles (`rag.ingest.prepare`), interleaved:")
-            for name, seconds in compare_pattern_cache(articles, args.cutting_rounds):
-                print(f"  {name:24} {seconds:6.2f} s")
+            for name, wall, cpu in compare_pattern_cache(articles, args.cutting_rounds):
+                print(f"  {name:24} wall {wall:6.2f} s, CPU {cpu:6.2f} s", flush=True)
             from rag import pysbd_patterns
 
             pysbd_patterns.install(True)
-        clock, wall, passages = run(args.backend, articles, Path(tmp) / "library")
+        clock, (wall, cpu), passages = run(args.backend, articles, Path(tmp) / "library")
     load_after = os.getloadavg()
-    accounted = sum(clock.seconds.values())
-    rows = sorted(clock.seconds.items(), key=lambda item: -item[1]) + [("other (glue)", wall - accounted)]
-    print(f"Library.add of {passages} passages (2,067 SQuAD paragraphs, 48 files): {wall:.1f} s, "
-          f"{passages / wall:.1f} passages/s; backend {args.backend}; load average "
+    clock.seconds["other (glue)"] = wall - sum(clock.seconds.values())
+    clock.cpu["other (glue)"] = cpu - sum(clock.cpu.values())
+    print(f"Library.add of {passages} passages (2,067 SQuAD paragraphs, 48 files): wall {wall:.1f} s "
+          f"({passages / wall:.1f} passages/s), CPU {cpu:.1f} s; backend {args.backend}; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after")
-    print("| stage | seconds | share | calls |")
-    print("|---|---:|---:|---:|")
-    for stage, seconds in rows:
-        print(f"| {stage} | {seconds:.2f} | {100 * seconds / wall:.1f}% | {clock.calls.get(stage, '')} |")
+    print("| stage | wall s | share | CPU s | share | calls |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for stage in sorted(clock.seconds, key=lambda s: (s == "other (glue)", -clock.cpu[s])):
+        print(f"| {stage} | {clock.seconds[stage]:.2f} | {100 * clock.seconds[stage] / wall:.1f}% | "
+              f"{clock.cpu[stage]:.2f} | {100 * clock.cpu[stage] / cpu:.1f}% | {clock.calls.get(stage, '')} |")
 
 
 if __name__ == "__main__":
