@@ -70,8 +70,10 @@ def batch_flops(encoder, texts: list[str]) -> tuple[float, float, float]:
     return flops, float(sum(lengths)), padded
 
 
-def datasets(squad_every: int):
-    """[(name, document ids, document texts, queries as (text, relevant ids->grade))]."""
+def datasets(squad_every: int, scifact_docs: int | None):
+    """[(name, document ids, document texts, queries as (text, relevant ids->grade))].
+    `scifact_docs`: keep every document judged for a test query plus the first others in
+    corpus order up to that many (a smaller, easier corpus; the paths still see the same one)."""
     from rag.evaluation.datasets import load_beir, load_squad
     from rag.passages import in_context
 
@@ -79,8 +81,13 @@ def datasets(squad_every: int):
     for name, dataset in (("SQuAD", load_squad(corpus.DEFAULT_SQUAD)),
                           ("SciFact", load_beir(corpus.DATASETS / "beir-scifact", "test"))):
         questions = dataset.questions[::squad_every] if name == "SQuAD" else dataset.questions
-        found.append((name, [r.source for r in dataset.records],
-                      [in_context(r.title or "", r.text) for r in dataset.records],
+        records = dataset.records
+        if name == "SciFact" and scifact_docs:
+            judged = {source for q in questions for source in q.relevant}
+            others = [r.source for r in records if r.source not in judged][: max(0, scifact_docs - len(judged))]
+            kept = judged | set(others)
+            records = [r for r in records if r.source in kept]
+        found.append((name, [r.source for r in records], [in_context(r.title or "", r.text) for r in records],
                       [(q.text, q.relevant) for q in questions]))
     return found
 
@@ -157,6 +164,38 @@ def speed(encoders: dict, texts: list[str], rounds: int) -> list[str]:
     return lines
 
 
+def per_core(paths: list[str], texts: list[str]) -> list[str]:
+    """GFLOP per CPU-second on one thread, for the encoder paths and for a large fp32 matrix
+    product (torch/oneDNN sgemm, the practical per-core ceiling). CPU time does not count the
+    time the scheduler gives to other processes, so this holds on a shared machine."""
+    import torch
+
+    from embeddings import Encoder
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    a @ b
+    started = time.process_time()
+    for _ in range(10):
+        a @ b
+    sgemm = 10 * 2 * 2048**3 / (time.process_time() - started) / 1e9
+    lines = [f"one thread, {len(texts)} paragraphs; sgemm 2048x2048: {sgemm:.1f} GFLOP per CPU-second "
+             f"(= {sgemm / FP32_FLOPS_PER_CYCLE:.2f} GHz x {FP32_FLOPS_PER_CYCLE} FLOPs/cycle)",
+             "| path | GFLOP per CPU-second | share of sgemm | share of assumed core peak |", "|---|---:|---:|---:|"]
+    peak = CLOCK_GHZ * FP32_FLOPS_PER_CYCLE
+    for path in paths:
+        encoder = Encoder(backend=path, threads=1)
+        encoder.encode(texts[:16])
+        flops, _, _ = batch_flops(encoder, texts)
+        started = time.process_time()
+        encoder.encode(texts)
+        rate = flops / (time.process_time() - started) / 1e9
+        lines.append(f"| {path} | {rate:.1f} | {rate / sgemm:.0%} | {rate / peak:.0%} |")
+    torch.set_num_threads(threads)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", nargs="+", default=list(PATHS), choices=PATHS)
@@ -165,6 +204,8 @@ def main() -> None:
     parser.add_argument("--squad-every", type=int, default=5, help="every n-th SQuAD question")
     parser.add_argument("--no-fidelity", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--per-core", type=int, default=64, help="paragraphs for the one-thread FLOP rate (0: skip)")
+    parser.add_argument("--scifact-docs", type=int, help="a smaller SciFact corpus (default: all 5,183)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from embeddings import Encoder
@@ -179,9 +220,11 @@ def main() -> None:
     load = os.getloadavg()[0]
     _, paragraphs, _ = corpus.squad()
     lines = [] if args.no_speed else speed(encoders, paragraphs[: args.paragraphs], args.rounds)
+    if args.per_core and not args.no_speed:
+        lines += [""] + per_core(paths, paragraphs[: args.per_core])
     if not args.no_fidelity:
         lines += [""] + fidelity({p: e for p, e in encoders.items() if p != SPEED_BASELINE or p == FP32},
-                                 datasets(args.squad_every))
+                                 datasets(args.squad_every, args.scifact_docs))
     print(f"load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; {os.cpu_count()} CPUs")
     print("\n".join(lines))
 

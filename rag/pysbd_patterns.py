@@ -3,9 +3,9 @@
 pysbd builds a pattern per abbreviation it finds (`(?<=\\sDr)\\.(?=...)`), one per sentence
 it locates, and passes them all to `re.sub`/`re.findall` as strings. Python 3.11's `re`
 keeps 512 compiled patterns and drops the oldest first, so a paragraph's ~1,000 distinct
-patterns push each other out and pysbd recompiles nearly every one of them every time:
-on the SQuAD dev articles 60% of sentence splitting was `re`'s compiler
-(bench/ingest_profile.py). `install` gives pysbd's modules a `re` whose module-level
+patterns push each other out and pysbd recompiles nearly every one of them every time
+(segmenting a third of the SQuAD dev paragraphs: 6.6 CPU-seconds, 3.8 with this cache;
+docs/performance.md). `install` gives pysbd's modules a `re` whose module-level
 functions look patterns up in a least-recently-used cache of their own (used patterns
 stay; a sentence's one-off pattern ages out). Same patterns, same flags, same results.
 Does not change `re` for anyone else.
