@@ -70,7 +70,7 @@ def batch_flops(encoder, texts: list[str]) -> tuple[float, float, float]:
     return flops, float(sum(lengths)), padded
 
 
-def datasets(squad_every: int, scifact_docs: int | None):
+def datasets(squad_every: int, scifact_docs: int | None, corpora=("SQuAD", "SciFact")):
     """[(name, document ids, document texts, queries as (text, relevant ids->grade))].
     `scifact_docs`: keep every document judged for a test query plus the first others in
     corpus order up to that many (a smaller, easier corpus; the paths still see the same one)."""
@@ -78,8 +78,10 @@ def datasets(squad_every: int, scifact_docs: int | None):
     from rag.passages import in_context
 
     found = []
-    for name, dataset in (("SQuAD", load_squad(corpus.DEFAULT_SQUAD)),
-                          ("SciFact", load_beir(corpus.DATASETS / "beir-scifact", "test"))):
+    loaders = {"SQuAD": lambda: load_squad(corpus.DEFAULT_SQUAD),
+               "SciFact": lambda: load_beir(corpus.DATASETS / "beir-scifact", "test")}
+    for name in corpora:
+        dataset = loaders[name]()
         questions = dataset.questions[::squad_every] if name == "SQuAD" else dataset.questions
         records = dataset.records
         if name == "SciFact" and scifact_docs:
@@ -206,6 +208,7 @@ def main() -> None:
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--per-core", type=int, default=64, help="paragraphs for the one-thread FLOP rate (0: skip)")
     parser.add_argument("--scifact-docs", type=int, help="a smaller SciFact corpus (default: all 5,183)")
+    parser.add_argument("--corpora", nargs="+", default=["SQuAD", "SciFact"], choices=["SQuAD", "SciFact"])
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from embeddings import Encoder
@@ -224,7 +227,7 @@ def main() -> None:
         lines += [""] + per_core(paths, paragraphs[: args.per_core])
     if not args.no_fidelity:
         lines += [""] + fidelity({p: e for p, e in encoders.items() if p != SPEED_BASELINE or p == FP32},
-                                 datasets(args.squad_every, args.scifact_docs))
+                                 datasets(args.squad_every, args.scifact_docs, args.corpora))
     print(f"load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; {os.cpu_count()} CPUs")
     print("\n".join(lines))
 
