@@ -26,9 +26,9 @@ st.set_page_config(page_title="Ask the library", page_icon="📰", layout="wide"
 
 
 @st.cache_resource(show_spinner="Opening the library…")
-def open_library(path: str, read_only: bool) -> tuple[Library, FirstRun]:
+def open_library(path: str, read_only: bool, backend: str) -> tuple[Library, FirstRun]:
     fresh = not Library.exists(path)
-    library = Library.open(path, read_only=read_only)
+    library = Library.open(path, read_only=read_only, backend=backend)
     return library, FirstRun(library, needed=fresh and not read_only)
 
 
@@ -40,7 +40,7 @@ def progress_bar(label: str):
 try:
     settings = Settings.from_env()
     page_style = style(theme_link_colours(st.get_option))
-    library, first_run = open_library(settings.library, settings.read_only)
+    library, first_run = open_library(settings.library, settings.read_only, settings.encoder_backend)
     if first_run.needed:
         bar, on_progress = progress_bar("Building the library from the sample articles")
         report = first_run.run(on_progress)

@@ -25,7 +25,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench"
-DEFAULT_SQUAD = ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev" / "dev-v1.1.json"
+# The shared datasets sit beside the checkout; a git worktree (/work/wt/NAME) is one level
+# further down, so look one level up too.
+DATASETS = next((p / "shared" / "datasets" for p in (ROOT.parent, ROOT.parent.parent)
+                 if (p / "shared" / "datasets").is_dir()), ROOT.parent / "shared" / "datasets")
+DEFAULT_SQUAD = DATASETS / "squad-v1.1-dev" / "dev-v1.1.json"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 

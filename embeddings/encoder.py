@@ -8,7 +8,11 @@ so opening a library or printing `--help` never pays for torch.
 Backends: the packaged model runs on ONNX Runtime (`embeddings.onnx_model`; same vectors
 within 1e-5, a fraction of the start-up time, no torch once its graph is cached); every
 other model, and the packaged one when ONNX Runtime is missing or its export fails, runs on
-sentence-transformers (`embeddings.st_model`), which stays the reference.
+sentence-transformers (`embeddings.st_model`), which stays the reference. Two faster numeric
+paths are opt-in, never chosen by "auto" (their fidelity and speed: docs/performance.md,
+bench/encoder_paths.py): "onnx-int8" (the exported graph with int8 weights, per-channel
+scales, `embeddings.onnx_variants`) and "torch-bf16" (sentence-transformers with its matrix
+products in bfloat16, which AVX-512 BF16 / AMX CPUs run natively).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 # Batches of 8-16 sorted by token count beat large batches on 2 CPU cores (less padding).
 DEFAULT_BATCH_SIZE = 16
-BACKENDS = ("auto", "onnx", "sentence-transformers")
+# "torch" is another name for "sentence-transformers" (fp32 torch, the reference).
+BACKENDS = ("auto", "onnx", "onnx-int8", "sentence-transformers", "torch", "torch-bf16")
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -63,8 +68,9 @@ class Encoder:
     default, else exactly what the caller gave (a hub name or a local folder).
     `backend="auto"` uses ONNX Runtime for the packaged model and sentence-transformers for
     the rest; "onnx" insists on ONNX Runtime (for a local mean-pooled model folder too);
-    "sentence-transformers" always uses the reference path. `cache_dir` holds exported
-    ONNX graphs (default: $XDG_CACHE_HOME/rag or ~/.cache/rag).
+    "sentence-transformers" (or "torch") always uses the reference path; "onnx-int8" and
+    "torch-bf16" are the faster, less exact paths (module docstring). `cache_dir` holds
+    exported ONNX graphs (default: $XDG_CACHE_HOME/rag or ~/.cache/rag).
     """
 
     def __init__(
@@ -107,17 +113,18 @@ class Encoder:
             # The hub is unreachable here; the packaged copy needs nothing from it.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         model = None
-        if self.requested_backend == "onnx" or (
-            self.requested_backend == "auto" and packaged and importlib.util.find_spec("onnxruntime")
+        wanted = self.requested_backend
+        if wanted in ("onnx", "onnx-int8") or (
+            wanted == "auto" and packaged and importlib.util.find_spec("onnxruntime")
         ):
-            model = self._load_onnx(Path(target))
+            model = self._load_onnx(Path(target), int8=wanted == "onnx-int8")
         if model is None:
-            model = self._load_sentence_transformers(target)
+            model = self._load_sentence_transformers(target, bf16=wanted == "torch-bf16")
         self.loads += 1
         return model
 
-    def _load_onnx(self, folder: Path):
-        from embeddings import onnx_export, onnx_model
+    def _load_onnx(self, folder: Path, *, int8: bool = False):
+        from embeddings import onnx_export, onnx_model, onnx_variants
 
         log.info("loading embedding model %s from %s with ONNX Runtime", self.name, folder)
         try:
@@ -127,31 +134,33 @@ class Encoder:
                     "tokenizer.json; use backend='sentence-transformers'"
                 )
             graph = onnx_export.cached_graph(folder, self.cache_dir or onnx_export.default_cache_dir())
+            if int8:
+                graph = onnx_variants.int8_graph(graph)
             model = onnx_model.OnnxModel(folder, graph, threads=self.threads)
         except Exception as error:  # export and runtime raise many unrelated types
-            if self.requested_backend == "onnx":
+            if self.requested_backend != "auto":
                 if isinstance(error, ModelLoadFailed):
                     raise
                 raise ModelLoadFailed(f"ONNX backend: {type(error).__name__}: {error}") from error
             log.warning("ONNX Runtime path unavailable (%s: %s); using sentence-transformers",
                         type(error).__name__, error)
             return None
-        self.backend = "onnx"
+        self.backend = "onnx-int8" if int8 else "onnx"
         return model
 
-    def _load_sentence_transformers(self, target: str):
+    def _load_sentence_transformers(self, target: str, *, bf16: bool = False):
         log.info("loading embedding model %s from %s with sentence-transformers", self.name, target)
         try:
             from embeddings.st_model import SentenceTransformerModel
 
-            model = SentenceTransformerModel(target)
+            model = SentenceTransformerModel(target, bf16=bf16)
         except Exception as error:  # sentence-transformers raises many unrelated types
             raise ModelLoadFailed(f"{type(error).__name__}: {error}") from error
         if self.threads:
             import torch
 
             torch.set_num_threads(self.threads)
-        self.backend = "sentence-transformers"
+        self.backend = "torch-bf16" if bf16 else "sentence-transformers"
         return model
 
     @property

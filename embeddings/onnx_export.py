@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,7 @@ def export(model_dir: Path, target: Path) -> None:
     # eval() on the wrapper: export restores the wrapper's mode recursively afterwards, and a
     # fresh Module is in training mode, which would switch dropout on for the check below.
     wrapped = LastHiddenState(model).eval()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    with replacing(target) as tmp:
         axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUT_NAMES, "last_hidden_state")}
         with torch.no_grad(), warnings.catch_warnings():
             # Tracer warnings about Python-side shape checks: the check below is the proof.
@@ -109,15 +107,26 @@ def export(model_dir: Path, target: Path) -> None:
             probe = (probe_ids, probe_mask, torch.zeros_like(probe_ids))
             expected = wrapped(*probe).numpy()
         _check(tmp, [t.numpy() for t in probe], expected, np)
+    (target.parent / (target.name + ".json")).write_text(
+        json.dumps({"source": str(model_dir.resolve()), "torch": torch.__version__, "opset": OPSET})
+    )
+
+
+@contextmanager
+def replacing(target: Path):
+    """A temporary path beside `target` to write; on success it is fsynced and renamed over
+    `target` (so a reader never sees half a graph), on any error deleted."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    (target.parent / (target.name + ".json")).write_text(
-        json.dumps({"source": str(model_dir.resolve()), "torch": torch.__version__, "opset": OPSET})
-    )
 
 
 def _check(path: str, inputs, expected, np) -> None:

@@ -2,10 +2,14 @@
 
 The reference path and the fallback: every model name or folder works here, including
 static-embedding models. The only module that imports `sentence_transformers` (and so torch).
+`bf16=True` runs the model under torch's CPU autocast to bfloat16: matrix products in bf16
+(oneDNN uses AVX-512 BF16 or AMX where the CPU has them), layer norms and softmax in fp32,
+vectors returned as float32.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,10 +21,11 @@ WINDOWLESS_MAX_TOKENS = 256
 
 
 class SentenceTransformerModel:
-    def __init__(self, target: str):
+    def __init__(self, target: str, *, bf16: bool = False):
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(target, device="cpu")
+        self.bf16 = bf16
         self.dimension = int(self._model.get_embedding_dimension())
         window = self._model.max_seq_length
         # Tokens the model reads per text, special tokens included; the rest is cut off.
@@ -33,14 +38,21 @@ class SentenceTransformerModel:
         encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
         return [len(ids) for ids in encoded["input_ids"]]
 
+    def _precision(self):
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self._model.encode(
-            list(texts),
-            batch_size=len(texts),
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._precision():
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=len(texts),
+                normalize_embeddings=not self.bf16,  # bf16: normalised below, in float32
+                convert_to_tensor=self.bf16,
+                show_progress_bar=False,
+            )
+        return unit_rows(vectors.float().numpy()) if self.bf16 else vectors
 
     def embed_with_spans(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
@@ -57,7 +69,7 @@ class SentenceTransformerModel:
             list(texts), padding=True, truncation="longest_first", max_length=self.max_tokens,
             return_offsets_mapping=True, return_special_tokens_mask=True,
         )
-        with torch.inference_mode():
+        with torch.inference_mode(), self._precision():
             out = self._model.forward(dict(features))
         hidden = out["token_embeddings"].float().numpy()
         mask = features["attention_mask"].numpy()
@@ -66,5 +78,8 @@ class SentenceTransformerModel:
                        tokens["special_tokens_mask"][i], spans[i])
             for i in range(len(texts))
         ]
-        vectors = out["sentence_embedding"].float().numpy()
-        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None), pooled
+        return unit_rows(out["sentence_embedding"].float().numpy()), pooled
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)

@@ -125,18 +125,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _open(args, *, model: str | None = None):
     from rag import Library
+    from rag.settings import encoder_backend_from_env
 
-    return Library.open(args.library, model=model)
+    return Library.open(args.library, model=model, backend=encoder_backend_from_env())
 
 
 def _open_or_build(args):
     """ask/search on a library that does not exist yet: build it from the samples first,
     so the very first command a newcomer types works."""
     from rag.samples import SAMPLES_DIR, open_with_samples
+    from rag.settings import encoder_backend_from_env
 
+    backend = encoder_backend_from_env()  # a bad value is refused before anything is built
     if not Path(args.library, "library.sqlite").exists():
         print(f"No library at {one_line(args.library)}; building it from {SAMPLES_DIR} first.", file=sys.stderr)
-    library, report = open_with_samples(args.library, on_progress=ProgressBar())
+    library, report = open_with_samples(args.library, on_progress=ProgressBar(), backend=backend)
     if report is not None:
         print(report.summary(), file=sys.stderr)
     return library

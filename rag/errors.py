@@ -112,6 +112,13 @@ class ModelLoadError(RagError):
         self.model = model
 
 
+class EncoderBackendError(RagError):
+    def __init__(self, backend: object, choices, where: str = "the encoder backend"):
+        super().__init__(f"Unknown {where} {backend!r}: choose one of {', '.join(choices)} "
+                         "(docs/performance.md compares their speed and fidelity)")
+        self.backend = backend
+
+
 class DistributedIngestError(RagError):
     """A distributed (Ray) ingest that could not start or did not finish. Nothing is written
     before its single commit, so the library is always left as it was."""

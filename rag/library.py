@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import Encoder, ModelLoadFailed, VectorIndex
+from embeddings import BACKENDS, Encoder, ModelLoadFailed, VectorIndex
 from rag import ingest_run, library_folder, record_checks, store, uploads
 from rag.answerer import Answerer, ExtractiveAnswerer
 from rag.answers import compose
 from rag.bm25_postings import Bm25Postings
 from rag.confidence import ANSWER_FROM
-from rag.errors import ModelLoadError
+from rag.errors import EncoderBackendError, ModelLoadError
 from rag.evidence_reading import EvidenceReader
 from rag.generations import Generations
 from rag.ingest import FileInput, RecordInput, TextRecord, discover
@@ -62,9 +62,10 @@ class LibraryStats:
 
 
 @lru_cache(maxsize=8)
-def shared_encoder(model: str) -> Encoder:
-    """One encoder per model per process, so libraries and UI sessions share loaded weights."""
-    return Encoder(model)
+def shared_encoder(model: str, backend: str = "auto") -> Encoder:
+    """One encoder per model and backend per process, so libraries and UI sessions share
+    loaded weights."""
+    return Encoder(model, backend=backend)
 
 
 class Library:
@@ -108,6 +109,7 @@ class Library:
         model: str | None = None,
         encoder: Encoder | None = None,
         read_only: bool = False,
+        backend: str = "auto",
     ) -> "Library":
         """Open the library in `path`, creating an empty one if the folder is new or empty.
 
@@ -119,11 +121,16 @@ class Library:
         (SQLite's shared-memory index file, -shm, is the only file a reader may create). A
         library this process may not write (a read-only mount) opens read-only by itself, and
         adding or removing says why (`rag.library_folder`).
+        `backend` picks the encoder's numeric path (`embeddings.Encoder`; "auto" is the
+        faithful fp32 one, "onnx-int8" and "torch-bf16" are faster and less exact:
+        docs/performance.md); ignored when `encoder` is given.
         """
+        if backend not in BACKENDS:
+            raise EncoderBackendError(backend, BACKENDS)
         folder = Path(path).expanduser()
         requested = encoder.name if encoder else (Encoder(model).name if model else None)
         opened = library_folder.open_database(folder, requested, read_only=read_only)
-        return cls(folder, opened.connection, encoder or shared_encoder(opened.meta["model"]),
+        return cls(folder, opened.connection, encoder or shared_encoder(opened.meta["model"], backend),
                    read_only=opened.read_only, not_writable_because=opened.not_writable_because)
 
     def close(self) -> None:

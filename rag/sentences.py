@@ -33,7 +33,10 @@ def _segmenter():
     if not hasattr(_local, "segmenter"):
         import pysbd
 
+        from rag import pysbd_patterns
+
         _local.segmenter = pysbd.Segmenter(language="en", clean=False)
+        pysbd_patterns.install()  # after the segmenter imported every module it uses
     return _local.segmenter
 
 
@@ -65,6 +68,11 @@ def _windowed_spans(text: str) -> list[tuple[int, int]]:
 @lru_cache(maxsize=4096)
 def _spans(text: str) -> tuple[tuple[int, int], ...]:
     return _segment(text)
+
+
+def clear_cache() -> None:
+    """Forget the sentences of texts already segmented (for benchmarks of segmenting)."""
+    _spans.cache_clear()
 
 
 def _segment(text: str) -> tuple[tuple[int, int], ...]:

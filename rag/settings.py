@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 
 from rag.conversations import DEFAULT_KEEP_DAYS
-from rag.errors import RagError
+from rag.errors import EncoderBackendError, RagError
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class Settings:
     # RAG_CONVERSATIONS_KEEP_DAYS: a saved conversation is deleted this many days after its
     # last save (anyone with its address can read it until then); 0 keeps them forever
     conversations_keep_days: int = DEFAULT_KEEP_DAYS
+    # RAG_ENCODER_BACKEND: the encoder's numeric path; "auto" is the faithful fp32 one, the
+    # faster "onnx-int8" and "torch-bf16" move vectors slightly (docs/performance.md)
+    encoder_backend: str = "auto"
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -36,7 +39,7 @@ class Settings:
                                   meaning="a whole number of days (0 keeps conversations forever)")
         return cls(library=environ.get("RAG_LIBRARY") or cls.library, max_upload_mb=max_upload_mb,
                    read_only=flag in ("1", "true", "yes"), conversations_folder=environ.get("RAG_CONVERSATIONS", ""),
-                   conversations_keep_days=keep_days)
+                   conversations_keep_days=keep_days, encoder_backend=encoder_backend_from_env(environ))
 
     @property
     def conversations(self) -> str:
@@ -56,3 +59,13 @@ def _whole_number(environ, name: str, default: int, *, least: int, meaning: str)
     except ValueError:
         raise RagError(f"{name} must be {meaning}, got {raw!r}") from None
     return value
+
+
+def encoder_backend_from_env(environ=os.environ) -> str:
+    """RAG_ENCODER_BACKEND, checked (unset or empty: "auto"); the CLI reads only this setting."""
+    from embeddings import BACKENDS  # light: the encoder loads nothing until it is used
+
+    backend = environ.get("RAG_ENCODER_BACKEND", "").strip() or "auto"
+    if backend not in BACKENDS:
+        raise EncoderBackendError(backend, BACKENDS, where="RAG_ENCODER_BACKEND value")
+    return backend
