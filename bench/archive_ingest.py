@@ -202,7 +202,7 @@ def main() -> None:
               f"{(args.documents - stored) / wall:8.1f} {resumed_peak:12.0f}")
         opened_s = next(e["opened_s"] for e in second if "opened_s" in e)
         print(f"\ntime to resume (re-run start -> first document not yet committed is read): {resume_s:.1f} s, "
-              f"of which starting Python and loading the model {opened_s:.1f} s, skipping {stored:,} "
+              f"of which opening the library and loading the model {opened_s:.1f} s, skipping {stored:,} "
               f"committed files {resume_s - opened_s:.1f} s")
         print(f"driver peak RSS over both runs of the archive: {max(peak, resumed_peak):.0f} MB")
         print()
