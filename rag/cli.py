@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from rag.ingest_run import DEFAULT_COMMIT_EVERY
 from rag.readers import LISTED_SUFFIXES  # light: the format parsers load only when used
 from rag.terminal_text import block, one_line  # every untrusted string printed goes through these
 
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --ray: model replicas (default: as many as the cluster's CPUs allow)")
     ingest.add_argument("--ray-threads", type=_at_least_one, default=1, metavar="N",
                         help="with --ray: inference threads (and CPUs) per replica (default 1)")
+    ingest.add_argument("--commit-every", type=_at_least_one, default=DEFAULT_COMMIT_EVERY, metavar="N",
+                        help="passages per commit: documents appear and a re-run resumes in steps "
+                        f"of this size (default {DEFAULT_COMMIT_EVERY:,})")
 
     for name, help_text in (("ask", "answer a question with cited evidence"),
                             ("search", "list the passages closest to a query")):
@@ -170,7 +174,7 @@ def cmd_ingest(args) -> int:
 
         ray = RayCluster(address=args.ray, actors=args.ray_actors, threads=args.ray_threads)
     library = _open(args, model=args.model)
-    report = library.add(args.paths, on_progress=ProgressBar(), ray=ray)
+    report = library.add(args.paths, on_progress=ProgressBar(), ray=ray, commit_every=args.commit_every)
     for document_id in report.added:
         print(f"added    {one_line(document_id)}")
     for document_id in report.updated:

@@ -6,16 +6,17 @@ The same steps as a local ingest, split where the database is needed:
 2. on Ray actors, each loading the model once, `rag.ingest.prepare_or_failure` and
    `rag.document_vectors.embed_documents` turn batches of inputs into embedded documents
    (the functions a local ingest calls, so the result is the same);
-3. on the driver, `Writer.store_embedded` commits all of them as one generation.
+3. on the driver, as results stream back in input order, `rag.ingest_run.GenerationBuffer`
+   commits them through `Writer.store_embedded`, one generation per `commit_every` passages.
 
-Nothing is written before that commit, so a failed or interrupted run leaves the library
-as it was. A file that cannot be parsed is a per-file result (`FileFailure`), as locally;
-an actor that dies is restarted and its batch retried (`TASK_RETRIES`).
+The driver holds the inputs' names and one generation's documents, never the archive's
+texts or vectors. A failed or interrupted run leaves the generations it committed and drops
+the one it was building; running it again skips what was committed. A file that cannot be
+parsed is a per-file result (`FileFailure`), as locally; an actor that dies is restarted and
+its batch retried (`TASK_RETRIES`).
 
 Workers read files themselves: every path must be readable under the same name on every
 node (a shared filesystem), and every node needs this project and its requirements.
-Does not stream into the library: the driver holds every embedded document (text and
-vectors) until the commit, so very large collections are best ingested folder by folder.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import logging
 import math
 import re
 import warnings
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +33,7 @@ import numpy as np
 from rag.document_vectors import embed_documents
 from rag.errors import DistributedIngestError
 from rag.ingest import pipeline_fingerprint, prepare_or_failure
-from rag.ingest_run import triage
+from rag.ingest_run import DEFAULT_COMMIT_EVERY, GenerationBuffer, triage
 from rag.ray_session import LOCAL, check_cluster, ray_session
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import FileFailure, IngestReport
@@ -75,32 +77,40 @@ class RayCluster:
 
 
 def ingest(writer, inputs, cluster: RayCluster, *, on_progress=None,
-           max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
+           max_bytes: int = DEFAULT_MAX_BYTES, commit_every: int = DEFAULT_COMMIT_EVERY) -> IngestReport:
     """Ingest `inputs` (`FileInput`/`RecordInput`) on Ray through `writer` (a library's
-    `rag.writer.Writer`), whose write lock the caller holds (`writer.writing()`). Progress is
-    ("embedding", documents done, documents to do)."""
+    `rag.writer.Writer`), whose write lock the caller holds (`writer.writing()`), one
+    generation per `commit_every` passages. Progress is ("embedding", documents done,
+    documents to do) and ("stored", inputs committed, inputs)."""
     check_cluster(cluster.address)  # before any work: a missing extra or a wrong address fail at once
     writer.ensure_model_recorded()
     fingerprint = writer.fingerprint()
     pending, skipped = triage(writer.db, inputs, fingerprint)
     log.info("distributed ingest: %d inputs to read on Ray, %d unchanged", len(pending), len(skipped))
-    outcomes = []
+    progress = on_progress or (lambda stage, done, total: None)
+    buffer = GenerationBuffer(lambda items: writer.store_embedded(items, [], [], fingerprint),
+                              commit_every, progress, len(inputs))
+    buffer.inputs_done = len(skipped)
+    failed = []
     if pending:
         with ray_session(cluster.address):
-            outcomes = _run_pipeline([item for item, _, _ in pending],
-                                     cluster, writer.encoder.name, fingerprint, max_bytes, on_progress)
-    embedded, failed = [], []
-    for (_, _, old_id), outcome in zip(pending, outcomes):
-        if isinstance(outcome, FileFailure):
-            failed.append(outcome)
-        else:
-            embedded.append((outcome, old_id))
-    return writer.store_embedded(embedded, skipped, failed, fingerprint)
+            outcomes = _outcomes([item for item, _, _ in pending], cluster, writer.encoder.name,
+                                 fingerprint, max_bytes, progress, lambda: buffer.committed == 0)
+            with closing(outcomes):
+                for (_, _, old_id), outcome in zip(pending, outcomes):
+                    buffer.inputs_done += 1
+                    if isinstance(outcome, FileFailure):
+                        failed.append(outcome)
+                    else:
+                        buffer.add(outcome, old_id, len(outcome.document.passages))
+    return buffer.report(skipped, failed)
 
 
-def _run_pipeline(tasks, cluster: RayCluster, model: str, fingerprint: str, max_bytes: int,
-                  on_progress) -> list:
-    """One outcome (EmbeddedDocument or FileFailure) per (input, content hash), in order."""
+def _outcomes(tasks, cluster: RayCluster, model: str, fingerprint: str, max_bytes: int,
+              progress, unchanged):
+    """One outcome (EmbeddedDocument or FileFailure) per input, yielded in input order as
+    the workers return them. Results that come back early wait in `early` until those
+    before them are in; Ray Data is asked to keep the order, so that stays small."""
     import ray
     from ray import cloudpickle
 
@@ -108,30 +118,36 @@ def _run_pipeline(tasks, cluster: RayCluster, model: str, fingerprint: str, max_
     rows = [{"position": n, "task": cloudpickle.dumps(task)} for n, task in enumerate(tasks)]
     context = ray.data.DataContext.get_current()
     bars, context.enable_progress_bars = context.enable_progress_bars, False  # progress is on_progress's
-    outcomes: list = [None] * len(rows)
+    ordered, context.execution_options.preserve_order = context.execution_options.preserve_order, True
+    early: dict[int, object] = {}
+    next_position = done = 0
     try:
         batches = iter(_pipeline(ray, rows, cluster, model, fingerprint, max_bytes)
                        .iter_batches(batch_size=None, batch_format="numpy"))
+        del rows  # Ray holds the inputs now
         try:
-            done = 0
             for batch in batches:
                 for position, outcome in zip(batch["position"], batch["outcome"]):
-                    outcomes[int(position)] = cloudpickle.loads(outcome)
+                    early[int(position)] = cloudpickle.loads(outcome)
                 done += len(batch["position"])
-                if on_progress is not None:
-                    on_progress("embedding", done, len(rows))
+                progress("embedding", done, len(tasks))
+                while next_position in early:
+                    yield early.pop(next_position)
+                    next_position += 1
         finally:
             # Stops the pipeline's actors now, not when the iterator is garbage collected,
             # so an interrupted run frees the cluster for the next one.
             getattr(batches, "close", lambda: None)()
     except ray.exceptions.RayError as error:
+        state = ("the library is unchanged" if unchanged() else
+                 "the generations committed before it stay in the library (run the ingest again to go on)")
         raise DistributedIngestError(
-            f"The distributed ingest failed on the cluster and the library is unchanged: {_first_line(error)}. "
+            f"The distributed ingest failed on the cluster and {state}: {_first_line(error)}. "
             "Each node's worker logs are under /tmp/ray/session_latest/logs"
         ) from error
     finally:
         context.enable_progress_bars = bars
-    return outcomes
+        context.execution_options.preserve_order = ordered
 
 
 def _pipeline(ray, rows, cluster: RayCluster, model: str, fingerprint: str, max_bytes: int):

@@ -1,7 +1,10 @@
 """Which in-memory copy of the lexical index (`Bm25Postings`) a library's searches use.
 
 Owns when a copy is built (large libraries only, in a background thread, from a process's
-second search on) and that a search only ever uses the copy of the generation it reads.
+second search on) and that a search only ever uses the copy of the generation it reads. A
+copy follows a new generation by reading only the passages it added (`Bm25Postings.extended`),
+so a replica keeps up with a streamed ingest; it is built whole only when passages were
+removed or replaced since.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ class LexicalCopy:
     Libraries smaller than `build_above` passages never get one (FTS5 takes a few ms there).
     Otherwise the copy is built in a background thread from a process's second search on,
     so a one-shot command (`python -m rag ask`) never pays for a build; until it is ready,
-    and after each new generation until it is rebuilt, FTS5 answers with the same scores.
+    and after each new generation until it is extended, FTS5 answers with the same scores.
     """
 
     def __init__(self, database: Path, build_above: int):
@@ -41,12 +44,15 @@ class LexicalCopy:
         return None
 
     def build(self) -> None:
-        """Build the copy for the library's current generation now, in this thread."""
+        """Bring the copy to the library's current generation now, in this thread."""
         connection = library_folder.read_only_connection(self.database.parent)
         try:
             connection.execute("BEGIN")  # one snapshot: the rows of exactly one generation
             generation = int(store.read_meta(connection)["generation"])
-            postings = Bm25Postings.build(connection, generation)
+            earlier = self.postings
+            postings = earlier.extended(connection, generation) if earlier is not None else None
+            if postings is None:
+                postings = Bm25Postings.build(connection, generation)
             connection.execute("COMMIT")
             with self._lock:
                 if self.postings is None or self.postings.generation < generation:

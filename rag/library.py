@@ -27,7 +27,7 @@ from rag.errors import EncoderBackendError, ModelLoadError
 from rag.evidence_reading import EvidenceReader
 from rag.generations import Generations
 from rag.ingest import FileInput, RecordInput, TextRecord, discover
-from rag.ingest_run import Progress
+from rag.ingest_run import DEFAULT_COMMIT_EVERY, Progress
 from rag.lexical_copy import LexicalCopy
 from rag.readers import DEFAULT_MAX_BYTES
 from rag.results import Answer, Document, DocumentSummary, Hit, IngestReport
@@ -241,24 +241,30 @@ class Library:
         on_progress: Progress | None = None,
         max_file_bytes: int = DEFAULT_MAX_BYTES,
         ray=None,
+        commit_every: int = DEFAULT_COMMIT_EVERY,
     ) -> IngestReport:
         """Ingest files and folders. Unchanged files are skipped, changed ones replaced.
-        A file that cannot be read is reported in `failed` and changes nothing; an error
-        or interruption while writing leaves the library exactly as it was.
+        A file that cannot be read is reported in `failed` and changes nothing. Documents
+        are committed as they are embedded, one generation per `commit_every` passages:
+        other processes see them arrive, and an error or interruption leaves the library
+        as its last committed generation left it (the one being built is dropped whole);
+        running the same ingest again skips what was committed and goes on from there.
 
         `ray`: None reads and embeds in this process; "local" (a private Ray instance on
         127.0.0.1), a cluster address "host:port" or a `rag.distributed.RayCluster` runs
         that work as a Ray Data pipeline, with the same result (`rag.distributed`)."""
+        ingest_run.check_commit_every(commit_every)
         files = discover([paths] if isinstance(paths, (str, Path)) else paths)
         inputs = [FileInput(f) for f in files]
         with self.writer.writing():
             record_checks.refuse_files_over_records(self._db, [item.source for item in inputs])
             if ray is None:
-                return ingest_run.ingest(self.writer, inputs, on_progress, max_file_bytes)
+                return ingest_run.ingest(self.writer, inputs, on_progress, max_file_bytes, commit_every)
             from rag import distributed  # imports Ray only when asked for
 
             return distributed.ingest(self.writer, inputs, distributed.RayCluster.coerce(ray),
-                                      on_progress=on_progress, max_bytes=max_file_bytes)
+                                      on_progress=on_progress, max_bytes=max_file_bytes,
+                                      commit_every=commit_every)
 
     def add_texts(
         self,
@@ -266,16 +272,19 @@ class Library:
         *,
         on_progress: Progress | None = None,
         max_text_bytes: int = DEFAULT_MAX_BYTES,
+        commit_every: int = DEFAULT_COMMIT_EVERY,
     ) -> IngestReport:
         """Ingest documents that are already text (`TextRecord(source, text, title=,
         published=)`), through the same cleaning, passages and write protocol as files.
         A record whose source is already in the library replaces it if its fields changed.
         A batch repeating a source, or naming a file the library holds, is refused whole
-        (`rag.record_checks`); a record with a bad field is reported in `failed`."""
+        (`rag.record_checks`); a record with a bad field is reported in `failed`. Committed
+        in generations of `commit_every` passages, like `add`."""
+        ingest_run.check_commit_every(commit_every)
         inputs = [RecordInput(record) for record in records]
         with self.writer.writing():
             record_checks.refuse_ambiguous(self._db, [item.source for item in inputs])
-            return ingest_run.ingest(self.writer, inputs, on_progress, max_text_bytes)
+            return ingest_run.ingest(self.writer, inputs, on_progress, max_text_bytes, commit_every)
 
     def add_upload(
         self,

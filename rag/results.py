@@ -204,6 +204,17 @@ class IngestReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated)
 
+    @classmethod
+    def combined(cls, reports, *, skipped=(), failed=()) -> "IngestReport":
+        """One report for an ingest committed as several generations (one report each)."""
+        return cls(
+            added=tuple(i for r in reports for i in r.added),
+            updated=tuple(i for r in reports for i in r.updated),
+            skipped=tuple(skipped) + tuple(s for r in reports for s in r.skipped),
+            failed=tuple(failed) + tuple(f for r in reports for f in r.failed),
+            passages_embedded=sum(r.passages_embedded for r in reports),
+        )
+
     def outcome(self) -> tuple[str, str]:
         """For a one-file ingest: ("added" | "updated" | "unchanged" | "failed", detail)."""
         if self.failed:

@@ -13,6 +13,8 @@ import json
 import threading
 from contextlib import contextmanager
 
+import numpy as np
+
 from embeddings import Encoder, ModelLoadFailed, VectorIndex, model_digest
 from rag import document_info, store, vector_blob
 from rag.document_info import DocumentEdit
@@ -124,6 +126,7 @@ class Writer:
             index = self.generations.current_vectors() or VectorIndex(int(meta["dimension"]))
             taken = store.document_ids(self.db)
             ids: list[str] = []
+            first_id = next_id
             with self.generations.next_generation(index) as extra_meta:
                 for item, old_id in embedded:
                     if old_id is not None:
@@ -134,8 +137,11 @@ class Writer:
                     ids.append(document_id)
                     passage_ids = list(range(next_id, next_id + len(item.document.passages)))
                     self._insert(document_id, item, passage_ids, fingerprint)
-                    index.add(passage_ids, item.passage_vectors)
                     next_id += len(passage_ids)
+                # One add for the generation, not one per document: each add checks the new ids
+                # against every id in the index (~40 s per 1,000 documents once it is an IVF).
+                if embedded:
+                    index.add(np.arange(first_id, next_id), np.concatenate([e.passage_vectors for e, _ in embedded]))
                 if edit is not None:
                     store.save_document_edit(self.db, edit[0], edit[1].title, edit[1].published)
                 extra_meta["next_passage_id"] = str(next_id)

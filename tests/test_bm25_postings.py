@@ -110,3 +110,35 @@ def test_a_single_search_builds_no_copy(tmp_path, tiny_encoder):
     library._lexical_copy.build_above = 0
     library.ask("navy drill")
     assert library._lexical_copy.postings is None and library._lexical_copy.building is None
+
+
+def test_a_copy_follows_new_generations_by_reading_only_what_they_added(tmp_path, tiny_encoder):
+    growing = Library.open(tmp_path / "growing", encoder=tiny_encoder)
+    records = random_records(120, seed=5)
+    growing.add_texts(records[:50])
+    postings = built(growing)
+    for part in (records[50:90], records[90:91], records[91:]):  # titles bring new terms (their numbers)
+        growing.add_texts(part)
+        growing._db.execute("BEGIN")
+        try:
+            postings = postings.extended(growing._db, growing.stats().generation)
+        finally:
+            growing._db.execute("COMMIT")
+        fresh = built(growing)
+        assert postings.generation == fresh.generation and len(postings) == len(fresh)
+        assert postings.nbytes == fresh.nbytes
+        ids = store.passage_ids(growing._db)
+        for query in QUERIES + [" ".join(WORDS)]:
+            terms = lexical.terms(query)
+            assert postings.top(terms, None) == fresh.top(terms, None)
+            assert postings.scores(terms, ids) == fresh.scores(terms, ids)
+        for query in QUERIES[:3]:  # and FTS5 itself agrees
+            expected = bm25_postings.lexical_matches(growing._db, lexical.match_expression(query), 10)
+            assert [i for i, _ in postings.top(lexical.terms(query), 10)] == [i for i, _ in expected]
+
+    growing.remove(growing.documents()[0].id)  # passages removed: only a rebuild is right
+    growing._db.execute("BEGIN")
+    try:
+        assert postings.extended(growing._db, growing.stats().generation) is None
+    finally:
+        growing._db.execute("COMMIT")

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from rag import Library
+from rag.check import check_library
 from rag.ingest import FileInput
 from tests.conftest import DRILLS_QUESTION, REPO, SAMPLES
 
@@ -153,6 +154,31 @@ def test_hundreds_of_documents_identical_to_local_and_bad_files_reported_per_fil
     assert report == expected
     assert len(report.updated) == 3 and len(report.added) == 5
     assert_same_library(local, distributed)
+
+
+def test_results_are_committed_as_they_arrive_and_an_interrupted_run_resumes(
+        ray_address, tmp_path, tiny_encoder, generated):
+    local, distributed = open_pair(tmp_path, tiny_encoder)
+    files = sorted(generated.iterdir())[:60]
+    local.add(files)
+    seen = []  # (inputs stored, documents in the library) at each commit
+
+    def stop_after_two_commits(stage, done, total):
+        if stage == "stored":
+            seen.append((done, distributed.stats().documents))
+            if len(seen) == 2:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        distributed.add(files, ray=cluster(), commit_every=25, on_progress=stop_after_two_commits)
+    committed = Library.open(distributed.folder, encoder=tiny_encoder).stats().documents
+    assert [count for _, count in seen] == [done for done, _ in seen]  # each commit holds what arrived
+    assert 0 < seen[0][1] < seen[1][1] == committed < len(files)
+    assert check_library(distributed.folder).ok
+
+    report = distributed.add(files, ray=cluster(), commit_every=25)
+    assert len(report.added) == len(files) - committed and len(report.skipped) == committed
+    assert_same_library(local, distributed)  # same ids, passages and vectors as one local commit
 
 
 # -- failures -------------------------------------------------------------------------------
