@@ -69,6 +69,14 @@ class RecordBatchError(RagError):
     """A batch of TextRecords that cannot be added as given; nothing of it is added."""
 
 
+class CommitEveryError(RagError, ValueError):
+    """`commit_every` is not a whole number of passages of at least 1; nothing was added."""
+
+    def __init__(self, value):
+        super().__init__(f"commit_every must be a whole number of passages, at least 1, got {value!r}; "
+                         f"pass e.g. commit_every=10_000. Nothing was added")
+
+
 class LibraryError(RagError):
     """The library folder itself is unusable (not a library, damaged, wrong version)."""
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from embeddings import ModelLoadFailed
 from rag import store
 from rag.document_vectors import embed_documents
-from rag.errors import DocumentError, ModelLoadError
+from rag.errors import CommitEveryError, DocumentError, ModelLoadError
 from rag.ingest import prepare_or_failure
 from rag.results import FileFailure, IngestReport
 from rag.writer import Writer
@@ -71,7 +71,7 @@ def triage(connection, inputs, fingerprint: str, seen: set[str] | None = None):
 
 def check_commit_every(commit_every: int) -> int:
     if isinstance(commit_every, bool) or not isinstance(commit_every, int) or commit_every < 1:
-        raise ValueError(f"commit_every must be a whole number of passages, at least 1, got {commit_every!r}")
+        raise CommitEveryError(commit_every)
     return commit_every
 
 

@@ -61,10 +61,16 @@ class LibraryStats:
     generation: int
 
 
-@lru_cache(maxsize=8)
 def shared_encoder(model: str, backend: str = "auto") -> Encoder:
     """One encoder per model and backend per process, so libraries and UI sessions share
     loaded weights."""
+    # lru_cache keys on how it was called: shared_encoder(m) and shared_encoder(m, "auto")
+    # would be two encoders, each loading the model; the inner call is always positional.
+    return _encoder_for(model, backend)
+
+
+@lru_cache(maxsize=8)
+def _encoder_for(model: str, backend: str) -> Encoder:
     return Encoder(model, backend=backend)
 
 

@@ -57,3 +57,14 @@ def test_an_unknown_backend_is_a_clear_error_and_creates_nothing(tmp_path, value
 def test_unset_or_empty_setting_is_the_faithful_default():
     assert Settings.from_env({}).encoder_backend == "auto"
     assert Settings.from_env({"RAG_ENCODER_BACKEND": " "}).encoder_backend == "auto"
+
+
+def test_one_encoder_per_model_and_backend_however_it_is_asked_for():
+    """A second encoder would load the model's weights a second time in the same process."""
+    from embeddings import DEFAULT_MODEL
+    from rag.library import shared_encoder
+
+    first = shared_encoder(DEFAULT_MODEL)
+    assert shared_encoder(DEFAULT_MODEL, "auto") is first
+    assert shared_encoder(DEFAULT_MODEL, backend="auto") is first
+    assert shared_encoder(DEFAULT_MODEL, "onnx-int8") is not first

@@ -17,6 +17,7 @@ import pytest
 
 from rag import Library
 from rag.check import check_library
+from rag.errors import RagError
 from tests.conftest import REPO
 
 WORDS = ("harbour navy drills ships coast patrol budget council vote report minister oil exports "
@@ -79,7 +80,7 @@ def test_documents_are_committed_in_bounded_generations_and_another_process_sees
 
 def test_commit_every_must_be_a_positive_number_of_passages(tiny_library, samples_copy):
     for wrong in (0, -5, 2.5, True):
-        with pytest.raises(ValueError, match="commit_every"):
+        with pytest.raises(RagError, match="commit_every must be a whole number.*Nothing was added"):
             tiny_library.add([samples_copy], commit_every=wrong)
     assert tiny_library.stats().documents == 0
 
