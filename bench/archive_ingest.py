@@ -16,7 +16,9 @@ ingest's own):
    first `--baseline` documents, and the streamed ingest of the same documents;
 2. the streamed ingest of the whole archive, killed with SIGKILL once `--kill-at` of it is
    committed, then run again: time until it reads the first document the killed run had
-   not committed (the resume), and throughput per generation of both runs.
+   not committed (the resume), and throughput per generation of both runs. Meanwhile a
+   watcher, another process with the library open read-only, counts the documents it sees
+   every few seconds: documents arrive for other processes while the ingest runs.
 
     nice -n 5 .venv/bin/python bench/archive_ingest.py [--documents 200000] [--baseline 20000]
 """
@@ -113,6 +115,28 @@ def child(library: str, model: str, commit_every: int, events: str, paths: list[
     log.write(json.dumps({"finished_s": time.monotonic() - started}) + "\n")
 
 
+def watch(library: str, events: str, every: float) -> None:
+    """Another process: the library opened read-only, its document count logged every `every` s."""
+    from rag import Library
+
+    log = open(events, "a", buffering=1)
+    while not Library.exists(library):
+        time.sleep(every)
+    opened = Library.open(library, read_only=True)
+    while True:
+        log.write(json.dumps({"t": time.time(), "documents": opened.stats().documents}) + "\n")
+        time.sleep(every)
+
+
+def start_watcher(library: Path, events: Path, every: float = 5.0) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, "--watch", str(library), str(events), str(every)], cwd=ROOT)
+
+
+def watched_rows(events: Path, start: float, end: float) -> list[tuple[float, int]]:
+    """(s since `start`, documents seen) of the watcher's readings between two wall-clock times."""
+    return [(e["t"] - start, e["documents"]) for e in read_events(events) if start <= e["t"] <= end]
+
+
 def run_ingest(library: Path, model: Path, commit_every: int, paths: list[Path], events: Path,
                kill_when_stored: int | None = None) -> tuple[float, float, bool]:
     """(wall s, peak RSS MB, killed) of one ingest in its own process."""
@@ -188,13 +212,19 @@ def main() -> None:
                   flush=True)
         events = work / "archive.events"
         kill_at = int(args.kill_at * args.documents)
+        watcher = start_watcher(work / "library", work / "watcher.events")
+        killed_from = time.time()
         wall, peak, killed = run_ingest(work / "library", model, commit_every, [work / "archive"], events, kill_at)
+        killed_until = time.time()
         first = read_events(events)
         stored = max((e.get("stored", 0) for e in first), default=0)
         print(f"{f'streamed, {args.documents:,}, killed (-9) at {stored:,}':44} {wall:8.1f} "
               f"{stored / wall:8.1f} {peak:12.0f}   killed: {killed}", flush=True)
         events.rename(work / "killed.events")
+        resumed_from = time.time()
         wall, resumed_peak, _ = run_ingest(work / "library", model, commit_every, [work / "archive"], events)
+        resumed_until = time.time()
+        watcher.kill()
         second = read_events(events)
         resume_s, first_read = next((e["first_read_s"], e["done"]) for e in second if "first_read_s" in e)
         stored = first_read - 1  # what the killed run committed: all the re-run skipped before it
@@ -208,6 +238,15 @@ def main() -> None:
         print()
         throughput_rows(generations(read_events(work / "killed.events")), "killed run")
         throughput_rows(generations(second), "resumed run", already=stored, start=resume_s)
+        for label, start, end in (("killed run", killed_from, killed_until),
+                                  ("resumed run", resumed_from, resumed_until)):
+            seen = watched_rows(work / "watcher.events", start, end)
+            counts = sorted({documents for _, documents in seen})
+            print(f"\nwatcher (read-only, another process) during the {label}: {len(seen)} readings, "
+                  f"{len(counts)} distinct document counts, from {counts[0] if counts else 0:,} "
+                  f"to {counts[-1] if counts else 0:,}")
+            step = max(1, len(seen) // 8)
+            print("  " + ", ".join(f"{t:.0f} s: {n:,}" for t, n in seen[::step]))
         print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -216,5 +255,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--watch":
+        watch(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     else:
         main()
