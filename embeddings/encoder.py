@@ -35,6 +35,10 @@ _PACKAGED_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 DEFAULT_BATCH_SIZE = 16
 # "torch" is another name for "sentence-transformers" (fp32 torch, the reference).
 BACKENDS = ("auto", "onnx", "onnx-int8", "sentence-transformers", "torch", "torch-bf16")
+# The vectors each backend makes: the fp32 paths agree to ~1e-6 (one kind, "fp32"); the
+# int8 and bf16 paths each make vectors of their own (cosine ~0.99 and ~0.9999 to fp32).
+VECTOR_KINDS = {"auto": "fp32", "onnx": "fp32", "sentence-transformers": "fp32", "torch": "fp32",
+                "onnx-int8": "onnx-int8", "torch-bf16": "torch-bf16"}
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -92,6 +96,7 @@ class Encoder:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.threads = threads
         self.backend: str | None = None  # which one is running, once loaded
+        self.vector_kind = VECTOR_KINDS[backend]  # known before loading, for the library's record
         self._model = None
         self._lock = threading.Lock()
         # Counters a caller can read to prove work was (not) done, e.g. "a rerun embeds nothing".

@@ -58,6 +58,8 @@ def restore_metadata(snapshot: Snapshot, repairing: Repairing) -> str:
         changed["next_passage_id"] = str(largest + 1)
     if "vector_file" in bad:
         dropped.append("vector_file")
+    if "vector_kind" in bad:
+        dropped.append("vector_kind")  # then taken as fp32, what every library before the record holds
     if "dimension" in bad:
         dimension = _file_dimension(snapshot.folder, meta) if "vector_file" not in bad else None
         if dimension is None:

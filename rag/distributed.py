@@ -94,7 +94,9 @@ def ingest(writer, inputs, cluster: RayCluster, *, on_progress=None,
     failed = []
     if pending:
         with ray_session(cluster.address):
-            outcomes = _outcomes([item for item, _, _ in pending], cluster, writer.encoder.name,
+            # The workers embed with the driver's backend, so the library gets one kind of vectors.
+            encoder_args = {"model": writer.encoder.name, "backend": writer.encoder.requested_backend}
+            outcomes = _outcomes([item for item, _, _ in pending], cluster, encoder_args,
                                  fingerprint, max_bytes, progress, lambda: buffer.committed == 0)
             with closing(outcomes):
                 for (_, _, old_id), outcome in zip(pending, outcomes):
@@ -106,7 +108,7 @@ def ingest(writer, inputs, cluster: RayCluster, *, on_progress=None,
     return buffer.report(skipped, failed)
 
 
-def _outcomes(tasks, cluster: RayCluster, model: str, fingerprint: str, max_bytes: int,
+def _outcomes(tasks, cluster: RayCluster, encoder_args: dict, fingerprint: str, max_bytes: int,
               progress, unchanged):
     """One outcome (EmbeddedDocument or FileFailure) per input, yielded in input order as
     the workers return them. Results that come back early wait in `early` until those
@@ -122,7 +124,7 @@ def _outcomes(tasks, cluster: RayCluster, model: str, fingerprint: str, max_byte
     early: dict[int, object] = {}
     next_position = done = 0
     try:
-        batches = iter(_pipeline(ray, rows, cluster, model, fingerprint, max_bytes)
+        batches = iter(_pipeline(ray, rows, cluster, encoder_args, fingerprint, max_bytes)
                        .iter_batches(batch_size=None, batch_format="numpy"))
         del rows  # Ray holds the inputs now
         try:
@@ -150,7 +152,7 @@ def _outcomes(tasks, cluster: RayCluster, model: str, fingerprint: str, max_byte
         context.execution_options.preserve_order = ordered
 
 
-def _pipeline(ray, rows, cluster: RayCluster, model: str, fingerprint: str, max_bytes: int):
+def _pipeline(ray, rows, cluster: RayCluster, encoder_args: dict, fingerprint: str, max_bytes: int):
     blocks = min(MAX_BLOCKS, math.ceil(len(rows) / cluster.batch_documents))
     if cluster.actors is None:
         pool = ray.data.ActorPoolStrategy(min_size=1, max_size=None)
@@ -162,7 +164,7 @@ def _pipeline(ray, rows, cluster: RayCluster, model: str, fingerprint: str, max_
         warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
         return ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
             PrepareAndEmbed,
-            fn_constructor_kwargs={"model": model, "threads": cluster.threads, "max_bytes": max_bytes,
+            fn_constructor_kwargs={**encoder_args, "threads": cluster.threads, "max_bytes": max_bytes,
                                    "fingerprint": fingerprint},
             batch_size=cluster.batch_documents,
             batch_format="numpy",
@@ -194,10 +196,10 @@ def _first_line(error: BaseException) -> str:
 class PrepareAndEmbed:
     """One Ray actor: loads the model once, then turns batches of inputs into outcomes."""
 
-    def __init__(self, model: str, threads: int, max_bytes: int, fingerprint: str):
+    def __init__(self, model: str, backend: str, threads: int, max_bytes: int, fingerprint: str):
         from embeddings import Encoder
 
-        self.encoder = Encoder(model, threads=threads)
+        self.encoder = Encoder(model, backend=backend, threads=threads)
         self.max_bytes = max_bytes
         found = pipeline_fingerprint(self.encoder.name, self.encoder.max_tokens)
         if found != fingerprint:

@@ -91,6 +91,18 @@ class ModelMismatchError(LibraryError):
         self.requested = requested
 
 
+class VectorKindMismatchError(LibraryError):
+    def __init__(self, library: Path | str, recorded: str, requested: str):
+        backend = "auto" if recorded == "fp32" else recorded
+        super().__init__(
+            f"The library at {library} holds {recorded} vectors; adding with the {requested} backend would "
+            f"mix two kinds of vectors in one index. Open it with backend={backend!r} (or "
+            f"RAG_ENCODER_BACKEND={backend}), or build a new library folder with {requested}"
+        )
+        self.recorded = recorded
+        self.requested = requested
+
+
 class LibraryBusyError(LibraryError):
     def __init__(self, library: Path | str):
         super().__init__(

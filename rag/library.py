@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import BACKENDS, Encoder, ModelLoadFailed, VectorIndex
-from rag import ingest_run, library_folder, record_checks, store, uploads
+from rag import ingest_run, library_folder, meta_values, record_checks, store, uploads
 from rag.answerer import Answerer, ExtractiveAnswerer
 from rag.answers import compose
 from rag.bm25_postings import Bm25Postings
@@ -59,6 +59,7 @@ class LibraryStats:
     model: str
     dimension: int | None
     generation: int
+    vector_kind: str = "fp32"  # fp32, onnx-int8 or torch-bf16: which numeric path made the vectors
 
 
 def shared_encoder(model: str, backend: str = "auto") -> Encoder:
@@ -129,13 +130,18 @@ class Library:
         adding or removing says why (`rag.library_folder`).
         `backend` picks the encoder's numeric path (`embeddings.Encoder`; "auto" is the
         faithful fp32 one, "onnx-int8" and "torch-bf16" are faster and less exact:
-        docs/performance.md); ignored when `encoder` is given.
+        docs/performance.md); ignored when `encoder` is given. The library records which
+        kind of vectors it holds: "auto" opens an existing one on the path that made them,
+        and adding with a path that makes another kind is a VectorKindMismatchError (reading
+        with one is allowed: query vectors of the paths agree to a cosine of ~0.99 or better).
         """
         if backend not in BACKENDS:
             raise EncoderBackendError(backend, BACKENDS)
         folder = Path(path).expanduser()
         requested = encoder.name if encoder else (Encoder(model).name if model else None)
         opened = library_folder.open_database(folder, requested, read_only=read_only)
+        if backend == "auto":  # an existing library goes on making the kind of vectors it holds
+            backend = meta_values.backend_for(opened.meta)
         return cls(folder, opened.connection, encoder or shared_encoder(opened.meta["model"], backend),
                    read_only=opened.read_only, not_writable_because=opened.not_writable_because)
 
@@ -160,7 +166,8 @@ class Library:
             meta = self._meta()
             documents, passages = store.counts(self._db)
             dimension = int(meta["dimension"]) if "dimension" in meta else None
-            return LibraryStats(documents, passages, meta["model"], dimension, int(meta["generation"]))
+            return LibraryStats(documents, passages, meta["model"], dimension, int(meta["generation"]),
+                                meta_values.vector_kind(meta))
 
     def documents(self) -> list[DocumentSummary]:
         with self._generations.lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from embeddings import VECTOR_KINDS
 from rag.errors import LibraryError
 
 # vectors-<generation>.faiss: a bare name inside the library folder, nothing else.
@@ -21,6 +22,22 @@ _RULES = {  # key -> (smallest value, required)
     "next_passage_id": (1, True),
     "dimension": (1, False),
 }
+
+
+# What a library without a recorded vector kind holds: before the record, every library
+# was built on the default, faithful path.
+DEFAULT_VECTOR_KIND = "fp32"
+
+
+def vector_kind(meta: dict[str, str]) -> str:
+    """The kind of vectors the library holds (`embeddings.VECTOR_KINDS`' values)."""
+    return meta.get("vector_kind", DEFAULT_VECTOR_KIND)
+
+
+def backend_for(meta: dict[str, str]) -> str:
+    """The encoder backend that makes the library's kind of vectors."""
+    kind = vector_kind(meta)
+    return "auto" if kind == DEFAULT_VECTOR_KIND else kind
 
 
 def vector_file_name(generation: int) -> str:
@@ -44,6 +61,10 @@ def problems(meta: dict[str, str]) -> dict[str, str]:
                 found[key] = f"meta.{key} is missing"
         elif not _WHOLE_NUMBER.fullmatch(value) or int(value) < smallest:
             found[key] = f"meta.{key} is {value!r}, not a whole number of at least {smallest}"
+    kind = meta.get("vector_kind")
+    if kind is not None and kind not in VECTOR_KINDS.values():
+        found["vector_kind"] = (f"meta.vector_kind is {kind!r}, not one of "
+                                f"{', '.join(sorted(set(VECTOR_KINDS.values())))}")
     name = meta.get("vector_file")
     if name is not None and generation_of_file(name) is None:
         found["vector_file"] = f"meta.vector_file is {name!r}, not a file name vectors-NNNNNN.faiss inside the library folder"

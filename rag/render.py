@@ -186,8 +186,10 @@ def document_row_html(document: DocumentSummary) -> str:
 def library_stats_html(stats, *, read_only: bool) -> str:
     """The sidebar's one line about the library; the model name and ids never break inside."""
     replica = " · read-only replica" if read_only else ""
+    # The faithful fp32 vectors are the default and go unsaid; a faster, less exact kind is named.
+    kind = "" if stats.vector_kind == "fp32" else f" · {escape(stats.vector_kind)} vectors"
     return (f'<div class="library-stats">{stats.documents} documents · {stats.passages} passages · '
-            f"model <code>{breakable(stats.model)}</code>{replica}</div>")
+            f"model <code>{breakable(stats.model)}</code>{kind}{replica}</div>")
 
 
 def passage_html(text: str) -> str:

@@ -16,10 +16,11 @@ from contextlib import contextmanager
 import numpy as np
 
 from embeddings import Encoder, ModelLoadFailed, VectorIndex, model_digest
-from rag import document_info, store, vector_blob
+from rag import document_info, meta_values, store, vector_blob
 from rag.document_info import DocumentEdit
 from rag.document_vectors import EmbeddedDocument, embed_documents
-from rag.errors import LibraryError, LibraryNotWritableError, ModelLoadError, UnknownDocumentError
+from rag.errors import (LibraryError, LibraryNotWritableError, ModelLoadError, UnknownDocumentError,
+                        VectorKindMismatchError)
 from rag.generations import DEFAULT_LOCK_TIMEOUT, Generations, write_lock
 from rag.ingest import document_id_for, pipeline_fingerprint
 from rag.lexical import indexed_text
@@ -87,6 +88,7 @@ class Writer:
         records the present model's."""
         meta = self.generations.meta()
         verify_model(meta, self.folder)
+        self.verify_vector_kind(meta)  # before anything is recorded: a refused ingest changes nothing
         recorded = {}
         if "dimension" not in meta:
             try:
@@ -98,6 +100,14 @@ class Writer:
         if recorded:
             with store.transaction(self.db):
                 store.set_meta(self.db, recorded)
+
+    def verify_vector_kind(self, meta: dict[str, str]) -> None:
+        """Refuse to add vectors of another kind than the library holds (an fp32 library
+        ingesting with onnx-int8): its index would mix two numeric paths. A library with no
+        passages holds no kind yet; the next commit records the encoder's."""
+        recorded, wanted = meta_values.vector_kind(meta), self.encoder.vector_kind
+        if recorded != wanted and store.counts(self.db)[1]:
+            raise VectorKindMismatchError(self.folder, recorded, self.encoder.requested_backend)
 
     def store_embedded(self, embedded, skipped, failed, fingerprint: str) -> IngestReport:
         """Commit `embedded` ((EmbeddedDocument, id it replaces or None) pairs) as the next
@@ -123,6 +133,7 @@ class Writer:
         with self.generations.lock:
             meta = self.generations.meta()
             next_id = int(meta["next_passage_id"])
+            self.verify_vector_kind(meta)  # every path that adds vectors commits here
             index = self.generations.current_vectors() or VectorIndex(int(meta["dimension"]))
             taken = store.document_ids(self.db)
             ids: list[str] = []
@@ -145,6 +156,7 @@ class Writer:
                 if edit is not None:
                     store.save_document_edit(self.db, edit[0], edit[1].title, edit[1].published)
                 extra_meta["next_passage_id"] = str(next_id)
+                extra_meta["vector_kind"] = self.encoder.vector_kind
             return ids
 
     def _insert(self, document_id: str, item: EmbeddedDocument, passage_ids: list[int], fingerprint: str) -> None:
@@ -174,6 +186,7 @@ class Writer:
     def replace_vectors(self, index: VectorIndex) -> int:
         """Publish `index` as the next generation, rows unchanged (the repair of the vector
         file). The caller holds the write lock. Returns the new generation."""
+        self.verify_vector_kind(self.generations.meta())  # re-embedded vectors join the kept ones
         return self.generations.replace_vectors(index)
 
     def remove(self, document_id: str) -> None:

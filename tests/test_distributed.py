@@ -122,6 +122,18 @@ def test_samples_with_minilm_identical_to_local(ray_address, tmp_path, minilm_en
         (c.document_id, c.start, c.end, c.evidence_start, c.evidence_end) for c in expected_answer.citations]
 
 
+def test_the_workers_embed_on_the_libraries_numeric_path(ray_address, tmp_path):
+    """Workers that loaded the model on the default fp32 path would put fp32 vectors into an
+    onnx-int8 library (within 1e-5 of each other they are not: cosine ~0.99)."""
+    from embeddings import Encoder
+
+    local, distributed = open_pair(tmp_path, Encoder(backend="onnx-int8"))
+    local.add([SAMPLES])
+    distributed.add([SAMPLES], ray="local")
+    assert_same_library(local, distributed)
+    assert distributed.stats().vector_kind == local.stats().vector_kind == "onnx-int8"
+
+
 def test_hundreds_of_documents_identical_to_local_and_bad_files_reported_per_file(
         ray_address, tmp_path, tiny_encoder, generated):
     local, distributed = open_pair(tmp_path, tiny_encoder)

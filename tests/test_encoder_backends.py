@@ -8,12 +8,14 @@ import sys
 
 import pytest
 
-from rag import Library
-from rag.errors import EncoderBackendError, RagError
+from rag import Library, TextRecord
+from rag.check import check_library
+from rag.errors import EncoderBackendError, RagError, VectorKindMismatchError
 from rag.settings import Settings
 from tests.conftest import DRILLS_QUESTION, REPO, SAMPLES
 
 FASTER = ["onnx-int8", "torch-bf16"]
+FIRST_SAMPLE = "000_806c210b4fa405d6.txt"
 
 
 @pytest.mark.parametrize("backend", FASTER)
@@ -29,6 +31,61 @@ def test_a_library_built_and_asked_with_a_faster_backend(tmp_path, minilm_encode
     texts = [h.passage.text for h in minilm_samples_library.search(DRILLS_QUESTION, k=10)] + [DRILLS_QUESTION]
     cosines = (library.encoder.encode(texts) * minilm_encoder.encode(texts)).sum(axis=1)
     assert cosines.min() > 0.98 and cosines.max() < 1 - 1e-6
+
+
+def vectors_by_passage(library) -> dict:
+    """(passage text, its vector) of every stored passage, keyed by text so two libraries of
+    the same documents compare whatever ids they gave them."""
+    vectors = library._current_vectors()
+    return {p.text: vectors.vectors([p.id])[0] for d in library.documents() for p in library.passages(d.id)}
+
+
+def test_a_library_keeps_the_kind_of_vectors_it_was_built_with(tmp_path, minilm_samples_library):
+    """Opened later without a backend, an int8 library goes on embedding with int8, so its
+    index never mixes two numeric paths; the kind shows in stats()."""
+    built = Library.open(tmp_path / "library", backend="onnx-int8")
+    built.add([SAMPLES / FIRST_SAMPLE])
+    assert built.stats().vector_kind == "onnx-int8"
+    reopened = Library.open(tmp_path / "library")
+    assert reopened.encoder.requested_backend == "onnx-int8"
+    reopened.add([SAMPLES])
+    assert reopened.stats().documents == 2 and reopened.stats().vector_kind == "onnx-int8"
+    # No stored vector is the fp32 one of its passage: the second ingest ran on int8 too.
+    # (int8 vectors cannot be compared with another int8 ingest's: ONNX Runtime quantises
+    # activations per batch, so a text's int8 vector depends on its batch, cosine ~0.99.)
+    stored, fp32 = vectors_by_passage(reopened), vectors_by_passage(minilm_samples_library)
+    assert stored.keys() == fp32.keys()
+    assert max(float(stored[t] @ fp32[t]) for t in stored) < 1 - 1e-4
+
+
+def test_adding_with_another_kind_of_vectors_is_refused_and_changes_nothing(tmp_path, minilm_encoder):
+    library = Library.open(tmp_path / "library", encoder=minilm_encoder)
+    library.add([SAMPLES / FIRST_SAMPLE])
+    before = (library.stats(), sorted(p.name for p in library.folder.iterdir()))
+    faster = Library.open(tmp_path / "library", backend="onnx-int8")
+    with pytest.raises(VectorKindMismatchError, match="holds fp32 vectors.*onnx-int8.*backend='auto'"):
+        faster.add([SAMPLES])
+    with pytest.raises(VectorKindMismatchError):
+        faster.add_texts([TextRecord(source="note-1", text="The exercise ran for three days in the Gulf of Oman.")])
+    assert (library.stats(), sorted(p.name for p in library.folder.iterdir())) == before
+    assert faster.search("naval exercise", k=3)  # reading with another kind is allowed
+    # Emptied, the library holds no kind of vectors: the next ingest may pick any.
+    for document in library.documents():
+        library.remove(document.id)
+    faster.add([SAMPLES])
+    assert faster.stats().vector_kind == "onnx-int8" and faster.stats().documents == 2
+
+
+def test_a_damaged_vector_kind_is_found_and_repaired(tmp_path, minilm_encoder):
+    library = Library.open(tmp_path / "library", encoder=minilm_encoder)
+    library.add([SAMPLES / FIRST_SAMPLE])
+    with library._db:
+        library._db.execute("UPDATE meta SET value = 'int4' WHERE key = 'vector_kind'")
+    with pytest.raises(RagError, match="meta.vector_kind is 'int4'.*check --repair"):
+        library.stats()
+    report = check_library(tmp_path / "library", repair=True, encoder=minilm_encoder)
+    assert any("vector_kind dropped" in line for line in report.repaired) and not report.problems
+    assert Library.open(tmp_path / "library", encoder=minilm_encoder).stats().vector_kind == "fp32"
 
 
 def test_the_setting_reaches_the_cli(tmp_path):

@@ -69,6 +69,12 @@ def test_a_removed_source_is_marked_on_its_card():
     assert removed.startswith('<div class="card removed" id="q0-source-1">') and REMOVED_NOTE in removed
 
 
+def test_the_sidebar_names_a_less_exact_kind_of_vectors_only():
+    assert "vectors" not in library_stats_html(LibraryStats(2, 25, "m", 384, 1), read_only=False)
+    line = library_stats_html(LibraryStats(2, 25, "m", 384, 1, "onnx-int8"), read_only=False)
+    assert "· onnx-int8 vectors</div>" in line
+
+
 def test_model_name_may_wrap_only_after_its_slash():
     stats = LibraryStats(2, 25, "sentence-transformers/<all>-MiniLM", 384, 1)
     line = library_stats_html(stats, read_only=True)
