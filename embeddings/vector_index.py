@@ -49,6 +49,9 @@ RETRAIN_GROWTH = 4
 # Training vectors: a random sample this large at most, so training time stays bounded
 # (k-means cost grows with sample x lists); it also caps the lists at TRAIN_SAMPLE / 39.
 TRAIN_SAMPLE = 256_000
+# Vectors copied per step into a rebuilt index (float32, ~30 MB), so a rebuild's peak is the
+# old and the new index rather than a large copy beside them.
+REBUILD_CHUNK = 20_000
 # A filter allowing at most this many ids is answered exactly, by brute force over them.
 EXACT_FILTER_MAX = 20_000
 
@@ -146,7 +149,8 @@ class VectorIndex:
 
     def _rebuild(self, layout: str) -> None:
         """Rebuild from the stored vectors into `layout`, trained afresh if approximate.
-        Copies in chunks, so the peak is the old and the new index, not a float32 copy too.
+        Copies in chunks, so the peak is the old and the new index, not a float32 copy too
+        (measured: bench/retrain_memory.py).
         A compressed index retrains from its own 8-bit vectors (this package never keeps the
         originals), so each retrain adds a little quantisation error."""
         ids = self.ids()
@@ -156,11 +160,12 @@ class VectorIndex:
             # ~4*sqrt(n) lists, but at least 39 training vectors per list (FAISS's minimum).
             sample_size = min(len(ids), TRAIN_SAMPLE)
             nlist = max(1, min(int(4 * np.sqrt(len(ids))), sample_size // 39))
-            sample = self.vectors(np.sort(np.random.default_rng(0).choice(ids, sample_size, replace=False)))
-            index = _trained_ivf(sample, nlist, CODES[layout])
+            sample_ids = np.sort(np.random.default_rng(0).choice(ids, sample_size, replace=False))
+            # The float32 sample (up to ~390 MB) lives while training only, not while copying.
+            index = _trained_ivf(self.vectors(sample_ids), nlist, CODES[layout])
             index.nprobe = min(NPROBE, nlist)
-        for start in range(0, len(ids), 100_000):
-            chunk = ids[start : start + 100_000]
+        for start in range(0, len(ids), REBUILD_CHUNK):
+            chunk = ids[start : start + REBUILD_CHUNK]
             index.add_with_ids(self.vectors(chunk), chunk)
         self._index, self._layout, self._ids = index, layout, None
         self._trained_on = 0 if layout == "flat" else len(ids)

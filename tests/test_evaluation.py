@@ -202,3 +202,16 @@ def test_eval_news_reports_abstention_on_the_whole_set_and_by_month(run_eval, ne
     assert (monthly["answerable"], monthly["unanswerable"]) == (4, 2)
     for run in (whole, monthly):
         assert set(run["metrics"]) == {"answered", "answered_right", "right_if_always_answered", "refused"}
+
+
+def test_the_embedding_cache_keeps_each_kind_of_vectors_apart(tmp_path, minilm_encoder):
+    """An int8 evaluation must not be served the fp32 vectors an earlier run cached."""
+    from embeddings import Encoder
+    from rag.evaluation.embedding_cache import CachingEncoder
+
+    texts = ["The exercise ran for three days in the Gulf of Oman.", "Ships from three navies took part."]
+    fp32 = CachingEncoder(minilm_encoder, tmp_path / "cache.sqlite").encode(texts)
+    int8 = CachingEncoder(Encoder(backend="onnx-int8"), tmp_path / "cache.sqlite")
+    vectors = int8.encode(texts)
+    assert int8.misses == 2 and int8.vector_kind == "onnx-int8"
+    assert (vectors * fp32).sum(axis=1).max() < 1 - 1e-4

@@ -56,6 +56,21 @@ class CachingEncoder:
         return self.encoder.dimension
 
     @property
+    def vector_kind(self) -> str:
+        return self.encoder.vector_kind
+
+    @property
+    def requested_backend(self) -> str:
+        return self.encoder.requested_backend
+
+    @property
+    def _cache_key(self) -> str:
+        """The rows' model column: the model name for fp32 vectors (what every cache before
+        vector kinds holds), with the kind beside it for another numeric path's vectors."""
+        kind = self.encoder.vector_kind
+        return self.name if kind == "fp32" else f"{self.name} [{kind}]"
+
+    @property
     def max_tokens(self) -> int:
         return self.encoder.max_tokens
 
@@ -64,7 +79,7 @@ class CachingEncoder:
 
     def _loaded(self) -> dict[bytes, np.ndarray]:
         if self._memory is None:
-            rows = self._db.execute("SELECT key, vector FROM vectors WHERE model = ?", (self.name,))
+            rows = self._db.execute("SELECT key, vector FROM vectors WHERE model = ?", (self._cache_key,))
             self._memory = {key: np.frombuffer(vector, dtype=np.float32) for key, vector in rows}
         return self._memory
 
@@ -81,7 +96,7 @@ class CachingEncoder:
                 with self._db:
                     self._db.executemany(
                         "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                        [(self.name, k, v.astype(np.float32).tobytes()) for k, v in zip(missing, fresh)],
+                        [(self._cache_key, k, v.astype(np.float32).tobytes()) for k, v in zip(missing, fresh)],
                     )
                 memory.update(zip(missing, fresh))
             elif on_progress is not None and texts:
@@ -94,7 +109,7 @@ class CachingEncoder:
         """`Encoder.encode_with_spans`, cached as one row block per (text, spans): the text's
         vector, then its spans' vectors."""
         with self._lock:
-            namespace = f"{self.name}#spans"
+            namespace = f"{self._cache_key}#spans"
             keys = [_key(text + "\0" + json.dumps(list(map(list, s)))) for text, s in zip(texts, spans)]
             found = {}
             for start in range(0, len(keys), 500):  # SQLite caps the number of parameters
