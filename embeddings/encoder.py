@@ -39,6 +39,7 @@ BACKENDS = ("auto", "onnx", "onnx-int8", "sentence-transformers", "torch", "torc
 # int8 and bf16 paths each make vectors of their own (cosine ~0.99 and ~0.9999 to fp32).
 VECTOR_KINDS = {"auto": "fp32", "onnx": "fp32", "sentence-transformers": "fp32", "torch": "fp32",
                 "onnx-int8": "onnx-int8", "torch-bf16": "torch-bf16"}
+FAITHFUL_KIND = VECTOR_KINDS["auto"]  # the default's kind, and every library's before kinds were recorded
 
 ProgressCallback = Callable[[int, int], None]
 

@@ -92,8 +92,7 @@ class ModelMismatchError(LibraryError):
 
 
 class VectorKindMismatchError(LibraryError):
-    def __init__(self, library: Path | str, recorded: str, requested: str):
-        backend = "auto" if recorded == "fp32" else recorded
+    def __init__(self, library: Path | str, recorded: str, requested: str, backend: str):
         super().__init__(
             f"The library at {library} holds {recorded} vectors; adding with the {requested} backend would "
             f"mix two kinds of vectors in one index. Open it with backend={backend!r} (or "

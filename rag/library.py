@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import BACKENDS, Encoder, ModelLoadFailed, VectorIndex
+from embeddings import BACKENDS, FAITHFUL_KIND, Encoder, ModelLoadFailed, VectorIndex
 from rag import ingest_run, library_folder, meta_values, record_checks, store, uploads
 from rag.answerer import Answerer, ExtractiveAnswerer
 from rag.answers import compose
@@ -59,7 +59,7 @@ class LibraryStats:
     model: str
     dimension: int | None
     generation: int
-    vector_kind: str = "fp32"  # fp32, onnx-int8 or torch-bf16: which numeric path made the vectors
+    vector_kind: str = FAITHFUL_KIND  # fp32, onnx-int8 or torch-bf16: which numeric path made the vectors
 
 
 def shared_encoder(model: str, backend: str = "auto") -> Encoder:

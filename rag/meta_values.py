@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from embeddings import VECTOR_KINDS
+from embeddings import FAITHFUL_KIND, VECTOR_KINDS
 from rag.errors import LibraryError
 
 # vectors-<generation>.faiss: a bare name inside the library folder, nothing else.
@@ -24,20 +24,16 @@ _RULES = {  # key -> (smallest value, required)
 }
 
 
-# What a library without a recorded vector kind holds: before the record, every library
-# was built on the default, faithful path.
-DEFAULT_VECTOR_KIND = "fp32"
-
-
 def vector_kind(meta: dict[str, str]) -> str:
-    """The kind of vectors the library holds (`embeddings.VECTOR_KINDS`' values)."""
-    return meta.get("vector_kind", DEFAULT_VECTOR_KIND)
+    """The kind of vectors the library holds (`embeddings.VECTOR_KINDS`' values); a library
+    without the record was built before it, always on the default, faithful path."""
+    return meta.get("vector_kind", FAITHFUL_KIND)
 
 
 def backend_for(meta: dict[str, str]) -> str:
     """The encoder backend that makes the library's kind of vectors."""
     kind = vector_kind(meta)
-    return "auto" if kind == DEFAULT_VECTOR_KIND else kind
+    return "auto" if kind == FAITHFUL_KIND else kind
 
 
 def vector_file_name(generation: int) -> str:

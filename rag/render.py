@@ -16,6 +16,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from embeddings import FAITHFUL_KIND
 from rag.confidence import ANSWER_FROM
 from rag.relative_dates import find_expressions
 from rag.results import NO_TITLE, Answer, Citation, Document, DocumentSummary, ResolvedDate, source_label
@@ -187,7 +188,7 @@ def library_stats_html(stats, *, read_only: bool) -> str:
     """The sidebar's one line about the library; the model name and ids never break inside."""
     replica = " · read-only replica" if read_only else ""
     # The faithful fp32 vectors are the default and go unsaid; a faster, less exact kind is named.
-    kind = "" if stats.vector_kind == "fp32" else f" · {escape(stats.vector_kind)} vectors"
+    kind = "" if stats.vector_kind == FAITHFUL_KIND else f" · {escape(stats.vector_kind)} vectors"
     return (f'<div class="library-stats">{stats.documents} documents · {stats.passages} passages · '
             f"model <code>{breakable(stats.model)}</code>{kind}{replica}</div>")
 

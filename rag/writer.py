@@ -107,7 +107,8 @@ class Writer:
         passages holds no kind yet; the next commit records the encoder's."""
         recorded, wanted = meta_values.vector_kind(meta), self.encoder.vector_kind
         if recorded != wanted and store.counts(self.db)[1]:
-            raise VectorKindMismatchError(self.folder, recorded, self.encoder.requested_backend)
+            raise VectorKindMismatchError(self.folder, recorded, self.encoder.requested_backend,
+                                          meta_values.backend_for(meta))
 
     def store_embedded(self, embedded, skipped, failed, fingerprint: str) -> IngestReport:
         """Commit `embedded` ((EmbeddedDocument, id it replaces or None) pairs) as the next

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings import FAITHFUL_KIND
+
 
 def cache_dir() -> Path:
     configured = os.environ.get("RAG_CACHE_DIR")
@@ -68,7 +70,7 @@ class CachingEncoder:
         """The rows' model column: the model name for fp32 vectors (what every cache before
         vector kinds holds), with the kind beside it for another numeric path's vectors."""
         kind = self.encoder.vector_kind
-        return self.name if kind == "fp32" else f"{self.name} [{kind}]"
+        return self.name if kind == FAITHFUL_KIND else f"{self.name} [{kind}]"
 
     @property
     def max_tokens(self) -> int:
