@@ -71,6 +71,25 @@ def rank_convex(pool, weight, gamma, floor, sentence_share=0.0):
     return [ids[i] for i in head + tail]
 
 
+def leads(pool):
+    """Each retriever's lead: (top1 - top2) / top1 of its scores over the pool."""
+    leads_ = []
+    for scores in (pool[1], pool[2]):
+        top = np.sort(scores)[::-1]
+        leads_.append((top[0] - top[1]) / max(top[0], 1e-9) if len(top) > 1 else 1.0)
+    return leads_
+
+
+def rank_by_leads(pool, a, b):
+    """The chosen rule with a per-question dense weight: more dense weight when the dense
+    retriever leads by far, less when BM25 does (tried; docs/evaluation.md)."""
+    if not pool[0]:
+        return []
+    dense_lead, lexical_lead = leads(pool)
+    weight = float(np.clip(0.6 + a * dense_lead - b * lexical_lead, 0.2, 0.95))
+    return rank_convex(pool, weight, 0.1, 0.0, 0.75)
+
+
 def measure(dataset, sources, pools, rank, metric):
     values = []
     for question, pool in zip(dataset.questions, pools):
@@ -107,6 +126,8 @@ def main() -> None:
     for w, gamma, share in itertools.product(WEIGHTS, GAMMAS, SENTENCE_SHARES):
         rules.append((f"convex w={w} gamma={gamma} sentence={share}",
                       lambda p, w=w, g=gamma, s=share: rank_convex(p, w, g, 0.0, s)))
+    for a, b in itertools.product((0.5, 1.0, 2.0, 4.0), (0.0, 0.5, 1.0)):
+        rules.append((f"per-question w, a={a} b={b}", lambda p, a=a, b=b: rank_by_leads(p, a, b)))
     print("rule".ljust(40) + "".join(f"{name} {metric}".rjust(24) for name, _, metric, _, _ in collected))
     for label, rank in rules:
         row = [measure(dataset, sources, pools, rank, metric) for _, dataset, metric, sources, pools in collected]
