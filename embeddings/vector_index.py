@@ -30,7 +30,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from embeddings import vector_file
+from embeddings import allocator, vector_file
 from embeddings.vector_file import VectorIndexError
 
 LAYOUTS = ("flat", "ivf", "compressed")  # in order of size
@@ -70,6 +70,9 @@ class VectorIndex:
     ):
         if dimension < 1:
             raise ValueError("dimension must be positive")
+        # Before any list is allocated, or a reopened index's lists come from the heap and
+        # the first add leaves every one of them there twice (`embeddings.allocator`).
+        allocator.hold_mmap_threshold()
         self.dimension = dimension
         self.approximate_above = approximate_above
         self.compress_above = compress_above

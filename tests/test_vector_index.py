@@ -149,6 +149,41 @@ def test_ivf_save_load_round_trip_and_version(big, tmp_path):
     assert reloaded.remove(ids[:10]) == 10 and len(reloaded) == 2990  # and shrinkable
 
 
+def test_a_mapped_index_made_writable_copies_the_file_it_was_opened_from(big, tmp_path):
+    """The copy reads the open file, not the path: a writer may have renamed another
+    generation's file over it, or a check may have deleted it, since it was opened."""
+    index, vectors, ids = big
+    path = tmp_path / "v.faiss"
+    index.save(path)
+    loaded = VectorIndex.load(path, approximate_above=1000)
+    queries = clustered(5, seed=4)
+    before = loaded.search(queries, 10)[1]
+    other = VectorIndex(16, approximate_above=1000)
+    other.add(np.arange(2000), clustered(2000, seed=9))
+    other.save(tmp_path / "next.faiss")
+    (tmp_path / "next.faiss").replace(path)
+    loaded.add([99_999], unit(1, seed=5))  # the first change makes the copy
+    assert len(loaded) == 3001 and set(ids) < set(loaded.ids())
+    assert (loaded.search(queries, 10)[1] == before).all()
+    path.unlink()
+    assert loaded.remove(ids[:10]) == 10 and len(loaded) == 2991
+
+
+def test_mapped_indexes_release_their_files_when_dropped(big, tmp_path):
+    import gc
+    import os
+
+    index, _, _ = big
+    index.save(tmp_path / "v.faiss")
+    open_files = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        loaded = VectorIndex.load(tmp_path / "v.faiss", approximate_above=1000)
+        loaded.add([99_999], unit(1))
+        del loaded
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= open_files
+
+
 def test_flat_files_stay_version_1_and_a_shrunk_index_goes_back_to_flat(big, tmp_path):
     index, vectors, ids = big
     index.remove(ids[:2700])
