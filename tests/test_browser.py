@@ -253,6 +253,9 @@ def test_clicked_citation_is_marked_and_not_under_the_header(server, browser, si
     expect(page.locator("a.cite").first).to_be_visible(timeout=120_000)
     ask(page, SAMPLE_QUESTIONS[1])  # a second answer below, so the first one's cards can reach the top
     expect(page.locator("a.cite[href^='#q1-']").first).to_be_visible(timeout=120_000)
+    # The run may still be drawing what follows the second answer: a click scrolled before
+    # the page stops growing can be pushed back under the header by the layout that follows.
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=120_000)
     links = page.locator("a.cite[href^='#q0-']")
     targets = links.evaluate_all("links => links.map(a => a.getAttribute('href').slice(1))")
     for link, target in reversed(list(zip(links.all(), targets))):
