@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rag.dates import normalise_iso_date
 from rag.errors import RagError
 from rag.ingest import PreparedDocument, context_tokens
-from rag.passages import build_passages
+from rag.passages import build_passages, context_ceiling
 from rag.results import Document
 
 MAX_TITLE_CHARS = 300
@@ -88,6 +88,7 @@ def stored_as_prepared(document: Document) -> PreparedDocument:
         published=document.published,
         paragraphs=tuple(document.text.split("\n\n")),
         passages=(),
+        link_words=document.link_words,
     )
 
 
@@ -99,6 +100,8 @@ def applied(document: PreparedDocument, edit: DocumentEdit, *, count_tokens, max
     published = edit.published_for(document.published)
     if title == document.title and not force_recut:
         return dataclasses.replace(document, published=published)
+    # Cut as ingest cuts: short enough for the longest context a passage can get.
+    ceiling = context_ceiling(title, document.text, document.link_words)
     passages = build_passages(document.paragraphs, count_tokens=count_tokens,
-                              max_tokens=max_tokens - context_tokens(title, count_tokens))
+                              max_tokens=max_tokens - context_tokens(ceiling, count_tokens))
     return dataclasses.replace(document, title=title, published=published, passages=tuple(passages))

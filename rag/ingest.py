@@ -20,6 +20,7 @@ from pathlib import Path
 from rag import passages as passage_settings  # read at call time: tools swap the settings
 from rag import record_checks
 from rag.cleaning import clean, rules_fingerprint
+from rag.inline_markup import strip_inline_markup
 from rag.errors import (
     DocumentError,
     EmptyDocumentError,
@@ -45,8 +46,9 @@ log = logging.getLogger(__name__)
 # Bump when reading, cleaning or cutting changes, so stored documents are re-ingested.
 # 2: passages read with their title; 3: sentence vectors stored; 4: no id as title, no file name
 # as title, one-line texts kept, datelines and page furniture never passages, passages read with
-# the long forms of the short forms they use
-PIPELINE_VERSION = "5"
+# the long forms of the short forms they use; 6: inline HTML tags out of plain text, its links'
+# URL words read as context
+PIPELINE_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class PreparedDocument:
     published: str | None
     paragraphs: tuple[str, ...]
     passages: tuple[PassageSpan, ...]
+    link_words: str = ""  # words of the URLs of links taken out of plain text (rag.inline_markup)
 
     @property
     def text(self) -> str:
@@ -65,7 +68,8 @@ class PreparedDocument:
 
     def contexts(self) -> list[str]:
         """What each passage is read with besides its text (`passages.passage_contexts`)."""
-        return passage_contexts(self.title, self.text, [(p.start, p.end) for p in self.passages])
+        return passage_contexts(self.title, self.text, [(p.start, p.end) for p in self.passages],
+                                self.link_words)
 
     def contextual_passages(self) -> list[str]:
         """Each passage as the model and the lexical index read it (`passages.in_context`)."""
@@ -210,8 +214,8 @@ class RecordInput:
         if size > max_bytes:
             raise FileTooLargeError(self.source, size, max_bytes)
         published = record_checks.checked_published(self.source, self.record.published) if self.record.published else None
-        text = self.record.text.replace("\r\n", "\n")
-        return RawDocument(text, self.record.title, published, "text"), content_hash
+        text, link_words = strip_inline_markup(self.record.text.replace("\r\n", "\n"))
+        return RawDocument(text, self.record.title, published, "text", link_words), content_hash
 
 
 def prepare(
@@ -231,7 +235,8 @@ def prepare(
     passages = build_passages(
         cleaned.paragraphs,
         count_tokens=count_tokens,
-        max_tokens=max_tokens - context_tokens(context_ceiling(title, "\n\n".join(cleaned.paragraphs)), count_tokens),
+        max_tokens=max_tokens - context_tokens(
+            context_ceiling(title, "\n\n".join(cleaned.paragraphs), raw.link_words), count_tokens),
         lead=cleaned.lead,
     )
     return PreparedDocument(
@@ -242,6 +247,7 @@ def prepare(
         published=cleaned.published,
         paragraphs=cleaned.paragraphs,
         passages=tuple(passages),
+        link_words=raw.link_words,
     )
 
 

@@ -63,12 +63,14 @@ def title_context(title: str) -> str:
     return " ".join(title.split()[: settings.context_title_words]) if settings.title_context else ""
 
 
-def passage_contexts(title: str, text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+def passage_contexts(title: str, text: str, spans: Sequence[tuple[int, int]],
+                     link_words: str = "") -> list[str]:
     """What each passage of a document (its (start, end) spans of the stored `text`) is read
-    with besides its own words: the title, and the long forms of the short forms it uses.
-    A pure function of the stored document, so repairs can compute it again."""
+    with besides its own words: the title, the words of the URLs of the links its plain text
+    had (`rag.inline_markup`), and the long forms of the short forms it uses. A pure function
+    of the stored document, so repairs can compute it again."""
     settings = SETTINGS
-    head = title_context(title)
+    head = _head(title, link_words)
     definitions = find_definitions(text) if settings.abbreviation_context else {}
     contexts = []
     for start, end in spans:
@@ -77,13 +79,18 @@ def passage_contexts(title: str, text: str, spans: Sequence[tuple[int, int]]) ->
     return contexts
 
 
-def context_ceiling(title: str, text: str) -> str:
+def context_ceiling(title: str, text: str, link_words: str = "") -> str:
     """The longest context any passage of the document can get (for cutting passages short
     enough that context and passage fit the model's window together)."""
     settings = SETTINGS
     long_forms = list(find_definitions(text).values()) if settings.abbreviation_context else []
     capped = _capped(long_forms, settings.abbreviation_context_words)
-    return "\n".join(part for part in (title_context(title), "; ".join(capped)) if part)
+    return "\n".join(part for part in (_head(title, link_words), "; ".join(capped)) if part)
+
+
+def _head(title: str, link_words: str) -> str:
+    """What every passage of a document is read with: its title, then its links' words."""
+    return "\n".join(part for part in (title_context(title), link_words) if part)
 
 
 def _capped(phrases: list[str], max_words: int) -> list[str]:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .errors import DocumentError, EmptyDocumentError, FileTooLargeError, UnsupportedFileError
 from .html_text import html_to_text
+from .inline_markup import strip_inline_markup
 from .markdown_text import markdown_to_text
 from .regular_files import open_regular_file
 from .text_decoding import decode_text
@@ -54,6 +55,7 @@ class RawDocument:
     title: str | None  # only from the format's metadata (or a Markdown "# " heading)
     published: str | None  # ISO "YYYY-MM-DD", only when the format's metadata states it
     format: str  # "txt" | "md" | "html" | "pdf" | "docx"
+    link_words: str = ""  # words of the URLs of links removed from plain text (rag.inline_markup)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,8 @@ def _one_line(text: str | None) -> str | None:
 
 # ---------------------------------------------------------------- text, Markdown, HTML
 def _read_txt(data: bytes, source: Path | str) -> RawDocument:
-    return RawDocument(decode_text(data, source), None, None, "txt")
+    text, link_words = strip_inline_markup(decode_text(data, source))
+    return RawDocument(text, None, None, "txt", link_words)
 
 
 def _read_md(data: bytes, source: Path | str) -> RawDocument:

@@ -50,6 +50,7 @@ class Document(_Titled):
     text: str  # the cleaned text all offsets point into
     paragraphs: int
     passages: int
+    link_words: str = ""  # words of the URLs of links taken out of its plain text, read as context
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from rag.errors import LibraryError, ModelMismatchError
 from rag.store import DATABASE_NAME, expected_terms, insert_terms, read_meta, set_meta, text_sha256, transaction
 
 LIBRARY_FORMAT = "rag-library"  # meta.format of every library database
-SCHEMA_VERSION = 6
-UPGRADABLE = {"1", "2", "3", "4", "5"}  # older schema versions `upgrade` knows how to bring up to date
+SCHEMA_VERSION = 7
+UPGRADABLE = {"1", "2", "3", "4", "5", "6"}  # older schema versions `upgrade` knows how to bring up to date
 # What `schema_state` finds.
 CURRENT_SCHEMA, UPGRADABLE_SCHEMA, NOT_A_LIBRARY, OTHER_SCHEMA = "current", "upgradable", "not a library", "other"
 
@@ -27,6 +27,8 @@ CURRENT_SCHEMA, UPGRADABLE_SCHEMA, NOT_A_LIBRARY, OTHER_SCHEMA = "current", "upg
 # stored before schema 3, whose sentences `ask` embeds when it needs them.
 # documents.text_sha256: hex sha256 of the text's UTF-8 bytes as ingest stored them, so
 # `check` can tell damaged text from trusted text (and never repairs from the former).
+# documents.link_words: the words of the URLs of links ingest took out of plain text
+# (`rag.inline_markup`), read with every passage as context; '' for everything else.
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE documents (
@@ -40,6 +42,7 @@ CREATE TABLE documents (
     text TEXT NOT NULL,
     text_sha256 TEXT NOT NULL,
     paragraphs INTEGER NOT NULL,
+    link_words TEXT NOT NULL DEFAULT '',
     added_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE TABLE passages (
@@ -107,9 +110,12 @@ def upgrade(connection: sqlite3.Connection) -> None:
     before British spellings were read as American (`rag.lexical.ANALYSER_VERSION` 2): the
     lexical rows are analysed again from the stored text (no embedding needed). Schemas 1-5
     recorded no checksum of the stored text: it is computed from the text as it is now, so
-    damage done before the upgrade goes unnoticed; damage after it is found by `check`."""
+    damage done before the upgrade goes unnoticed; damage after it is found by `check`.
+    Schemas 1-6 had no link words: documents get none (their text keeps the tags it had, so
+    their passages read as before)."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
+        _add_link_words(connection)  # first: the lexical rebuild reads them
         rebuild_lexical_index(connection, skip_documents=_undecodable_documents(connection))
         if version in ("1", "2"):
             connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
@@ -128,6 +134,12 @@ def _undecodable_documents(connection: sqlite3.Connection) -> set[str]:
         except UnicodeDecodeError:
             undecodable.add(document_id)
     return undecodable
+
+
+def _add_link_words(connection: sqlite3.Connection) -> None:
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
+    if "link_words" not in columns:
+        connection.execute("ALTER TABLE documents ADD COLUMN link_words TEXT NOT NULL DEFAULT ''")
 
 
 def _record_text_checksums(connection: sqlite3.Connection) -> None:

@@ -121,7 +121,8 @@ def get_document(connection: sqlite3.Connection, document_id: str) -> Document:
     try:
         row = connection.execute(
             """SELECT d.id, d.title, d.published, d.source, d.content_hash, d.format, d.text,
-                      d.paragraphs, (SELECT count(*) FROM passages p WHERE p.document_id = d.id)
+                      d.paragraphs, (SELECT count(*) FROM passages p WHERE p.document_id = d.id),
+                      d.link_words
                FROM documents d WHERE d.id = ?""",
             (document_id,),
         ).fetchone()
@@ -225,8 +226,9 @@ def contextual_texts(connection: sqlite3.Connection, ids: Sequence[int] | None =
                 spans.setdefault(document_id, []).append((pid, start, end))
     texts: dict[int, str] = {}
     for document_id, rows in spans.items():
-        title, text = connection.execute("SELECT title, text FROM documents WHERE id = ?", (document_id,)).fetchone()
-        contexts = passage_contexts(title, text, [(start, end) for _, start, end in rows])
+        title, text, link_words = connection.execute(
+            "SELECT title, text, link_words FROM documents WHERE id = ?", (document_id,)).fetchone()
+        contexts = passage_contexts(title, text, [(start, end) for _, start, end in rows], link_words)
         texts.update((pid, in_context(context, text[start:end])) for (pid, start, end), context in zip(rows, contexts))
     return texts
 
@@ -292,9 +294,9 @@ def _passage(row) -> Passage:
 def insert_document(connection: sqlite3.Connection, values: dict) -> None:
     connection.execute(
         """INSERT INTO documents(id, title, published, source, content_hash, pipeline, format,
-                                 text, text_sha256, paragraphs)
+                                 text, text_sha256, paragraphs, link_words)
            VALUES (:id, :title, :published, :source, :content_hash, :pipeline, :format,
-                   :text, :text_sha256, :paragraphs)""",
+                   :text, :text_sha256, :paragraphs, :link_words)""",
         {**values, "text_sha256": text_sha256(values["text"].encode("utf-8"))},
     )
 

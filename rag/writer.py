@@ -172,6 +172,7 @@ class Writer:
             "format": document.format,
             "text": document.text,
             "paragraphs": len(document.paragraphs),
+            "link_words": document.link_words,
         })
         store.insert_passages(self.db, [
             (pid, document_id, ordinal, p.paragraph, p.start, p.end,

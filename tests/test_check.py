@@ -241,23 +241,36 @@ def test_a_flipped_bit_in_valid_utf8_is_never_repaired_from(library):
         assert db.execute("SELECT terms FROM passage_terms WHERE rowid = ?", (passage.id,)).fetchall() == []
 
 
-@pytest.mark.parametrize("upgrade", [reopened, lambda library: check_library(library.folder)])
-def test_an_upgrade_records_checksums_of_the_present_text(library, upgrade):
-    sql(library, "ALTER TABLE documents DROP COLUMN text_sha256")
-    sql(library, "UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+def upgraded_without(library, column: str, version: str, upgrade) -> None:
+    """The library as schema `version` stored it (without `column`), upgraded by `upgrade`:
+    then clean, with the same search results."""
+    sql(library, f"ALTER TABLE documents DROP COLUMN {column}")
+    sql(library, "UPDATE meta SET value = ? WHERE key = 'schema_version'", version)
     before = results(library)
     upgrade(library)
     report = check_library(library.folder)
     assert report.ok and report.repaired == ()
     assert results(reopened(library)) == before
+
+
+@pytest.mark.parametrize("upgrade", [reopened, lambda library: check_library(library.folder)])
+def test_an_upgrade_records_checksums_of_the_present_text(library, upgrade):
+    upgraded_without(library, "text_sha256", "5", upgrade)
     damage_text(library, a_document(library), b"#")
     assert check_library(library.folder).problems[0].check == "texts"
+
+
+@pytest.mark.parametrize("upgrade", [reopened, lambda library: check_library(library.folder)])
+def test_an_upgrade_from_schema_6_gives_documents_no_link_words_and_changes_no_result(library, upgrade):
+    upgraded_without(library, "link_words", "6", upgrade)
+    assert [d.link_words for d in map(reopened(library).document, [d.id for d in library.documents()])] == [
+        ""] * len(library.documents())
 
 
 def test_check_upgrades_an_older_schema_as_opening_does(library):
     sql(library, "UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     report = check_library(library.folder)
-    assert report.ok and report.repaired == ("schema: upgraded from version 4 to 6",)
+    assert report.ok and report.repaired == ("schema: upgraded from version 4 to 7",)
 
 
 def test_an_upgrade_of_a_library_with_undecodable_text_names_the_document(library):
@@ -265,7 +278,7 @@ def test_an_upgrade_of_a_library_with_undecodable_text_names_the_document(librar
     damage_text(library, document_id, b"\xff")
     sql(library, "UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     report = check_library(library.folder)
-    assert report.repaired == ("schema: upgraded from version 5 to 6",)
+    assert report.repaired == ("schema: upgraded from version 5 to 7",)
     assert [f.check for f in report.problems] == ["texts"] and [d for d, _ in report.reingest] == [document_id]
 
 

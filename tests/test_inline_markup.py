@@ -1,0 +1,76 @@
+"""Inline HTML in plain text: quotes without tags, the links' URL words still found (rag.inline_markup).
+
+A third of the news tuning set's passages carry a scraped page's anchors. Through
+`Library.add_texts` / `Library.add`, `search`, `ask`, a title edit and `check`, with the tiny
+static model.
+"""
+
+import pytest
+
+from rag import TextRecord
+from rag.check import check_library
+from rag.inline_markup import slug_words, strip_inline_markup
+
+SCRAPED = ('Rep. Liz Cheney of <b>Wyoming</b> <a href="https://www.cnn.com/2022/08/17/politics/'
+           'why-liz-cheney-lost-primary-hageman/index.html" target="_blank">conceded on Tuesday</a> '
+           'after a bruising campaign.<br>She thanked her staff.')
+PLAIN = "The harbour authority reopened the northern quay on Monday after a week of strikes."
+
+
+def test_tags_of_inline_elements_leave_the_text_and_their_content_stays():
+    text, words = strip_inline_markup(SCRAPED)
+    assert text == ("Rep. Liz Cheney of Wyoming conceded on Tuesday after a bruising campaign. "
+                    "She thanked her staff.")
+    assert words == "politics why liz cheney lost primary hageman"
+
+
+@pytest.mark.parametrize("text", [
+    PLAIN,
+    "If a < b and b > c, then the ratio <x> is undefined.",
+    "<div>A block element is a whole page's, left to the HTML reader.</div>",
+])
+def test_text_without_inline_tags_is_unchanged(text):
+    assert strip_inline_markup(text) == (text, "")
+
+
+@pytest.mark.parametrize("url, words", [
+    ("https://www.cnn.com/2020/06/10/politics/trump-rnc-jacksonville/index.html",
+     ["politics", "trump", "rnc", "jacksonville"]),
+    ("/2021/03/02/world/myanmar_protests.html", ["world", "myanmar", "protests"]),
+    ("mailto:desk@example.com", []),
+    ("#footnote-3", []),
+    ("https://example.com/story/12345", []),
+])
+def test_slug_words_are_the_words_of_a_web_address_path(url, words):
+    assert slug_words(url) == words
+
+
+def test_a_scraped_text_is_quoted_without_markup_and_found_by_its_links_words(tiny_library):
+    report = tiny_library.add_texts([TextRecord(source="scrape/1", text=SCRAPED),
+                                     TextRecord(source="plain/2", text=PLAIN)])
+    document = tiny_library.document(report.added[0])
+    assert "<" not in document.text and document.link_words.split()[:3] == ["politics", "why", "liz"]
+    # "hageman" is only in the link's address: the passage is still found by it
+    hits = tiny_library.search("hageman", k=3, mode="lexical")
+    assert [h.passage.document_id for h in hits] == [document.id]
+    answer = tiny_library.ask("Who conceded on Tuesday after a bruising campaign in Wyoming?")
+    assert not answer.abstained
+    for citation in answer.citations:
+        assert "<" not in citation.passage and "href" not in answer.text
+        assert tiny_library.document(citation.document_id).text[citation.start:citation.end] == citation.passage
+    assert check_library(tiny_library.folder).ok
+
+
+def test_a_scraped_file_is_read_the_same_way(tiny_library, tmp_path):
+    (tmp_path / "scrape.txt").write_text(SCRAPED, encoding="utf-8")
+    (document_id,) = tiny_library.add([tmp_path / "scrape.txt"]).added
+    assert "<" not in tiny_library.document(document_id).text
+    assert [h.passage.document_id for h in tiny_library.search("hageman", k=3, mode="lexical")] == [document_id]
+
+
+def test_a_title_edit_keeps_the_links_words_in_context(tiny_library):
+    (document_id,) = tiny_library.add_texts([TextRecord(source="scrape/1", text=SCRAPED)]).added
+    tiny_library.edit_document(document_id, title="Cheney concedes")
+    assert tiny_library.document(document_id).title == "Cheney concedes"
+    assert [h.passage.document_id for h in tiny_library.search("hageman", k=3, mode="lexical")] == [document_id]
+    assert check_library(tiny_library.folder).ok
