@@ -27,6 +27,7 @@ def test_tags_of_inline_elements_leave_the_text_and_their_content_stays():
 @pytest.mark.parametrize("text", [
     PLAIN,
     "If a < b and b > c, then the ratio <x> is undefined.",
+    "The bound holds for x<a and b>y alike.",
     "<div>A block element is a whole page's, left to the HTML reader.</div>",
 ])
 def test_text_without_inline_tags_is_unchanged(text):
