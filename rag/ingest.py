@@ -20,7 +20,6 @@ from pathlib import Path
 from rag import passages as passage_settings  # read at call time: tools swap the settings
 from rag import record_checks
 from rag.cleaning import clean, rules_fingerprint
-from rag.inline_markup import strip_inline_markup
 from rag.errors import (
     DocumentError,
     EmptyDocumentError,
@@ -29,6 +28,7 @@ from rag.errors import (
     MissingPathError,
     UnreadableFolderError,
 )
+from rag.inline_markup import strip_inline_markup
 from rag.passages import (
     PassageSpan,
     build_passages,

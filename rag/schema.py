@@ -115,7 +115,7 @@ def upgrade(connection: sqlite3.Connection) -> None:
     their passages read as before)."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
-        _add_link_words(connection)  # first: the lexical rebuild reads them
+        _add_document_column(connection, "link_words")  # first: the lexical rebuild reads them
         rebuild_lexical_index(connection, skip_documents=_undecodable_documents(connection))
         if version in ("1", "2"):
             connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
@@ -136,16 +136,14 @@ def _undecodable_documents(connection: sqlite3.Connection) -> set[str]:
     return undecodable
 
 
-def _add_link_words(connection: sqlite3.Connection) -> None:
-    columns = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
-    if "link_words" not in columns:
-        connection.execute("ALTER TABLE documents ADD COLUMN link_words TEXT NOT NULL DEFAULT ''")
+def _add_document_column(connection: sqlite3.Connection, name: str) -> None:
+    """A text column an older schema's documents lack, '' for every stored document."""
+    if name not in {row[1] for row in connection.execute("PRAGMA table_info(documents)")}:
+        connection.execute(f"ALTER TABLE documents ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
 
 
 def _record_text_checksums(connection: sqlite3.Connection) -> None:
-    columns = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
-    if "text_sha256" not in columns:
-        connection.execute("ALTER TABLE documents ADD COLUMN text_sha256 TEXT NOT NULL DEFAULT ''")
+    _add_document_column(connection, "text_sha256")
     rows = connection.execute("SELECT id, CAST(text AS BLOB) FROM documents WHERE text_sha256 = ''").fetchall()
     connection.executemany("UPDATE documents SET text_sha256 = ? WHERE id = ?",
                            [(text_sha256(blob), document_id) for document_id, blob in rows])

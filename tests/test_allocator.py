@@ -1,5 +1,6 @@
 """glibc's mmap threshold held at its default once a vector index exists (embeddings.allocator)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
-import ctypes, sys
+import sys
 sys.path.insert(0, {root!r})
 from embeddings import VectorIndex, allocator
 VectorIndex(8)
@@ -16,8 +17,6 @@ print(allocator.hold_mmap_threshold())
 
 
 def run_probe(env_extra: dict) -> str:
-    import os
-
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"} | env_extra
     done = subprocess.run([sys.executable, "-c", PROBE.format(root=str(ROOT))], env=env,
                           capture_output=True, text=True, timeout=120, check=True)
