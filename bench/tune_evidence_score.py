@@ -9,7 +9,12 @@ question kind (`rag.answer_types.expected_kind`); the product's current weights 
 baseline row of the same run, checked against `Library.ask` on a sample of questions.
 
     .venv/bin/python bench/tune_evidence_score.py --squad ../shared/datasets/squad-v1.1-dev/dev-v1.1.json \
-        --news ~/.cache/rag-dev/news/answerable
+        --news ~/.cache/rag-dev/news/answerable --realtimeqa /work/.mirror/realtimeqa+realtimeqa_public/repo
+
+With `--realtimeqa` (the snapshot the news set was built from), the news questions whose
+passage spells out the quiz's right choice ("$12.6 million", "Fleets") are scored as SQuAD's
+are: right when the strongest sentence holds that choice, so the sentence, not only the
+passage, is checked.
 
 Reporting on the test split is `python -m rag eval squad --split test`'s job.
 """
@@ -18,8 +23,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -64,14 +72,45 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, required=True)
     parser.add_argument("--news", type=Path, help="the news tuning set's answerable/ folder: its "
                         "questions are right when the strongest sentence is from the question's passage")
+    parser.add_argument("--realtimeqa", type=Path, help="git folder of the realtimeqa_public snapshot "
+                        "the news set was built from: adds its questions whose passage holds the right choice")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args()
     encoder = CachingEncoder(Encoder(args.model))
-    sets = [("SQuAD tuning articles", load_squad(args.squad, "tune"), lambda r, q: contains_answer(r[4], q.answers))]
+    holds_answer = lambda r, q: contains_answer(r[4], q.answers)  # noqa: E731
+    sets = [("SQuAD tuning articles", load_squad(args.squad, "tune"), holds_answer)]
     if args.news:
-        sets.append(("news answerable/", load_beir(args.news, "test"), lambda r, q: r[6] in q.relevant))
+        news = load_beir(args.news, "test")
+        sets.append(("news answerable/", news, lambda r, q: r[6] in q.relevant))
+        if args.realtimeqa:
+            sets.append(("news, sentence holds the right choice", with_quiz_answers(news, args.realtimeqa),
+                         holds_answer))
     for name, dataset, is_right in sets:
         report(name, dataset, encoder, is_right)
+
+
+def quiz_answers(git_dir: Path) -> dict[str, str]:
+    """Each RealTime QA question's right choice, read from the snapshot as the news set's
+    builder reads it (../shared/tools/build-news-dev.py)."""
+    names = subprocess.run(["git", "-C", str(git_dir), "ls-tree", "-r", "--name-only", "HEAD"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    answers = {}
+    for name in (n for n in names if n.endswith("_qa.jsonl")):
+        text = subprocess.run(["git", "-C", str(git_dir), "show", f"HEAD:{name}"],
+                              capture_output=True, text=True, check=True).stdout
+        for row in map(json.loads, filter(str.strip, text.splitlines())):
+            if row.get("answer") and row.get("choices"):
+                answers.setdefault(row["question_id"], row["choices"][int(row["answer"][0])])
+    return answers
+
+
+def with_quiz_answers(news, git_dir: Path):
+    """The news questions whose own passage holds their right choice, with it as the gold answer
+    (elsewhere the choice is not spelled out: "Iraq" for a passage that says Baghdad)."""
+    answers, texts = quiz_answers(git_dir), {r.source: r.text for r in news.records}
+    questions = tuple(replace(q, answers=(answers[q.id],)) for q in news.questions
+                      if q.id in answers and any(contains_answer(texts[s], [answers[q.id]]) for s in q.relevant))
+    return replace(news, questions=questions)
 
 
 def report(name, dataset, encoder, is_right) -> None:

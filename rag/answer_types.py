@@ -18,13 +18,37 @@ DATE, NUMBER, NAME, PLACE = "date", "number", "name", "place"
 _PLACE_NOUNS = ("city", "country", "countries", "state", "town", "region", "province", "place",
                 "continent", "nation", "capital", "island", "village", "county", "location")
 _TIME_NOUNS = ("year", "years", "date", "day", "month", "century", "decade", "time", "era", "period")
+# Things a question asks for by their name ("which airline ...", "which member of the royal
+# family ..."): the answer is a capitalised name the question lacks.
+_NAME_NOUNS = ("person", "man", "woman", "people", "company", "companies", "organi[sz]ation", "group",
+               "team", "member", "star", "actor", "actress", "singer", "player", "athlete", "leader",
+               "politician", "president", "minister", "official", "celebrity", "artist", "musician",
+               "rapper", "author", "writer", "candidate", "senator", "governor", "billionaire", "ceo",
+               "airline", "brand", "firm", "network", "party", "band", "club", "university", "newspaper",
+               "agency", "judge", "prince", "princess", "king", "queen", "director", "coach")
 _QUANTITY = r"(?:many|much|long|far|old|big|large|tall|high|deep|wide|often|fast|heavy)"
-_OPENINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (DATE, re.compile(rf"^(?:when|since when|(?:in |by |from |until )?(?:what|which) (?:{'|'.join(_TIME_NOUNS)})\b)")),
-    (NUMBER, re.compile(rf"^(?:how {_QUANTITY}|(?:what|which) (?:percentage|percent|number|amount|share|proportion)\b)")),
-    (PLACE, re.compile(rf"^(?:where|(?:in |to |from )?(?:what|which) (?:{'|'.join(_PLACE_NOUNS)})\b)")),
-    (NAME, re.compile(r"^(?:who|whom|whose|(?:what|which) (?:person|man|woman|people|company|organi[sz]ation|group|team)\b)")),
+# Up to two describing words between "which" and its noun ("which Nordic country", "which US
+# state"); "the", "is" or "did" there mean the noun phrase has ended.
+_MODIFIERS = r"(?:(?!(?:the|a|an|is|was|are|were|did|does|do|has|have|had|of|in|on|to)\b)[\w’'-]+ ){0,2}"
+
+
+def _which(nouns: tuple[str, ...]) -> str:
+    return rf"(?:what|which) {_MODIFIERS}(?:{'|'.join(nouns)})(?:s|es)?\b"
+
+
+# Each kind's question phrase: (at a sentence's start only, anywhere in a sentence). "who",
+# "when" and "where" ask only where a sentence opens with them; inside one they are mostly
+# relative ("the man who ...", "when he arrived"), as "which" is when no noun follows it.
+_PHRASES: tuple[tuple[str, str, str], ...] = (
+    (DATE, r"when\b|since when\b", rf"\b(?:in |by |from |until )?{_which(_TIME_NOUNS)}"),
+    (NUMBER, "", rf"\bhow {_QUANTITY}\b|\b{_which(('percentage', 'percent', 'number', 'amount', 'share', 'proportion'))}"),
+    (PLACE, r"where\b", rf"\b{_which(_PLACE_NOUNS)}"),
+    (NAME, r"who\b|whom\b|whose\b", rf"\b{_which(_NAME_NOUNS)}"),
 )
+_OPENING_PHRASE = [(kind, re.compile(f"^(?:{start})")) for kind, start, _ in _PHRASES if start]
+_INNER_PHRASE = [(kind, re.compile(inner)) for kind, _, inner in _PHRASES]
+# A question's sentences: "Bob McGrath died this week at age 90. Which show did he appear on?"
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
 _MONTHS = ("january february march april may june july august september october november december "
            "jan feb mar apr jun jul aug sep sept oct nov dec").split()
@@ -47,12 +71,18 @@ def _words(text: str) -> list[str]:
 
 
 def expected_kind(question: str) -> str | None:
-    """DATE, NUMBER, PLACE or NAME when the question's opening asks for one, else None
-    ("what did ...", "why ...", yes/no questions: no kind a surface test can check)."""
-    opening = " ".join(question.casefold().split())
-    for kind, pattern in _OPENINGS:
-        if pattern.match(opening):
-            return kind
+    """DATE, NUMBER, PLACE or NAME when the question asks for one, else None ("what did ...",
+    "why ...", yes/no questions: no kind a surface test can check). The asking sentence is
+    read first (the one ending in "?", after any sentences that set the scene), then the
+    others; in each, the earliest question phrase decides ("... sold this week in which
+    state?", "... how many charges of sex trafficking?")."""
+    sentences = _SENTENCE_END.split(" ".join(question.casefold().split()))
+    for sentence in sorted(sentences, key=lambda s: not s.endswith("?")):
+        found = [(0, kind) for kind, pattern in _OPENING_PHRASE if pattern.match(sentence)]
+        found += [(match.start(), kind) for kind, pattern in _INNER_PHRASE
+                  if (match := pattern.search(sentence))]
+        if found:
+            return min(found, key=lambda position_kind: position_kind[0])[1]
     return None
 
 

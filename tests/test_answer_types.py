@@ -26,6 +26,20 @@ from tests.conftest import sentences_passage
     ("what joint drills happened?", None),
     ("Why did China condemn the strikes?", None),
     ("Did an Indian defense minister visit China?", None),
+    # the question phrase inside the sentence, or in the sentence after the scene is set
+    ("A 7.4 magnitude earthquake struck the southern part of which country?", PLACE),
+    ("A winning ticket was sold this week in which US state?", PLACE),
+    ("Kelly was found guilty of one charge of racketeering and how many charges of sex trafficking?", NUMBER),
+    ("A Mantle card from 1952 sold at auction for a record price. How much did the card sell for?", NUMBER),
+    ("Deadly clashes erupted in the capital. Where did this happen?", PLACE),
+    ("Which Nordic country scrapped its coronavirus laws?", PLACE),
+    ("Which member of the royal family is expected to retire?", NAME),
+    ("Which two players reached the final?", NAME),
+    # the asking sentence decides, wherever it stands
+    ("What is the name of the variant? Experts say it spreads faster than others in many countries.", None),
+    # inside a sentence "who", "when" and "which" without a noun are relative, not asking
+    ("The man who founded the company died. What did he found?", None),
+    ("The bill, which passed when the session ended, did what?", None),
 ])
 def test_the_kind_a_question_asks_for(question, kind):
     assert expected_kind(question) == kind
