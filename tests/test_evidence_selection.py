@@ -86,6 +86,20 @@ def test_the_neighbour_comes_only_when_it_says_what_the_answer_leaves_implicit()
     assert [e.text for e in chosen] == [unneeded[1]]  # the neighbour adds no question term
 
 
+def test_a_sentence_that_points_back_brings_the_one_that_names_its_subject():
+    question = "which platform is rolling out new features against bots?"
+    weights = _weights(question)
+    antecedent = "LinkedIn is a platform that is not immune to bots."
+    pointing_back = [antecedent, "The company said it is rolling out new features."]
+    chosen = select_evidence(question, _scored(weights, [(pointing_back, [0.55, 0.70])]), weights)
+    assert [e.text for e in chosen] == pointing_back  # "The company" is LinkedIn: say so
+
+    # The same scores, but the answer names its own subject: the sentence before is not needed.
+    self_contained = [antecedent, "Microsoft said it is rolling out new features."]
+    chosen = select_evidence(question, _scored(weights, [(self_contained, [0.55, 0.70])]), weights)
+    assert [e.text for e in chosen] == [self_contained[1]]
+
+
 def test_a_list_question_gives_one_entry_per_distinct_fact():
     question = "what joint drills happened?"
     weights = _weights(question)
