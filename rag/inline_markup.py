@@ -11,6 +11,11 @@ docs/evaluation.md). So the stored text loses the tags of inline elements (their
 stays), and the words of the links' URLs become the document's link words
 (`rag.passages.passage_contexts`).
 
+The scrape's character references go too: "R&amp;B", "&quot;" and "&#8217;" are what a
+page's source says, not what its reader saw, and a quote must read as the page did. Only
+complete references (with their ";") that HTML defines are decoded, so "AT&T", "R&D" or
+SciFact's SGML "&bgr;" stay as written.
+
 Only inline elements, and only tags of the form a browser reads: prose that mentions "<" or
 a block of HTML a user pasted on purpose is rarer in plain text than a scrape's leftovers,
 and block elements (<p>, <div>) are a whole HTML page's, which the HTML reader handles.
@@ -18,6 +23,7 @@ and block elements (<p>, <div>) are a whole HTML page's, which the HTML reader h
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urlsplit
 
@@ -30,6 +36,7 @@ _TAG = re.compile(
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _HREF = re.compile(r"""<a\s[^<>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 _PAGE_SUFFIX = re.compile(r"\.(?:s?html?|php|aspx?|jsp|cnn)$", re.IGNORECASE)
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # Path segments that name a page, not a story.
 _NOT_SLUGS = frozenset({"index", "article", "articles", "story", "stories", "news", "amp", "www"})
 # Slug words kept per document: about what a title holds, so the context stays a context.
@@ -37,17 +44,26 @@ MAX_LINK_WORDS = 24  # as many as a title gives (passages.context_title_words)
 
 
 def strip_inline_markup(text: str) -> tuple[str, str]:
-    """(the text without inline tags, the words of its links' URLs, space-separated). A text
-    without such tags comes back unchanged, with no link words."""
+    """(the text without inline tags and character references, the words of its links' URLs,
+    space-separated). A text without either comes back unchanged, with no link words."""
     if "<" not in text or not _TAG.search(text):
-        return text, ""
+        return decode_references(text), ""
     words: list[str] = []
     for match in _HREF.finditer(text):
         for word in slug_words(match.group(1) or match.group(2) or ""):
             if word not in words:
                 words.append(word)
+    # Tags first: a reference that spells a tag ("&lt;b&gt;") is text the page showed.
     stripped = _TAG.sub("", _BREAK.sub(" ", text))
-    return stripped, " ".join(words[:MAX_LINK_WORDS])
+    return decode_references(stripped), " ".join(words[:MAX_LINK_WORDS])
+
+
+def decode_references(text: str) -> str:
+    """The text with HTML's character references read ("R&amp;B" -> "R&B", "&#8217;" -> "’")
+    and unknown ones ("&bgr;") left as they are."""
+    if "&" not in text:
+        return text
+    return _REFERENCE.sub(lambda m: html.unescape(m.group(0)), text)
 
 
 def slug_words(url: str) -> list[str]:

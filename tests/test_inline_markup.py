@@ -34,6 +34,29 @@ def test_text_without_inline_tags_is_unchanged(text):
     assert strip_inline_markup(text) == (text, "")
 
 
+@pytest.mark.parametrize("text, read", [
+    ("Anderson .Paak won for best R&amp;B album.", "Anderson .Paak won for best R&B album."),
+    ("She said &quot;no&quot; and left&#8230; at 5&#x25;.", 'She said "no" and left… at 5%.'),
+    # a reference that spells a tag is what the page showed: it is read, not removed
+    ('<a href="https://x.com/a">Use &lt;b&gt; for bold</a>.', "Use <b> for bold."),
+    # only complete references HTML defines: prose and SGML names stay as written
+    ("AT&T and R&D budgets; Q&A at 5 &amp 6.", "AT&T and R&D budgets; Q&A at 5 &amp 6."),
+    ("The &bgr;-adrenergic receptor binds &NA; weakly.", "The &bgr;-adrenergic receptor binds &NA; weakly."),
+])
+def test_character_references_are_read_as_the_page_showed_them(text, read):
+    assert strip_inline_markup(text)[0] == read
+
+
+def test_a_quote_from_a_scrape_shows_the_characters_and_slices_exactly(tiny_library):
+    text = "Anderson .Paak took the award for best R&amp;B album on Sunday night in Las Vegas."
+    (document_id,) = tiny_library.add_texts([TextRecord(source="scrape/2", text=text)]).added
+    answer = tiny_library.ask("Who took the award for best R&B album?")
+    assert not answer.abstained
+    citation = answer.citations[0]
+    assert "R&B" in citation.evidence and "&amp;" not in answer.text
+    assert tiny_library.document(document_id).text[citation.start:citation.end] == citation.passage
+
+
 @pytest.mark.parametrize("url, words", [
     ("https://www.cnn.com/2020/06/10/politics/trump-rnc-jacksonville/index.html",
      ["politics", "trump", "rnc", "jacksonville"]),
