@@ -30,7 +30,7 @@ def test_drills_question_cites_bandar_abbas(minilm_samples_library):
             assert word not in citation.passage
 
 
-@pytest.mark.xfail(strict=True, reason="refused at ANSWER_FROM 0.14 (confidence 0.04): 'happened', its "
+@pytest.mark.xfail(strict=True, reason="refused at ANSWER_FROM 0.13 (confidence 0.04): 'happened', its "
                    "rarest word, is in no passage, and the cited Bandar Abbas passage holds fewer of the "
                    "question's words than the 2025 'joint naval drills' passage (issue 17, open)")
 def test_the_short_drills_question_is_answered(minilm_samples_library):
