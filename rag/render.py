@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from embeddings import FAITHFUL_KIND
-from rag.confidence import ANSWER_FROM
+from rag.confidence import UNCERTAIN_BELOW, statement
 from rag.relative_dates import find_expressions
 from rag.results import NO_TITLE, Answer, Citation, Document, DocumentSummary, ResolvedDate, source_label
 
@@ -92,11 +92,9 @@ def answer_html(answer: Answer, prefix: str) -> str:
 
 def confidence_html(answer: Answer) -> str:
     """The answer's one confidence, said as what it is; a refusal says what it fell short of."""
-    if answer.abstained:
-        detail = f"confidence {answer.confidence:.2f}, below the {ANSWER_FROM:.2f} an answer needs"
-    else:
-        detail = f"confidence {answer.confidence:.2f}: the estimated chance that [1] answers the question"
-    return f'<div class="confidence">{detail}</div>'
+    uncertain = not answer.abstained and answer.confidence < UNCERTAIN_BELOW
+    classes = "confidence uncertain" if uncertain else "confidence"
+    return f'<div class="{classes}">{escape(statement(answer.confidence, answer.abstained))}</div>'
 
 
 def highlighted(text: str, start: int, end: int, *, mark_id: str | None = None) -> str:

@@ -48,6 +48,18 @@ def test_first_ask_builds_the_library_and_prints_one_json_object(cli_library):
     assert bandar_abbas["evidence"] in raw  # cleaned text, but the sentence itself is verbatim
 
 
+def test_ask_says_its_confidence_as_the_json_gives_it_and_the_ui_words_it(cli_library):
+    from rag.confidence import UNCERTAIN_BELOW, statement
+
+    folder, _ = cli_library
+    question = "does China still buy Iranian oil?"  # answered, but not surely (~0.35)
+    given = json.loads(run("ask", question, "--json", library=folder).stdout)
+    printed = run("ask", question, library=folder).stdout.splitlines()
+    line = statement(given["confidence"], given["abstained"])
+    assert line in printed
+    assert ("uncertain" in line) == (not given["abstained"] and given["confidence"] < UNCERTAIN_BELOW)
+
+
 def test_search_json_and_docs(cli_library):
     folder, _ = cli_library
     hits = json.loads(run("search", "oil imports", "--k", "3", "--json", library=folder).stdout)

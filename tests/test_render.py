@@ -1,6 +1,8 @@
 """HTML built for the UI: untrusted text is always escaped, markers link to their cards."""
 
-from rag.render import REMOVED_NOTE, answer_html, card_html, document_page, escape, group_citations, library_stats_html
+from rag.confidence import ANSWER_FROM, UNCERTAIN_BELOW
+from rag.render import (REMOVED_NOTE, answer_html, card_html, confidence_html, document_page, escape, group_citations,
+                        library_stats_html)
 from rag.library import LibraryStats
 from rag.results import Answer, Citation, Document
 
@@ -26,6 +28,17 @@ def test_answer_markers_become_links_and_text_is_escaped():
     assert '<a class="cite" href="#q3-source-1">[1]</a>' in out
     assert '<a class="cite" href="#q3-source-2">[2]</a>' in out
     assert "<script>" not in out and "<img" not in out
+
+
+def test_the_confidence_says_when_an_answer_is_uncertain():
+    def shown(confidence, abstained=False):
+        return confidence_html(Answer("q", "x [1]", abstained, (citation(1, 100, 110),), confidence=confidence))
+
+    sure, unsure = shown(0.93), shown(UNCERTAIN_BELOW - 0.01)
+    assert "confidence 0.93: the estimated chance that [1] answers" in sure and "uncertain" not in sure
+    assert 'class="confidence uncertain"' in unsure and "check [1] before relying on it" in unsure
+    refused = shown(ANSWER_FROM - 0.05, abstained=True)
+    assert f"below the {ANSWER_FROM:.2f} an answer needs" in refused and "uncertain" not in refused
 
 
 def test_card_highlights_each_evidence_and_escapes_everything():
