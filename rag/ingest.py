@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 # 2: passages read with their title; 3: sentence vectors stored; 4: no id as title, no file name
 # as title, one-line texts kept, datelines and page furniture never passages, passages read with
 # the long forms of the short forms they use; 6: inline HTML tags out of plain text, its links'
-# URL words read as context; 7: HTML character references in plain text read ("R&amp;B" -> "R&B")
+# URL words read as context; 7: HTML character references in plain text read ("R&amp;B" -> "R&B"),
+# a closing quote kept with the sentence it closes
 PIPELINE_VERSION = "7"
 
 

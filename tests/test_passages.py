@@ -1,5 +1,6 @@
 """Passage cutting: exact offsets, fragments merged, long paragraphs split to fit."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +60,22 @@ def test_sentence_spans_slice_exactly():
     pieces = [text[s:e] for s, e in sentence_spans(text)]
     assert pieces[0] == "Dr. Smith went to Washington."
     assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+
+
+@pytest.mark.parametrize("text, sentences", [
+    # CNN's single quotes: pysbd gave the closing quote a sentence of its own
+    ("The group says it aims to 'make joint efforts to maintain peace in the region.' It met in June.",
+     ["The group says it aims to 'make joint efforts to maintain peace in the region.'", "It met in June."]),
+    ('It means \u201cworrying too much about minor details." Roberts used the word in 1905.',
+     ['It means \u201cworrying too much about minor details."', "Roberts used the word in 1905."]),
+    ("It met in June. The group says it aims to 'make joint efforts to maintain peace in the region.'",
+     ["It met in June.", "The group says it aims to 'make joint efforts to maintain peace in the region.'"]),
+    ('She said "no." He left.', ['She said "no."', "He left."]),
+    # an opening quote is not a closer: it stays with the sentence it opens
+    ('He left. "We will return," she said.', ["He left.", '"We will return," she said.']),
+])
+def test_a_closing_quote_stays_with_the_sentence_it_closes(text, sentences):
+    assert [text[s:e] for s, e in sentence_spans(text)] == sentences
 
 
 paragraph_text = st.text(
