@@ -9,12 +9,12 @@ method, given to `Library` as its `answerer`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from rag.answers import compose
+from rag.answers import Context, compose
 from rag.query import Query
 from rag.results import Answer, Hit
 
@@ -29,6 +29,13 @@ class Retrieved:
     term_weights: dict[str, float]  # the question's terms -> IDF
     passage_counts: dict[str, int]  # the question's terms -> passages holding them
     definitions: dict[str, dict[str, str]]  # document id -> its short forms' long forms
+    # Each hit's neighbours in its document (passage id -> the ids before and after), and those
+    # of them that are no hit, read as context: a sentence that points back across a paragraph
+    # break ("The two-day gathering began ...") names its subject in the passage before.
+    adjacent: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
+    context_hits: list[Hit] = field(default_factory=list)  # ranked as the hit they adjoin
+    context_cosines: list[float] = field(default_factory=list)
+    context_sentence_vectors: list[np.ndarray] = field(default_factory=list)
 
 
 class Answerer(Protocol):
@@ -42,4 +49,6 @@ class ExtractiveAnswerer:
     def answer(self, query: Query, retrieved: Retrieved, *, answer_from: float) -> Answer:
         return compose(query.text, query.vector, retrieved.hits, retrieved.cosines, retrieved.sentence_vectors,
                        retrieved.term_weights, passage_counts=retrieved.passage_counts,
-                       definitions=retrieved.definitions, answer_from=answer_from)
+                       definitions=retrieved.definitions, answer_from=answer_from,
+                       context=Context(retrieved.adjacent, retrieved.context_hits, retrieved.context_cosines,
+                                       retrieved.context_sentence_vectors))

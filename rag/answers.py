@@ -44,6 +44,18 @@ ANSWER_KIND_WEIGHT = 0.05
 
 NO_ANSWER = "The library has no passage that answers this."
 
+
+@dataclass(frozen=True)
+class Context:
+    """The passages next to the hits in their documents (`rag.answerer.Retrieved`): their
+    sentences are never cited alone, only beside a sentence of a hit that they continue or
+    that continues them (`rag.evidence_selection`)."""
+
+    adjacent: dict[int, tuple[int | None, int | None]]  # hit passage id -> (before, after) ids
+    hits: list[Hit]  # the neighbours that are no hit, each ranked as the hit it adjoins
+    cosines: list[float]
+    sentence_vectors: list[np.ndarray]
+
 @dataclass(frozen=True)
 class Evidence:
     hit: Hit
@@ -75,6 +87,7 @@ def compose(
     passage_counts: dict[str, int] | None = None,  # the question's terms -> passages holding them
     definitions: dict[str, dict[str, str]] | None = None,  # document id -> its short forms' long forms
     answer_from: float = confidence.ANSWER_FROM,
+    context: Context | None = None,
 ) -> Answer:
     if not hits:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), confidence=0.0)
@@ -83,9 +96,17 @@ def compose(
                              definitions)
     if not any(scored.values()):
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits), confidence=0.0)
-    chosen = select_evidence(question, scored, term_weights)
+    around = {}
+    if context and context.hits:
+        around = score_sentences(question, query_vector, context.hits, context.cosines, context.sentence_vectors,
+                                 term_weights, definitions, ranks=[h.rank - 1 for h in context.hits])
+    chosen = select_evidence(question, scored, term_weights, context=around,
+                             adjacent=context.adjacent if context else None)
     counts = passage_counts if passage_counts is not None else {t: 1 for t in term_weights}
-    signals = _signals(question, chosen[0], hits, passage_cosines, term_weights, counts)
+    # The confidence is the first citation's when it is a hit's (a context sentence has no
+    # rank among the hits to compare): else the strongest one's, which always is.
+    first = next((e for e in chosen if e.hit.passage.id in scored), chosen[0])
+    signals = _signals(question, first, hits, passage_cosines, term_weights, counts)
     estimate = confidence.estimate(signals)
     if estimate < answer_from:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits),
@@ -131,13 +152,16 @@ def _signals(question: str, first: Evidence, hits, cosines, term_weights, passag
 
 
 def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors, term_weights,
-                    definitions: dict[str, dict[str, str]] | None = None) -> dict[int, list[Evidence]]:
+                    definitions: dict[str, dict[str, str]] | None = None,
+                    ranks: list[int] | None = None) -> dict[int, list[Evidence]]:
     """Every sentence of every hit, scored; keyed by passage id, in passage order. A sentence
-    that says "the SCO" holds the words of the long form its document defines for it."""
+    that says "the SCO" holds the words of the long form its document defines for it.
+    `ranks`: each hit's places below the first (default: its position in `hits`)."""
     definitions = definitions or {}
     kind = expected_kind(question)
     scored: dict[int, list[Evidence]] = {}
-    for rank, (hit, cosine, vectors) in enumerate(zip(hits, cosines, sentence_vectors)):
+    ranks = ranks if ranks is not None else list(range(len(hits)))
+    for rank, hit, cosine, vectors in zip(ranks, hits, cosines, sentence_vectors):
         similarities = vectors @ query_vector if len(vectors) else []
         defined = definitions.get(hit.passage.document_id, {})
         scored[hit.passage.id] = []

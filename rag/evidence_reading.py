@@ -39,10 +39,27 @@ class EvidenceReader:
     def read(self, question: str, run: SearchRun) -> Retrieved:
         hits = run.hits
         passage_counts = bm25_postings.term_passage_counts(self._db, lexical.terms(question))
+        adjacent, context = self.adjacent(hits)
         return Retrieved(
             hits=hits, cosines=run.cosines(hits), sentence_vectors=self.sentence_vectors(hits),
             term_weights=bm25_postings.idf_of_counts(self._db, passage_counts), passage_counts=passage_counts,
-            definitions=self.definitions({h.passage.document_id for h in hits}))
+            definitions=self.definitions({h.passage.document_id for h in hits}),  # context: the same documents
+            adjacent=adjacent, context_hits=context,
+            context_cosines=run.cosines(context) if context and run.query.vector is not None else [0.0] * len(context),
+            context_sentence_vectors=self.sentence_vectors(context))
+
+    def adjacent(self, hits: list[Hit]) -> tuple[dict[int, tuple[int | None, int | None]], list[Hit]]:
+        """Each hit's neighbours in its document, and those that are no hit as hits of the rank
+        of the (first) hit they adjoin, so a sentence read from them is ranked as its context."""
+        ids = [h.passage.id for h in hits]
+        adjacent = store.adjacent_passage_ids(self._db, ids)
+        rank_of: dict[int, int] = {}
+        for hit in hits:
+            for neighbour in adjacent.get(hit.passage.id, ()):
+                if neighbour is not None and neighbour not in adjacent:
+                    rank_of.setdefault(neighbour, hit.rank)
+        passages = store.get_passages(self._db, rank_of)
+        return adjacent, [Hit(rank, 0.0, passages[i]) for i, rank in rank_of.items() if i in passages]
 
     def definitions(self, document_ids: set[str]) -> dict[str, dict[str, str]]:
         """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization")."""
@@ -56,6 +73,8 @@ class EvidenceReader:
     def sentence_vectors(self, hits: list[Hit]) -> list[np.ndarray]:
         """Each hit's sentence vectors: stored at ingest, or (for passages stored before
         libraries kept them) embedded now and remembered for the next question."""
+        if not hits:
+            return []
         blobs = store.sentence_vector_blobs(self._db, [h.passage.id for h in hits])
         dimension = self._dimension()
         return [

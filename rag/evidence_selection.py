@@ -85,6 +85,8 @@ _POINTS_BACK = re.compile(
     r"(?:He|She|It|They|His|Her|Its|Their|This|These|Those|The (?:company|firm|group|platform|duo|pair|"
     r"agency|organi[sz]ation|team|country|city|state|star|singer|actor|actress|president|minister|"
     r"official|move|decision|report|study|announcement|deal|plan|bill|law|measure))\b")
+# A definite phrase opening a sentence: the determiner and up to four words after it.
+_DEFINITE = re.compile(r"(?:The|This|That|These|Those)\s+((?:\S+\s+){0,3}\S+)")
 # After "what causes" / "what happens", a determiner or nothing: a verb, not a plural noun.
 _DETERMINERS = frozenset("the a an this that these those it its his her their our my your".split())
 
@@ -119,14 +121,18 @@ def _looks_plural(word: str) -> bool:
     return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ics", "'s", "’s"))
 
 
-def select_evidence(question: str, scored: dict[int, list[Evidence]],
-                    term_weights: dict[str, float]) -> list[Evidence]:
+def select_evidence(question: str, scored: dict[int, list[Evidence]], term_weights: dict[str, float], *,
+                    context: dict[int, list[Evidence]] | None = None,
+                    adjacent: dict[int, tuple[int | None, int | None]] | None = None) -> list[Evidence]:
     """The sentences to cite, in answer order: the strongest (with its neighbour when
-    needed) first, then, for a list question, one sentence per further fact."""
+    needed) first, then, for a list question, one sentence per further fact. `context`: the
+    scored sentences of passages next to the hits that are no hit; `adjacent`: each hit's
+    neighbours in its document (passage ids before and after)."""
     strength = _strength(term_weights)
     candidates = sorted((e for sentences in scored.values() for e in sentences), key=strength, reverse=True)
     best = candidates[0]
-    chosen = _with_neighbour(scored[best.hit.passage.id], best, term_weights, strength)
+    around = {**(context or {}), **scored}
+    chosen = _with_neighbour(_sentences_around(best, around, adjacent or {}), best, term_weights, strength)
     if question_kind(question) != LIST:
         return chosen
     focus = focus_terms(term_weights, [sentences[0].hit for sentences in scored.values() if sentences])
@@ -196,20 +202,55 @@ def duplicates(a: Evidence, b: Evidence) -> bool:
     return bool(shorter) and len(terms_a & terms_b) / shorter >= DUPLICATE_OVERLAP
 
 
+def _sentences_around(best: Evidence, scored: dict[int, list[Evidence]],
+                      adjacent: dict[int, tuple[int | None, int | None]]) -> list[Evidence]:
+    """The best sentence's passage, with the last sentence of the passage before it and the
+    first of the one after when they are at hand, in document order."""
+    before, after = adjacent.get(best.hit.passage.id, (None, None))
+    sentences = list(scored[best.hit.passage.id])
+    if before in scored and scored[before]:
+        sentences.insert(0, scored[before][-1])
+    if after in scored and scored[after]:
+        sentences.append(scored[after][0])
+    return sentences
+
+
 def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dict[str, float],
                     strength) -> list[Evidence]:
     """The sentence, and the adjacent one when it scores nearly as well and adds question
-    terms the sentence lacks (so it says what the sentence leaves implicit), in document order."""
+    terms the sentence lacks (so it says what the sentence leaves implicit), in document order.
+    `sentences`: the best one's passage, maybe with a sentence of the passage on either side."""
     missing = {t: w for t, w in term_weights.items() if t not in best.terms}
     # A sentence whose subject points back ("The company said ...") names it in the one before.
     points_back = bool(_POINTS_BACK.match(best.text))
-    neighbours = [e for e in sentences
-                  if abs(e.index - best.index) == 1
-                  and strength(e) >= strength(best) - (ANTECEDENT_MARGIN if points_back and e.index < best.index
-                                                       else NEIGHBOUR_MARGIN)
-                  and (not term_weights or lexical.weighted_share(e.terms, missing) > 0)]
+    at = sentences.index(best)
+    neighbours = []
+    for position in (at - 1, at + 1):
+        if not 0 <= position < len(sentences):
+            continue
+        neighbour = sentences[position]
+        earlier, later = (neighbour, best) if position < at else (best, neighbour)
+        if neighbour.hit.passage.id != best.hit.passage.id:
+            # Across a paragraph break only what one of the two continues: "The two-day gathering
+            # began ... in Qingdao" after "... attended a gathering of the SCO".
+            margin = ANTECEDENT_MARGIN if _continues(earlier, later) else None
+        else:
+            margin = ANTECEDENT_MARGIN if points_back and position < at else NEIGHBOUR_MARGIN
+        if (margin is not None and strength(neighbour) >= strength(best) - margin
+                and (not term_weights or lexical.weighted_share(neighbour.terms, missing) > 0)):
+            neighbours.append(neighbour)
     group = [best, max(neighbours, key=strength)] if neighbours else [best]
-    return sorted(group, key=lambda e: e.index)
+    return sorted(group, key=lambda e: e.sentence.start)
+
+
+def _continues(earlier: Evidence, later: Evidence) -> bool:
+    """Whether `later` opens by pointing back to `earlier`: with a pronoun or "The company"
+    (`_POINTS_BACK`), or with a definite phrase whose word the earlier sentence said ("The
+    two-day gathering" after "a gathering of the SCO")."""
+    if _POINTS_BACK.match(later.text):
+        return True
+    phrase = _DEFINITE.match(later.text)
+    return bool(phrase) and bool(lexical.term_set(phrase.group(1)) & earlier.terms)
 
 
 def _support(candidates: list[Evidence], focus: dict[str, float]) -> dict:

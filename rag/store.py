@@ -255,6 +255,21 @@ def sentence_vector_blobs(connection: sqlite3.Connection, ids: Sequence[int]) ->
 
 
 
+def adjacent_passage_ids(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
+    """Each passage's neighbours in its document: (the passage before, the passage after),
+    None at either end."""
+    found: dict[int, list[int | None]] = {i: [None, None] for i in ids}
+    if not ids:
+        return {}
+    rows = connection.execute(
+        "SELECT p.id, q.id, q.ordinal - p.ordinal FROM passages p JOIN passages q "
+        "ON q.document_id = p.document_id AND q.ordinal IN (p.ordinal - 1, p.ordinal + 1) "
+        f"WHERE p.id IN ({','.join('?' * len(ids))})", list(ids))
+    for passage_id, neighbour_id, step in rows:
+        found[passage_id][0 if step < 0 else 1] = neighbour_id
+    return {i: (before, after) for i, (before, after) in found.items()}
+
+
 def text_sha256(data: bytes) -> str:
     """The checksum `documents.text_sha256` holds: of the text's UTF-8 bytes."""
     return hashlib.sha256(data).hexdigest()

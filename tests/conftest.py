@@ -81,15 +81,16 @@ def minilm_samples_library(tmp_path_factory, minilm_encoder):
     return library
 
 
-def sentences_passage(pid: int, sentences: list[str], document_id: str | None = None):
+def sentences_passage(pid: int, sentences: list[str], document_id: str | None = None, *, start: int = 0,
+                      paragraph: int = 1):
     """A stored-looking passage made of `sentences` joined by spaces, for tests that score
-    or select evidence without a library."""
+    or select evidence without a library; `start`: where it begins in its document."""
     from rag.results import Passage
 
     text = " ".join(sentences)
-    spans, position = [], 0
+    spans, position = [], start
     for sentence in sentences:
-        spans.append((position, position + len(sentence), 1))
+        spans.append((position, position + len(sentence), paragraph))
         position += len(sentence) + 1
-    return Passage(pid, document_id or f"doc{pid}", f"Article {pid}", None, f"doc{pid}.txt", 1, 0, len(text),
-                   text, tuple(spans))
+    return Passage(pid, document_id or f"doc{pid}", f"Article {pid}", None, f"doc{pid}.txt", paragraph, start,
+                   start + len(text), text, tuple(spans))

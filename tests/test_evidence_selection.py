@@ -100,6 +100,40 @@ def test_a_sentence_that_points_back_brings_the_one_that_names_its_subject():
     assert [e.text for e in chosen] == [self_contained[1]]
 
 
+def _paragraphs(question_weights, paragraphs: list[tuple[list[str], list[float]]]):
+    """One document's consecutive passages (one per paragraph), scored as `_scored` scores,
+    with each passage's neighbours: (scored by passage id, adjacent ids)."""
+    scored, start = {}, 0
+    for pid, (sentences, dense_parts) in enumerate(paragraphs, 1):
+        passage = sentences_passage(pid, sentences, "article", start=start, paragraph=pid)
+        start = passage.end + 2
+        scored[pid] = [
+            Evidence(Hit(1, 1.0, passage), 0.6, i, span, sentence,
+                     dense + LEXICAL_WEIGHT * lexical.coverage(sentence, question_weights),
+                     coverage=lexical.coverage(sentence, question_weights), terms=lexical.term_set(sentence))
+            for i, (span, sentence, dense) in enumerate(zip(passage.sentences, sentences, dense_parts))]
+    adjacent = {pid: (pid - 1 if pid > 1 else None, pid + 1 if pid < len(paragraphs) else None) for pid in scored}
+    return scored, adjacent
+
+
+def test_a_sentence_continued_in_the_next_paragraph_brings_the_sentence_that_continues_it():
+    question = "which city hosted the summit of defense ministers?"
+    weights = _weights(question)
+    says_which = "Nine defense ministers attended a summit of the regional bloc."
+    says_where = "The two-day summit began on Wednesday in the coastal city of Qingdao."
+    unrelated = "A ceasefire had been agreed the day before."
+    scored, adjacent = _paragraphs(weights, [([says_which], [0.70]), ([says_where, unrelated], [0.55, 0.1])])
+    hit, context = {1: scored[1]}, {2: scored[2]}  # the Qingdao paragraph is no hit, only its neighbour
+    chosen = select_evidence(question, hit, weights, context=context, adjacent=adjacent)
+    assert [e.text for e in chosen] == [says_which, says_where]
+    # without the neighbour in reach (or without the link between the two), the one sentence
+    assert [e.text for e in select_evidence(question, hit, weights)] == [says_which]
+    not_linked = "Talks began on Wednesday in the coastal city of Qingdao."
+    scored, adjacent = _paragraphs(weights, [([says_which], [0.70]), ([not_linked], [0.55])])
+    chosen = select_evidence(question, {1: scored[1]}, weights, context={2: scored[2]}, adjacent=adjacent)
+    assert [e.text for e in chosen] == [says_which]
+
+
 def test_a_list_question_gives_one_entry_per_distinct_fact():
     question = "what joint drills happened?"
     weights = _weights(question)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from rag.confidence import ANSWER_FROM, Signals
 from rag.evaluation.datasets import Dataset, Question
+from rag.passages import PARAGRAPH_SEPARATOR
 from rag.results import Answer
 
 SQUAD_GROUPS = 3
@@ -42,15 +43,17 @@ def contains_answer(sentence: str, answers) -> bool:
 
 
 def first_claim(answer: Answer) -> str:
-    """The first cited sentence, with the next one when it is its neighbour in the same
-    passage (the composer cites a sentence and the neighbour it needs together)."""
+    """The first cited sentence, with the next one when it is from the same passage or the
+    sentence right after it across a paragraph break (the composer cites a sentence and the
+    neighbour it needs together)."""
     if not answer.citations:
         return ""
     first = answer.citations[0]
     claim = first.evidence
     if len(answer.citations) > 1:
         second = answer.citations[1]
-        if second.document_id == first.document_id and second.start == first.start:
+        follows = 0 < second.evidence_start - first.evidence_end <= len(PARAGRAPH_SEPARATOR)
+        if second.document_id == first.document_id and (second.start == first.start or follows):
             claim = f"{claim} {second.evidence}"
     return claim
 
