@@ -74,7 +74,7 @@ class CommitEveryError(RagError, ValueError):
 
     def __init__(self, value):
         super().__init__(f"commit_every must be a whole number of passages, at least 1, got {value!r}; "
-                         f"pass e.g. commit_every=10_000. Nothing was added")
+                         f"pass e.g. commit_every=5_000. Nothing was added")
 
 
 class LibraryError(RagError):

@@ -31,12 +31,14 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 # Passages per generation. Memory: a generation's texts, passage vectors and sentence
-# vectors, ~10 KB per passage with MiniLM (~100 MB). Commits: each one writes the new
-# vectors and rows (the vector file since it is appended to, not rewritten), fsyncs and
-# renews every reader's snapshot, ~0.1-1 s; at ~60 passages/s with MiniLM on 2 cores a
-# generation takes ~3 min to embed, so commits cost well under 1% and a crash loses at
-# most those minutes. Smaller makes documents appear sooner, larger makes fewer commits.
-DEFAULT_COMMIT_EVERY = 10_000
+# vectors, ~10 KB per passage with MiniLM (~50 MB), and the free memory glibc keeps after it:
+# 5,000 instead of 10,000 brought the 200k-document archive's driver peak from 2,045 to
+# 1,931 MB, under issue 16's 2 GB (docs/performance.md, bench/archive_ingest.py). Commits:
+# each writes the new vectors and rows, fsyncs and renews every reader's snapshot, 1.2-2.8 s
+# there at 100k-440k passages; at ~60 passages/s with MiniLM on 2 cores a generation takes
+# ~1.5 min to embed, so commits cost ~2% and a crash loses at most those minutes. Smaller
+# makes documents appear sooner and memory lower, larger makes fewer commits.
+DEFAULT_COMMIT_EVERY = 5_000
 # Inputs triaged (hashed and looked up) at a time: a bounded list, however many inputs.
 TRIAGE_SLICE = 256
 
