@@ -56,6 +56,7 @@ class Context:
     cosines: list[float]
     sentence_vectors: list[np.ndarray]
 
+
 @dataclass(frozen=True)
 class Evidence:
     hit: Hit

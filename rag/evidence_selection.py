@@ -9,7 +9,10 @@ sentences `rag.answers` has scored. Leaves scoring, abstention and the citation 
   holds question terms the sentence lacks ("The joint training lasted four days" needs the
   sentence before it to say which training). When the sentence opens by pointing back ("The
   company said ...", "He ..."), the one before may score further below (`ANTECEDENT_MARGIN`):
-  it names who or what. Nothing else: a second sentence is a second
+  it names who or what. Across a paragraph break the neighbour comes only when one of the two
+  continues the other ("The two-day gathering began ... in Qingdao" after "... attended a
+  gathering of the SCO"), from the passage next to the hit even when that passage is no hit
+  (`rag.evidence_reading`). Nothing else: a second sentence is a second
   claim the reader must weigh, and on SQuAD it holds no answer most of the time.
 - **List** ("what joint drills happened?", "which countries ...", "what were the ..."):
   one entry per distinct fact. A sentence is an entry when it *bears on the question*:

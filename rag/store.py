@@ -258,9 +258,9 @@ def sentence_vector_blobs(connection: sqlite3.Connection, ids: Sequence[int]) ->
 def adjacent_passage_ids(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
     """Each passage's neighbours in its document: (the passage before, the passage after),
     None at either end."""
-    found: dict[int, list[int | None]] = {i: [None, None] for i in ids}
     if not ids:
         return {}
+    found: dict[int, list[int | None]] = {i: [None, None] for i in ids}
     rows = connection.execute(
         "SELECT p.id, q.id, q.ordinal - p.ordinal FROM passages p JOIN passages q "
         "ON q.document_id = p.document_id AND q.ordinal IN (p.ordinal - 1, p.ordinal + 1) "
