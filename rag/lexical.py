@@ -51,6 +51,19 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(words) if words else []
 
 
+# Verbs that frame a question without saying what it is about ("what joint drills happened?",
+# "when did the attack occur?"): a passage says "held drills" or "the attack on Monday", rarely
+# "happened". Left out of the terms answers are judged by (coverage, the rarest word, the words
+# the library knows), not of the search, which they hardly move. Tuning sets: unchanged to
+# three decimals (docs/evaluation.md, "Question-frame verbs").
+QUESTION_FRAME_TERMS = frozenset({"happen", "occur"})
+
+
+def question_terms(question: str) -> list[str]:
+    """The terms of a question its evidence is judged by: `terms` without the frame verbs."""
+    return [term for term in terms(question) if term not in QUESTION_FRAME_TERMS]
+
+
 def indexed_text(text: str) -> str:
     """What the lexical index stores for a passage (in its title context): its terms."""
     return " ".join(terms(text))

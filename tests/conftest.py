@@ -13,8 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"
 # The sample question the UI, CLI and API tests ask: both drills passages answer it. (The
-# shorter "what joint drills happened?" is refused at the default threshold: its rarest word is
-# in no passage; tests/test_answers_minilm.py keeps that as a strict xfail.)
+# shorter "what joint drills happened?" is asked in tests/test_answers_minilm.py.)
 DRILLS_QUESTION = "which joint naval drills were held?"
 
 

@@ -59,6 +59,12 @@ def _weights(question: str) -> dict[str, float]:
     return dict.fromkeys(lexical.terms(question), 1.0)
 
 
+def _chosen(question: str, passages: list[tuple[list[str], list[float]]]) -> list[str]:
+    """The sentences cited for `question` over passages scored as `_scored` scores them."""
+    weights = _weights(question)
+    return [e.text for e in select_evidence(question, _scored(weights, passages), weights)]
+
+
 UNRELATED = "The 2015 nuclear deal lifted sanctions in return for limits on enrichment."
 
 
@@ -135,19 +141,30 @@ def test_a_sentence_continued_in_the_next_paragraph_brings_the_sentence_that_con
 
 
 def test_a_list_question_gives_one_entry_per_distinct_fact():
-    question = "what joint drills happened?"
-    weights = _weights(question)
     bandar_abbas = "Chinese and Iranian warships held joint naval drills at Bandar Abbas port in 2014."
     restated = "In 2014 Chinese warships and Iranian warships held joint drills at the port of Bandar Abbas."
     sea_of_japan = "Russia and China held joint air drills over the Sea of Japan in July."
-    scored = _scored(weights, [
+    chosen = _chosen("what joint drills happened?", [
         ([bandar_abbas, "The visit lasted a week."], [0.55, 0.10]),
         ([restated], [0.50]),
         (["Officials described ties as close.", sea_of_japan], [0.20, 0.45]),
         ([UNRELATED], [0.30]),
     ])
-    chosen = [e.text for e in select_evidence(question, scored, weights)]
     assert chosen == [bandar_abbas, sea_of_japan]
+
+
+def test_a_list_entry_that_points_back_brings_the_sentence_it_continues():
+    first = "China and Russia held joint air drills over the Sea of Japan in July."
+    says_which = "Two Chinese warships docked at Bandar Abbas to take part in naval exercises."
+    continues = "The exercises included joint drills on rescue missions over four days."
+    chosen = _chosen("what joint drills happened?", [([first], [0.60]), ([says_which, continues], [0.30, 0.50]),
+                                                     ([UNRELATED], [0.30])])
+    assert chosen == [first, says_which, continues]  # "The exercises" are the Bandar Abbas ones
+    # an entry that names its own subject comes alone
+    self_contained = "Iranian frigates took part in joint drills on rescue missions over four days."
+    chosen = _chosen("what joint drills happened?", [([first], [0.60]), ([says_which, self_contained], [0.30, 0.50]),
+                                                     ([UNRELATED], [0.30])])
+    assert chosen == [first, self_contained]
 
 
 def test_a_list_entry_must_bear_on_the_question_not_only_on_its_topic():

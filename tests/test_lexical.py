@@ -18,6 +18,14 @@ def test_terms_are_stemmed_lowercased_and_skip_stopwords():
     assert lexical.terms("2025 SCO") == ["2025", "sco"]
 
 
+def test_question_frame_verbs_are_not_terms_answers_are_judged_by():
+    # "happened" is in no passage that reports drills; "joint drills" is what is asked
+    assert lexical.question_terms("what joint drills happened?") == lexical.terms("joint drills")
+    assert lexical.question_terms("When did the attack occur?") == lexical.terms("attack")
+    # only the frame verbs: the rest of the question stays
+    assert lexical.question_terms("which warships docked?") == lexical.terms("which warships docked?")
+
+
 @pytest.mark.parametrize("query", ['"unbalanced quote', "NEAR(a b)", "drills AND OR NOT", "col:umn", "* ^ -x"])
 def test_query_syntax_is_never_interpreted(tiny_library, query):
     """Quotes and FTS5 operators in a question are words, not syntax: no error, ever."""
