@@ -30,7 +30,7 @@ from rag.abbreviations import expansions
 from rag.answer_types import expected_kind, holds_kind
 from rag.evidence_selection import select_evidence
 from rag.relative_dates import resolve_dates
-from rag.results import Answer, Citation, Hit, SentenceSpan
+from rag.results import Answer, Citation, Hit, SentenceSpan, first_claim
 
 # The three weights were chosen together on SQuAD's tuning articles and the news tuning set
 # (bench/tune_evidence_score.py: the strongest sentence holds a gold answer / is from the
@@ -104,15 +104,18 @@ def compose(
     chosen = select_evidence(question, scored, term_weights, context=around,
                              adjacent=context.adjacent if context else None)
     counts = passage_counts if passage_counts is not None else {t: 1 for t in term_weights}
-    # The confidence is the first citation's when it is a hit's (a context sentence has no
-    # rank among the hits to compare): else the strongest one's, which always is.
-    first = next((e for e in chosen if e.hit.passage.id in scored), chosen[0])
+    citations = tuple(_cite(n, e) for n, e in enumerate(chosen, 1))
+    # The confidence is the first claim's, judged on its strongest sentence of a hit (a
+    # context sentence has no rank among the hits to compare): "The two-day gathering began
+    # ... in Qingdao" carries the claim it makes with the sentence before it, which says whose
+    # gathering. Without a hit's sentence in the claim, the strongest one's, which always is.
+    claim = [e for e in chosen[: len(first_claim(citations))] if e.hit.passage.id in scored]
+    first = max(claim, key=lambda e: e.score) if claim else next(e for e in chosen if e.hit.passage.id in scored)
     signals = _signals(question, first, hits, passage_cosines, term_weights, counts)
     estimate = confidence.estimate(signals)
     if estimate < answer_from:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits),
                       confidence=estimate, signals=signals)
-    citations = tuple(_cite(n, e) for n, e in enumerate(chosen, 1))
     text = " ".join(f"{c.evidence} [{c.n}]" for c in citations)
     return Answer(question, text, abstained=False, citations=citations, confidence=estimate, signals=signals)
 

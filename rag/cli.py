@@ -196,14 +196,12 @@ def _filters(args):
 
 
 def cmd_ask(args) -> int:
-    from rag.confidence import statement
-
     answer = _open_or_build(args).ask(args.query, k=args.k, filters=_filters(args), mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
     print(block(answer.text))
-    print(statement(answer.confidence, answer.abstained))
+    print(answer.confidence_statement)
     for citation in answer.citations:
         print(f"\n[{citation.n}] {one_line(citation.display_title)} ({citation.published or 'date unknown'}), "
               f"paragraph {citation.paragraph}, cosine {citation.score:.2f}")

@@ -86,14 +86,16 @@ def estimate(signals: Signals) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-def statement(confidence: float, abstained: bool) -> str:
+def statement(confidence: float, abstained: bool, claim: str = "[1]") -> str:
     """The confidence said as what it is, the same words in the UI and the CLI: a refusal
-    says what it fell short of, an uncertain answer asks the reader to check its quote."""
+    says what it fell short of, an uncertain answer asks the reader to check its quote.
+    `claim`: the markers of the first claim ("[1]", or "[1] read with [2]" for a sentence cited
+    with the one it needs)."""
     if abstained:
         return f"confidence {confidence:.2f}, below the {ANSWER_FROM:.2f} an answer needs"
-    said = f"confidence {confidence:.2f}: the estimated chance that [1] answers the question"
+    said = f"confidence {confidence:.2f}: the estimated chance that {claim} answers the question"
     if confidence < UNCERTAIN_BELOW:
-        said += "; uncertain: check [1] before relying on it"
+        said += f"; uncertain: check {claim} before relying on it"
     return said
 
 

@@ -12,7 +12,10 @@ sentences `rag.answers` has scored. Leaves scoring, abstention and the citation 
   it names who or what. Across a paragraph break the neighbour comes only when one of the two
   continues the other ("The two-day gathering began ... in Qingdao" after "... attended a
   gathering of the SCO"), from the passage next to the hit even when that passage is no hit
-  (`rag.evidence_reading`). Nothing else: a second sentence is a second
+  (`rag.evidence_reading`). A best sentence that opens a paragraph by naming again what the
+  one before introduced ("The two-day gathering" after "Aziz Nasirzadeh ... attended a
+  gathering") always brings that sentence, whatever it scores: read alone it does not say
+  whose gathering. Nothing else: a second sentence is a second
   claim the reader must weigh, and on SQuAD it holds no answer most of the time.
 - **List** ("what joint drills happened?", "which countries ...", "what were the ..."):
   one entry per distinct fact. A sentence is an entry when it *bears on the question*:
@@ -251,8 +254,12 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dic
         neighbour = sentences[position]
         earlier, later = (neighbour, best) if position < at else (best, neighbour)
         if neighbour.hit.passage.id != best.hit.passage.id:
-            # Across a paragraph break only what one of the two continues: "The two-day gathering
-            # began ... in Qingdao" after "... attended a gathering of the SCO".
+            if later is best and _names_again(earlier, best):
+                # A paragraph that opens by naming again what the one before introduced ("The
+                # two-day gathering began ... in Qingdao" after "Aziz Nasirzadeh ... attended a
+                # gathering of the SCO") is about what that sentence says: never cited alone.
+                return [neighbour, best]
+            # Across a paragraph break only what one of the two continues.
             margin = ANTECEDENT_MARGIN if _continues(earlier, later) else None
         else:
             margin = ANTECEDENT_MARGIN if points_back and position < at else NEIGHBOUR_MARGIN
@@ -267,8 +274,12 @@ def _continues(earlier: Evidence, later: Evidence) -> bool:
     """Whether `later` opens by pointing back to `earlier`: with a pronoun or "The company"
     (`_POINTS_BACK`), or with a definite phrase whose word the earlier sentence said ("The
     two-day gathering" after "a gathering of the SCO")."""
-    if _POINTS_BACK.match(later.text):
-        return True
+    return bool(_POINTS_BACK.match(later.text)) or _names_again(earlier, later)
+
+
+def _names_again(earlier: Evidence, later: Evidence) -> bool:
+    """Whether `later` opens with a definite phrase whose word `earlier` said ("The two-day
+    gathering" after "a gathering of the SCO")."""
     phrase = _DEFINITE.match(later.text)
     return bool(phrase) and bool(lexical.term_set(phrase.group(1)) & earlier.terms)
 

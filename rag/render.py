@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from embeddings import FAITHFUL_KIND
-from rag.confidence import UNCERTAIN_BELOW, statement
+from rag.confidence import UNCERTAIN_BELOW
 from rag.relative_dates import find_expressions
 from rag.results import NO_TITLE, Answer, Citation, Document, DocumentSummary, ResolvedDate, source_label
 
@@ -94,7 +94,7 @@ def confidence_html(answer: Answer) -> str:
     """The answer's one confidence, said as what it is; a refusal says what it fell short of."""
     uncertain = not answer.abstained and answer.confidence < UNCERTAIN_BELOW
     classes = "confidence uncertain" if uncertain else "confidence"
-    return f'<div class="{classes}">{escape(statement(answer.confidence, answer.abstained))}</div>'
+    return f'<div class="{classes}">{escape(answer.confidence_statement)}</div>'
 
 
 def highlighted(text: str, start: int, end: int, *, mark_id: str | None = None) -> str:

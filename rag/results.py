@@ -11,7 +11,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
-from rag.confidence import Signals
+from rag.confidence import Signals, statement
+from rag.passages import PARAGRAPH_SEPARATOR
 
 NO_TITLE = "(no title)"
 
@@ -163,6 +164,18 @@ class Citation(_Titled):
         return data
 
 
+def first_claim(citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
+    """The claim an answer makes first: citation [1], with the next one when it is from the
+    same passage or the sentence right after it across a paragraph break (a sentence and the
+    neighbour it needs are cited together)."""
+    if len(citations) < 2:
+        return citations[:1]
+    first, second = citations[:2]
+    follows = 0 < second.evidence_start - first.evidence_end <= len(PARAGRAPH_SEPARATOR)
+    joined = second.document_id == first.document_id and (second.start == first.start or follows)
+    return citations[:2] if joined else citations[:1]
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -175,12 +188,19 @@ class Answer:
     confidence: float = 0.0
     signals: Signals | None = field(default=None, repr=False)  # what `confidence` was computed from
 
+    @property
+    def confidence_statement(self) -> str:
+        """The confidence in words, naming the citations of the claim it is about."""
+        markers = " read with ".join(f"[{c.n}]" for c in first_claim(self.citations)) or "[1]"
+        return statement(self.confidence, self.abstained, claim=markers)
+
     def to_json(self) -> dict:
         return {
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
             "confidence": round(float(self.confidence), 4),
+            "confidence_statement": self.confidence_statement,
             "citations": [c.to_json() for c in self.citations],
             "nearest": [h.to_json() for h in self.nearest],
             "signals": self.signals.to_json() if self.signals else None,

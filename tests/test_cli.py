@@ -55,8 +55,9 @@ def test_ask_says_its_confidence_as_the_json_gives_it_and_the_ui_words_it(cli_li
     question = "does China still buy Iranian oil?"  # answered, but not surely (~0.35)
     given = json.loads(run("ask", question, "--json", library=folder).stdout)
     printed = run("ask", question, library=folder).stdout.splitlines()
-    line = statement(given["confidence"], given["abstained"])
-    assert line in printed
+    line = given["confidence_statement"]
+    assert line in printed and line.startswith(f"confidence {given['confidence']:.2f}")
+    assert line == statement(given["confidence"], given["abstained"])  # the claim is [1] alone here
     assert ("uncertain" in line) == (not given["abstained"] and given["confidence"] < UNCERTAIN_BELOW)
 
 

@@ -140,6 +140,22 @@ def test_a_sentence_continued_in_the_next_paragraph_brings_the_sentence_that_con
     assert [e.text for e in chosen] == [says_which]
 
 
+def test_a_paragraph_that_names_again_what_the_one_before_introduced_is_never_cited_alone():
+    question = "who is the defense minister that went to Qingdao?"
+    weights = _weights(question)
+    introduces = "Aziz Nasirzadeh is one of nine officials who attended a summit of the regional bloc."
+    names_again = "The two-day summit began on Wednesday in the coastal city of Qingdao."
+    # the sentence that says who scores far below the one that says where, and holds no word
+    # of the question: read alone, "The two-day summit" would not say whose summit
+    scored, adjacent = _paragraphs(weights, [([introduces], [0.20]), ([names_again], [0.70])])
+    chosen = select_evidence(question, scored, weights, adjacent=adjacent)
+    assert [e.text for e in chosen] == [introduces, names_again]
+    # a paragraph that opens with its own subject comes alone
+    own_subject = "Officials began a two-day summit on Wednesday in the coastal city of Qingdao."
+    scored, adjacent = _paragraphs(weights, [([introduces], [0.20]), ([own_subject], [0.70])])
+    assert [e.text for e in select_evidence(question, scored, weights, adjacent=adjacent)] == [own_subject]
+
+
 def test_a_list_question_gives_one_entry_per_distinct_fact():
     bandar_abbas = "Chinese and Iranian warships held joint naval drills at Bandar Abbas port in 2014."
     restated = "In 2014 Chinese warships and Iranian warships held joint drills at the port of Bandar Abbas."

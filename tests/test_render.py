@@ -41,6 +41,20 @@ def test_the_confidence_says_when_an_answer_is_uncertain():
     assert f"below the {ANSWER_FROM:.2f} an answer needs" in refused and "uncertain" not in refused
 
 
+def test_the_confidence_names_both_sentences_of_a_claim_made_by_two():
+    def said(*citations):
+        return confidence_html(Answer("q", "x", False, citations, confidence=0.93))
+
+    # two sentences of one passage, or the sentence right after a paragraph break: one claim
+    assert "chance that [1] read with [2] answers" in said(citation(1, 100, 110), citation(2, 111, 120))
+    end = 100 + len(EVIL)  # the first passage's last sentence ends it; the next starts after "\n\n"
+    after_break = citation(2, end + 2, end + 9, start=end + 2)
+    assert "chance that [1] read with [2] answers" in said(citation(1, 110, end), after_break)
+    # a second entry from elsewhere in the document is a claim of its own
+    far = citation(2, end + 50, end + 57, start=end + 50)
+    assert "chance that [1] answers" in said(citation(1, 100, 110), far)
+
+
 def test_card_highlights_each_evidence_and_escapes_everything():
     group = [citation(1, 100, 125), citation(2, 128, 162)]
     out = card_html(group, "q0")

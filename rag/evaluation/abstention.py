@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 
 from rag.confidence import ANSWER_FROM, Signals
 from rag.evaluation.datasets import Dataset, Question
-from rag.passages import PARAGRAPH_SEPARATOR
 from rag.results import Answer
+from rag.results import first_claim as first_claim_citations
 
 SQUAD_GROUPS = 3
 CURVE_POINTS = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -43,19 +43,8 @@ def contains_answer(sentence: str, answers) -> bool:
 
 
 def first_claim(answer: Answer) -> str:
-    """The first cited sentence, with the next one when it is from the same passage or the
-    sentence right after it across a paragraph break (the composer cites a sentence and the
-    neighbour it needs together)."""
-    if not answer.citations:
-        return ""
-    first = answer.citations[0]
-    claim = first.evidence
-    if len(answer.citations) > 1:
-        second = answer.citations[1]
-        follows = 0 < second.evidence_start - first.evidence_end <= len(PARAGRAPH_SEPARATOR)
-        if second.document_id == first.document_id and (second.start == first.start or follows):
-            claim = f"{claim} {second.evidence}"
-    return claim
+    """The text of the answer's first claim (`rag.results.first_claim`); empty for a refusal."""
+    return " ".join(c.evidence for c in first_claim_citations(answer.citations))
 
 
 def is_right(answer: Answer, question: Question) -> bool:
