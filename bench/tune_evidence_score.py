@@ -58,7 +58,7 @@ def scored_sentences(library, question: str):
         run, vector = search(library._db, vectors, query, library._lexical_postings(vectors)), query.vector
         hits = run.hits
         cosines = run.cosines(hits)
-        weights = bm25_postings.term_idf(library._db, lexical.terms(text))
+        weights = bm25_postings.term_idf(library._db, lexical.question_terms(text))
         definitions = {d: find_definitions(store.get_document(library._db, d).text)
                        for d in {h.passage.document_id for h in hits}}
         scored = answers.score_sentences(text, vector, hits, cosines, library.evidence.sentence_vectors(hits),

@@ -1,11 +1,14 @@
 """What kind of thing a question asks for, and whether a sentence holds something of that kind.
 
 "When was the SCO founded?" wants a date, "how many ..." a number, "who ..." a name, "where
-..." / "which city ..." a place. A sentence that restates the question without one ("...
+..." / "which city ..." a place, "which country ..." a country (`rag.country_names`: by any
+of its names or demonyms, so "Lawmakers in Florida" names none and "the Mexican state" one).
+A sentence that restates the question without one ("...
 attended a gathering of the Shanghai Cooperation Organization") does not answer it however
 close its meaning, and a sentence that holds one it did not get from the question ("Founded
 in 2001 ...") often does. Owns only these two tests, by the question's opening words and the
-sentence's surface form (figures, month names, capitalised words): no tagger, no model.
+sentence's surface form (figures, month names, capitalised words, the table of countries): no
+tagger, no model.
 `rag.answers` turns a match into a bonus on the sentence's evidence score.
 """
 
@@ -13,10 +16,13 @@ from __future__ import annotations
 
 import re
 
-DATE, NUMBER, NAME, PLACE = "date", "number", "name", "place"
+from rag.country_names import countries_in
 
-_PLACE_NOUNS = ("city", "country", "countries", "state", "town", "region", "province", "place",
-                "continent", "nation", "capital", "island", "village", "county", "location")
+DATE, NUMBER, NAME, PLACE, COUNTRY = "date", "number", "name", "place", "country"
+
+_PLACE_NOUNS = ("city", "state", "town", "region", "province", "place", "continent", "capital", "island",
+                "village", "county", "location")
+_COUNTRY_NOUNS = ("country", "countries", "nation")
 _TIME_NOUNS = ("year", "years", "date", "day", "month", "century", "decade", "time", "era", "period")
 # Things a question asks for by their name ("which airline ...", "which member of the royal
 # family ..."): the answer is a capitalised name the question lacks.
@@ -42,6 +48,7 @@ def _which(nouns: tuple[str, ...]) -> str:
 _PHRASES: tuple[tuple[str, str, str], ...] = (
     (DATE, r"when\b|since when\b", rf"\b(?:in |by |from |until )?{_which(_TIME_NOUNS)}"),
     (NUMBER, "", rf"\bhow {_QUANTITY}\b|\b{_which(('percentage', 'percent', 'number', 'amount', 'share', 'proportion'))}"),
+    (COUNTRY, "", rf"\b{_which(_COUNTRY_NOUNS)}"),
     (PLACE, r"where\b", rf"\b{_which(_PLACE_NOUNS)}"),
     (NAME, r"who\b|whom\b|whose\b", rf"\b{_which(_NAME_NOUNS)}"),
 )
@@ -97,6 +104,8 @@ def holds_kind(sentence: str, question: str, kind: str | None) -> bool:
         return any(_YEAR.fullmatch(w) or w.casefold() in _MONTHS or w.casefold() in _WEEKDAYS for _, w in new)
     if kind == NUMBER:
         return any(_FIGURE.search(w) or w.casefold() in _NUMBER_WORDS for _, w in new)
+    if kind == COUNTRY:
+        return bool(countries_in(sentence) - countries_in(question))
     # NAME, PLACE: a capitalised word the question lacks, past the sentence's first word
     # (which is capitalised whatever it is)
     return any(i > 0 and w[0].isupper() and w not in _NOT_NAMES for i, w in new)

@@ -247,7 +247,7 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dic
     # A sentence whose subject points back ("The company said ...") names it in the one before.
     points_back = bool(_POINTS_BACK.match(best.text))
     at = sentences.index(best)
-    neighbours = []
+    neighbours, introduced_by = [], []
     for position in (at - 1, at + 1):
         if not 0 <= position < len(sentences):
             continue
@@ -258,7 +258,8 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dic
                 # A paragraph that opens by naming again what the one before introduced ("The
                 # two-day gathering began ... in Qingdao" after "Aziz Nasirzadeh ... attended a
                 # gathering of the SCO") is about what that sentence says: never cited alone.
-                return [neighbour, best]
+                introduced_by.append(neighbour)
+                continue
             # Across a paragraph break only what one of the two continues.
             margin = ANTECEDENT_MARGIN if _continues(earlier, later) else None
         else:
@@ -266,7 +267,7 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dic
         if (margin is not None and strength(neighbour) >= strength(best) - margin
                 and (not term_weights or lexical.weighted_share(neighbour.terms, missing) > 0)):
             neighbours.append(neighbour)
-    group = [best, max(neighbours, key=strength)] if neighbours else [best]
+    group = [best, *introduced_by, *([max(neighbours, key=strength)] if neighbours else [])]
     return sorted(group, key=lambda e: e.sentence.start)
 
 

@@ -165,15 +165,17 @@ class Citation(_Titled):
 
 
 def first_claim(citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
-    """The claim an answer makes first: citation [1], with the next one when it is from the
-    same passage or the sentence right after it across a paragraph break (a sentence and the
-    neighbour it needs are cited together)."""
-    if len(citations) < 2:
-        return citations[:1]
-    first, second = citations[:2]
-    follows = 0 < second.evidence_start - first.evidence_end <= len(PARAGRAPH_SEPARATOR)
-    joined = second.document_id == first.document_id and (second.start == first.start or follows)
-    return citations[:2] if joined else citations[:1]
+    """The claim an answer makes first: citation [1], with each next one that joins the one
+    before it, from the same passage or right after it across a paragraph break (a sentence is
+    cited with the neighbours it needs)."""
+    claim = list(citations[:1])
+    for citation in citations[1:]:
+        last = claim[-1]
+        follows = 0 < citation.evidence_start - last.evidence_end <= len(PARAGRAPH_SEPARATOR)
+        if citation.document_id != last.document_id or not (citation.start == last.start or follows):
+            break
+        claim.append(citation)
+    return tuple(claim)
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,8 @@ class Answer:
     @property
     def confidence_statement(self) -> str:
         """The confidence in words, naming the citations of the claim it is about."""
-        markers = " read with ".join(f"[{c.n}]" for c in first_claim(self.citations)) or "[1]"
+        claim = [f"[{c.n}]" for c in first_claim(self.citations)] or ["[1]"]
+        markers = claim[0] if len(claim) == 1 else f"{', '.join(claim[:-1])} read with {claim[-1]}"
         return statement(self.confidence, self.abstained, claim=markers)
 
     def to_json(self) -> dict:

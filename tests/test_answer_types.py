@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from rag import TextRecord, lexical
-from rag.answer_types import DATE, NAME, NUMBER, PLACE, expected_kind, holds_kind
+from rag.answer_types import COUNTRY, DATE, NAME, NUMBER, PLACE, expected_kind, holds_kind
+from rag.country_names import countries_in
 from rag.answers import ANSWER_KIND_WEIGHT, score_sentences
 from rag.results import Hit
 from tests.conftest import sentences_passage
@@ -19,7 +20,8 @@ from tests.conftest import sentences_passage
     ("What percentage of voters turned out?", NUMBER),
     ("Where did the Chinese warships dock?", PLACE),
     ("which city hosted the SCO defense ministers' meeting?", PLACE),
-    ("In which country is Qingdao?", PLACE),
+    ("In which country is Qingdao?", COUNTRY),
+    ("Which countries are members of the SCO?", COUNTRY),
     ("Who is China's defense minister?", NAME),
     ("whose ships docked at Bandar Abbas?", NAME),
     ("What did Dong Jun criticise in his speech?", None),
@@ -27,12 +29,12 @@ from tests.conftest import sentences_passage
     ("Why did China condemn the strikes?", None),
     ("Did an Indian defense minister visit China?", None),
     # the question phrase inside the sentence, or in the sentence after the scene is set
-    ("A 7.4 magnitude earthquake struck the southern part of which country?", PLACE),
+    ("A 7.4 magnitude earthquake struck the southern part of which country?", COUNTRY),
     ("A winning ticket was sold this week in which US state?", PLACE),
     ("Kelly was found guilty of one charge of racketeering and how many charges of sex trafficking?", NUMBER),
     ("A Mantle card from 1952 sold at auction for a record price. How much did the card sell for?", NUMBER),
     ("Deadly clashes erupted in the capital. Where did this happen?", PLACE),
-    ("Which Nordic country scrapped its coronavirus laws?", PLACE),
+    ("Which Nordic country scrapped its coronavirus laws?", COUNTRY),
     ("Which member of the royal family is expected to retire?", NAME),
     ("Which two players reached the final?", NAME),
     # the asking sentence decides, wherever it stands
@@ -69,6 +71,28 @@ def test_a_name_or_place_is_a_capitalised_word_past_the_first_that_the_question_
     assert not holds_kind("Officials met on Wednesday in March.", "Who met?", NAME)
     # only names the question already gives
     assert not holds_kind("the minister of China spoke.", "Who is China's defense minister?", NAME)
+
+
+def test_a_country_question_needs_a_country_the_question_does_not_name():
+    question = "Which country is mulling an anti-gay bill?"
+    assert holds_kind("The legislation is being voted on in Ghana.", question, COUNTRY)
+    assert holds_kind("The earthquake struck the Mexican state of Oaxaca.", question, COUNTRY)  # a demonym
+    assert not holds_kind("Lawmakers in Florida approved the bill.", question, COUNTRY)  # a place, no country
+    # "Chinese" is China: a sentence naming only the question's countries names no new one
+    assert not holds_kind("The Chinese ministry spoke.", "Which country did China's minister visit?", COUNTRY)
+
+
+@pytest.mark.parametrize("text, countries", [
+    ("China, Russia, India and Iran", {"China", "Russia", "India", "Iran"}),
+    ("the U.S. and the UK", {"United States", "United Kingdom"}),
+    ("North Korea fired at South Korea", {"North Korea", "South Korea"}),  # the longest name wins
+    ("America’s allies and the Iranian navy", {"United States", "Iran"}),
+    ("the Democratic Republic of the Congo", {"Democratic Republic of the Congo"}),
+    ("a turkey dinner on china plates", set()),  # only capitalised words name a country
+    ("Florida and Qingdao", set()),
+])
+def test_countries_are_found_by_any_of_their_names(text, countries):
+    assert countries_in(text) == countries
 
 
 def test_no_kind_means_no_match():

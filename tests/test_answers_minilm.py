@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from rag.country_names import countries_in
 from tests.conftest import DRILLS_QUESTION
 
 BANDAR_ABBAS = ("Last year, two Chinese warships docked at Iran’s principle Bandar Abbas port to take "
@@ -110,6 +111,12 @@ def test_a_list_answer_does_not_repeat_its_entries(minilm_samples_library):
     answer = minilm_samples_library.ask("Which countries are members of the SCO?")
     assert not answer.abstained and "Kazakhstan" in answer.citations[0].evidence
     assert not any("frictions between members" in c.evidence for c in answer.citations)
+    # each further entry names a country no earlier one names ("... as an SCO member, ministry
+    # spokesman Zhang Xiaogang told CNN that 'China ...'" names only China again)
+    named = countries_in(answer.citations[0].evidence)
+    for citation in answer.citations[1:]:
+        assert countries_in(citation.evidence) - named
+        named |= countries_in(citation.evidence)
 
 
 def test_no_near_duplicate_evidence(minilm_samples_library):

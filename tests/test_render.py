@@ -50,6 +50,9 @@ def test_the_confidence_names_both_sentences_of_a_claim_made_by_two():
     end = 100 + len(EVIL)  # the first passage's last sentence ends it; the next starts after "\n\n"
     after_break = citation(2, end + 2, end + 9, start=end + 2)
     assert "chance that [1] read with [2] answers" in said(citation(1, 110, end), after_break)
+    # a run of three (a sentence with the one before and the one after it) is one claim too
+    assert "chance that [1], [2] read with [3] answers" in said(citation(1, 100, 110), citation(2, 111, 120),
+                                                                 citation(3, 121, 130))
     # a second entry from elsewhere in the document is a claim of its own
     far = citation(2, end + 50, end + 57, start=end + 50)
     assert "chance that [1] answers" in said(citation(1, 100, 110), far)
