@@ -1,7 +1,8 @@
 """Publication dates stated in a document's own text.
 
 Recognises a short dateline near the top of an article ("Yahoo26-06-2025", "June 26, 2025",
-"Published 2025-06-26", "Orlavia Herald, 4 March 2025", "Reuters, June 26, 2025") and the
+"Published 2025-06-26", "Orlavia Herald, 4 March 2025", "Reuters, June 26, 2025", "Updated
+3:45 PM EDT, Mon July 8, 2024") and the
 dateline that opens a wire story's first paragraph ("WASHINGTON, June 26 (Reuters) - ",
 "KYIV, Ukraine (AP) — "). A date inside an ordinary sentence or a photo caption ("... in
 Beijing on Nov. 26, 2007.") is not a publication date and is ignored. Numeric dates are read
@@ -32,11 +33,13 @@ _MONTH = r"(?<![A-Za-z])(?P<month_name>[A-Za-z]{3,9})\.?"
 # A dateline is short: an optional outlet or "Published/Updated" label, maybe followed by a
 # separator ("Orlavia Herald, 4 March 2025", "Outlet | June 26, 2025"), then the date.
 _LABEL = r"(?:(?P<label>[A-Za-z][\w .&'’:-]{0,40}?)\s*[,|·•–—-]?)?\s*"
+# "Mon July 8, 2024", "Thursday, June 26, 2025": the day of the week before a written date.
+_WEEKDAY = r"(?:(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|sday|nesday|rsday|urday)?\.?,?\s+)?"
 _PATTERNS = [
     re.compile(_LABEL + r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"),
     re.compile(_LABEL + r"(?P<day>\d{1,2})[-/.](?P<month>\d{1,2})[-/.](?P<year>\d{4})"),
-    re.compile(_LABEL + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"),
-    re.compile(_LABEL + r"(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>\d{4})"),
+    re.compile(_LABEL + _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"),
+    re.compile(_LABEL + _WEEKDAY + r"(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>\d{4})"),
 ]
 _TRAILER = re.compile(r"[\s,|·•-]*(\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?\s*$", re.I)
 MAX_DATELINE_CHARS = 60

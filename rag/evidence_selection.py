@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING
 
 from rag import lexical
 from rag.answer_types import expected_kind, holds_kind
+from rag.verb_forms import verb
 
 if TYPE_CHECKING:
     from rag.answers import Evidence
@@ -279,10 +280,23 @@ def _continues(earlier: Evidence, later: Evidence) -> bool:
 
 
 def _names_again(earlier: Evidence, later: Evidence) -> bool:
-    """Whether `later` opens with a definite phrase whose word `earlier` said ("The two-day
-    gathering" after "a gathering of the SCO")."""
+    """Whether `later` opens with a definite noun phrase whose word `earlier` said ("The
+    two-day gathering" after "a gathering of the SCO"). The phrase ends before its verb, so
+    "The agreement was first reported" names "agreement", not "first"."""
     phrase = _DEFINITE.match(later.text)
-    return bool(phrase) and bool(lexical.term_set(phrase.group(1)) & earlier.terms)
+    return bool(phrase) and bool(lexical.term_set(" ".join(_noun_phrase(phrase.group(1).split()))) & earlier.terms)
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    """The words after "The" up to its verb, as far as the surface tells: a stopword ("was",
+    "with"), a past form ("began", "coincided") or a comma ends it after its first word."""
+    phrase = words[:1]
+    for word in words[1:]:
+        bare = word.casefold().strip(",;:")
+        if bare in lexical.STOPWORDS or bare.endswith("ed") or verb(bare) != bare or word.endswith(","):
+            break
+        phrase.append(word)
+    return phrase
 
 
 def _support(candidates: list[Evidence], focus: dict[str, float]) -> dict:

@@ -1,6 +1,7 @@
 """Text -> BM25 terms: the analyser behind the lexical index, and the FTS5 query it makes.
 
-Owns how words are found, lower-cased, filtered, spelled (British as American: `rag.spelling`)
+Owns how words are found, lower-cased, filtered, spelled (British as American: `rag.spelling`),
+read as their verb when they are an irregular verb form ("said" as "say": `rag.verb_forms`)
 and stemmed, identically for passages and queries (English Snowball stemmer, a short English
 stopword list). `ANALYSER_VERSION` names this behaviour: a library indexed by another one is
 re-indexed from its stored text when opened for writing (`rag.schema.upgrade`). The terms are stored
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from rag.spelling import american
+from rag.verb_forms import verb
 
 # Words too common to say anything about relevance. Negations ("no", "not") stay: in claims
 # and questions they carry meaning.
@@ -34,8 +36,9 @@ STOPWORDS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-# Changes whenever `terms` gives other terms for the same text (2: British spellings).
-ANALYSER_VERSION = "2"
+# Changes whenever `terms` gives other terms for the same text (2: British spellings; 3:
+# irregular verb forms as their verb).
+ANALYSER_VERSION = "3"
 
 
 @lru_cache(maxsize=1)
@@ -45,9 +48,14 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def _normal(word: str) -> str:
+    """A lower-cased word as it is stemmed: its American spelling, an irregular form as its verb."""
+    return verb(american(word))
+
+
 def terms(text: str) -> list[str]:
     """The BM25 terms of `text`, in order (duplicates kept: term frequency matters)."""
-    words = [american(w) for w in (m.group().casefold() for m in _WORD.finditer(text)) if w not in STOPWORDS]
+    words = [_normal(w) for w in (m.group().casefold() for m in _WORD.finditer(text)) if w not in STOPWORDS]
     return _stemmer().stemWords(words) if words else []
 
 
@@ -82,7 +90,7 @@ def span_term_sets(text: str, spans: Sequence[tuple[int, int]]) -> list[frozense
     span's text, for a fraction of the per-call cost."""
     words = [(m.start(), w) for m in _WORD.finditer(text) if (w := m.group().casefold()) not in STOPWORDS]
     positions = [position for position, _ in words]
-    stems = _stemmer().stemWords([american(w) for _, w in words]) if words else []
+    stems = _stemmer().stemWords([_normal(w) for _, w in words]) if words else []
     return [frozenset(stems[bisect_left(positions, start) : bisect_left(positions, end)])
             for start, end in spans]
 

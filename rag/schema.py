@@ -17,8 +17,8 @@ from rag.errors import LibraryError, ModelMismatchError
 from rag.store import DATABASE_NAME, expected_terms, insert_terms, read_meta, set_meta, text_sha256, transaction
 
 LIBRARY_FORMAT = "rag-library"  # meta.format of every library database
-SCHEMA_VERSION = 7
-UPGRADABLE = {"1", "2", "3", "4", "5", "6"}  # older schema versions `upgrade` knows how to bring up to date
+SCHEMA_VERSION = 8
+UPGRADABLE = {"1", "2", "3", "4", "5", "6", "7"}  # older schema versions `upgrade` knows how to bring up to date
 # What `schema_state` finds.
 CURRENT_SCHEMA, UPGRADABLE_SCHEMA, NOT_A_LIBRARY, OTHER_SCHEMA = "current", "upgradable", "not a library", "other"
 
@@ -112,7 +112,9 @@ def upgrade(connection: sqlite3.Connection) -> None:
     recorded no checksum of the stored text: it is computed from the text as it is now, so
     damage done before the upgrade goes unnoticed; damage after it is found by `check`.
     Schemas 1-6 had no link words: documents get none (their text keeps the tags it had, so
-    their passages read as before)."""
+    their passages read as before). Schemas 1-7 were indexed before irregular verb forms were
+    read as their verb (`rag.lexical.ANALYSER_VERSION` 3: "said" as "say"): the lexical rows
+    are analysed again, as for schema 4."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
         _add_document_column(connection, "link_words")  # first: the lexical rebuild reads them

@@ -108,6 +108,8 @@ def test_datelines():
     assert parse_dateline("June 26, 2025") == "2025-06-26"
     assert parse_dateline("Published 2025-06-26") == "2025-06-26"
     assert parse_dateline("Updated: Jan. 3, 2024 10:30 GMT") == "2024-01-03"
+    assert parse_dateline("Updated 3:45 PM EDT, Mon July 8, 2024") == "2024-07-08"  # the day of the week
+    assert parse_dateline("Published Monday 8 July 2024") == "2024-07-08"
     assert parse_dateline("12-13-2020") == "2020-12-13"  # only month-first is valid
     assert parse_dateline("31-02-2020") is None
     assert parse_dateline("Fox News") is None

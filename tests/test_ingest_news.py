@@ -58,6 +58,8 @@ def test_a_file_without_headline_has_no_title_and_its_name_is_not_indexed(tiny_l
     ("Reuters, June 26, 2025", "2025-06-26"),
     ("Outlet | June 26, 2025", "2025-06-26"),
     ("By Jane Doe | Reuters | June 26, 2025", "2025-06-26"),
+    ("Updated 3:45 PM EDT, Mon July 8, 2024", "2024-07-08"),
+    ("Thursday, June 26, 2025", "2025-06-26"),
 ])
 def test_a_dateline_gives_the_date_and_is_never_cited(tiny_library, dateline, iso):
     report = tiny_library.add_texts([TextRecord(source="port", text=f"{dateline}\n\n{BODY}")])
@@ -110,3 +112,34 @@ def test_bylines_captions_and_credits_are_never_cited(tiny_library):
             assert not any(word in citation.evidence for word in ("Getty", "Jane Doe", "Photo:"))
     assert tiny_library.ask("Who reported the agreement first?").citations[0].evidence.startswith(
         "The agreement was first reported by Reuters")
+
+
+def test_a_wire_story_as_pasted_keeps_only_the_story(tiny_library):
+    """A Reuters page copied whole: byline, an "Updated" line with the day of the week, the
+    wire dateline, a photo caption, a newsletter pitch, the credits and the agency's
+    standards line. Only the story is stored, the "Updated" line gives the date, and no
+    citation quotes the dateline."""
+    lead = "MANILA, July 8 (Reuters) - "
+    story = ("Japan and the Philippines signed a reciprocal access agreement on Monday that will allow "
+             "the deployment of troops on each other's soil.")
+    quote = '"This is a landmark agreement," Teodoro told reporters. He said the deal would ease joint exercises.'
+    text = "\n\n".join([
+        "Japan and Philippines sign defence pact",
+        "By Kiyoshi Takenaka and Karen Lema",
+        "Updated 3:45 PM EDT, Mon July 8, 2024",
+        lead + story,
+        "Photo: Japanese Foreign Minister Yoko Kamikawa shakes hands with President Marcos. REUTERS/Eloisa Lopez",
+        quote,
+        "Sign up here for our daily newsletter.",
+        "Reporting by Kiyoshi Takenaka in Tokyo and Karen Lema in Manila; Editing by Lincoln Feast",
+        "Our Standards: The Thomson Reuters Trust Principles.",
+    ])
+    report = tiny_library.add_texts([TextRecord(source="pact", text=text)])
+    document = tiny_library.document(report.added[0])
+    assert document.published == "2024-07-08"
+    assert document.text == f"{lead}{story}\n\n{quote}"
+    for question in ("Who signed the agreement on Monday?", "When was the reciprocal access agreement signed?",
+                     "What did Teodoro say?", "How do I sign up for the newsletter?"):
+        for citation in tiny_library.ask(question, min_confidence=0).citations:
+            assert citation.evidence_start >= len(lead) and "Reuters" not in citation.evidence
+            assert document.text[citation.evidence_start:citation.evidence_end] == citation.evidence
