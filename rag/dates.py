@@ -4,7 +4,7 @@ Recognises a short dateline near the top of an article ("Yahoo26-06-2025", "June
 "Published 2025-06-26", "Orlavia Herald, 4 March 2025", "Reuters, June 26, 2025", "Updated
 3:45 PM EDT, Mon July 8, 2024") and the
 dateline that opens a wire story's first paragraph ("WASHINGTON, June 26 (Reuters) - ",
-"KYIV, Ukraine (AP) — "). A date inside an ordinary sentence or a photo caption ("... in
+"KYIV, Ukraine (AP) — ", "Washington (CNN) — "). A date inside an ordinary sentence or a photo caption ("... in
 Beijing on Nov. 26, 2007.") is not a publication date and is ignored. Numeric dates are read
 day-first (26-06-2025) unless only month-first is valid. A wire dateline without a year
 ("June 26") gives no date: guessing the year would be a wrong date for an old story.
@@ -53,8 +53,14 @@ _LEAD_DATE = _MONTH + r"\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>\d{4}))?"
 _AGENCY = r"\((?P<agency>[A-Z][\w .&/'’-]{0,30})\)"
 _DASH = r"\s*(?:--?|[–—])\s+"
 _OPENS_SENTENCE = re.compile(r"[\"“‘'(\d]*[A-Z0-9]")  # the story's first word follows
+# Before a wire agency in brackets the place may be in title case ("Washington (CNN) — "):
+# the agency's short name and the dash already mark a dateline ("Jane Doe (D-Calif.) — " is
+# no agency).
+_TITLED_PLACE = r"(?P<place>[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3}(?:, [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,2})?)"
+_WIRE = r"\((?P<agency>[A-Z]{2,6}|Reuters|Bloomberg|Xinhua|Kyodo|Yonhap)\)"
 _LEAD_PATTERNS = [
     re.compile(rf"(?:{_PLACE},?\s+)?(?:{_LEAD_DATE}\s*)?{_AGENCY}{_DASH}"),
+    re.compile(rf"{_TITLED_PLACE},?\s+(?:{_LEAD_DATE}\s*)?{_WIRE}{_DASH}"),
     re.compile(rf"{_PLACE}(?:,\s+{_LEAD_DATE})?{_DASH}"),
 ]
 

@@ -39,7 +39,10 @@ _BYLINES = [
     re.compile(rf"{_NAMES}{_SEPARATOR}(?:{_AGENCIES}|{_ROLES})"),
     re.compile(r"(?:(?:Additional |Further )?(?:reporting|writing|editing|research) by [^.;]{2,80}[;,.]?\s*){1,4}",
                re.I),
-    re.compile(rf"(?:{_NAMES}|{_WORD}['’]s? {_NAMES})(?: in [^.]{{2,60}})? contributed "
+    # "Jane Doe in Kyiv contributed to this report.", "Associated Press writer Tom Brown in
+    # Sacramento contributed to this report."
+    re.compile(rf"(?:(?:{_AGENCIES} )?(?:staff )?(?:writers?|reporters?|correspondents?|journalists?) )?"
+               rf"(?:{_NAMES}|{_WORD}['’]s? {_NAMES})(?: in [^.]{{2,60}})? contributed "
                r"(?:reporting )?to this (?:report|story|article)\.?"),
 ]
 _CAPTION_LABEL = re.compile(

@@ -11,6 +11,7 @@ from embeddings import Encoder
 from rag import Library, RagError, TextRecord, store
 from rag.check import CHECKS, check_library
 from rag.check_snapshot import Snapshot
+from rag.schema import SCHEMA_VERSION
 from rag.cli import main
 from tests.conftest import SAMPLES
 
@@ -270,7 +271,7 @@ def test_an_upgrade_from_schema_6_gives_documents_no_link_words_and_changes_no_r
 def test_check_upgrades_an_older_schema_as_opening_does(library):
     sql(library, "UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     report = check_library(library.folder)
-    assert report.ok and report.repaired == ("schema: upgraded from version 4 to 7",)
+    assert report.ok and report.repaired == (f"schema: upgraded from version 4 to {SCHEMA_VERSION}",)
 
 
 def test_an_upgrade_of_a_library_with_undecodable_text_names_the_document(library):
@@ -278,7 +279,7 @@ def test_an_upgrade_of_a_library_with_undecodable_text_names_the_document(librar
     damage_text(library, document_id, b"\xff")
     sql(library, "UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     report = check_library(library.folder)
-    assert report.repaired == ("schema: upgraded from version 5 to 7",)
+    assert report.repaired == (f"schema: upgraded from version 5 to {SCHEMA_VERSION}",)
     assert [f.check for f in report.problems] == ["texts"] and [d for d, _ in report.reingest] == [document_id]
 
 

@@ -185,6 +185,8 @@ def test_dateline_forms_give_the_date_and_leave_the_text(line, iso):
     ("KYIV, Ukraine (AP) — Russia fired missiles overnight.", "Russia fired", None),
     ("June 26 (Reuters) - The U.S. said it would act.", "The U.S. said", None),
     ("NEW DELHI — India said it would send a delegation.", "India said", None),
+    ("Washington (CNN) — The Federal Reserve held rates.", "The Federal Reserve", None),
+    ("Hong Kong, July 3, 2024 (Reuters) - Shares fell.", "Shares fell", "2024-07-03"),
 ])
 def test_wire_dateline_is_a_lead_and_its_year_alone_makes_a_date(paragraph, words, iso):
     cleaned = clean(f"Headline here\n\n{paragraph}\n\nMore of the story follows here.")
@@ -198,6 +200,7 @@ def test_wire_dateline_is_a_lead_and_its_year_alone_makes_a_date(paragraph, word
     "Mr. Smith (R) - said nothing.",
     "The U.S. said on June 26 (a Thursday) - after talks - that it would act.",
     "Reuters reported on Monday that the talks had failed.",
+    "Senator Jane Doe (D-Calif.) — The bill passed the Senate.",  # a party, not a wire agency
 ])
 def test_ordinary_openings_are_not_wire_datelines(paragraph):
     assert parse_lead_dateline(paragraph) is None

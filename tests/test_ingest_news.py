@@ -143,3 +143,19 @@ def test_a_wire_story_as_pasted_keeps_only_the_story(tiny_library):
         for citation in tiny_library.ask(question, min_confidence=0).citations:
             assert citation.evidence_start >= len(lead) and "Reuters" not in citation.evidence
             assert document.text[citation.evidence_start:citation.evidence_end] == citation.evidence
+
+
+def test_the_footers_of_wire_and_cable_pages_are_not_stored(tiny_library):
+    """An AP story's "___" rule, contributor line and copyright notice, and a CNN page's
+    "Most Read" and "See Full Coverage" links, are page furniture, not the story."""
+    story = ("A fast-moving wildfire tore through dry hills in northern California on Friday, forcing "
+             "more than 4,000 people to evacuate, fire officials said.")
+    text = "\n\n".join([
+        "Wildfire forces thousands to flee", "August 3, 2024", f"PARADISE, Calif. (AP) — {story}",
+        "___", "Associated Press writer Tom Brown in Sacramento contributed to this report.",
+        "Copyright 2024 The Associated Press. All rights reserved. This material may not be published.",
+        "Most Read", "See Full Coverage",
+    ])
+    report = tiny_library.add_texts([TextRecord(source="fire", text=text)])
+    document = tiny_library.document(report.added[0])
+    assert (document.published, document.text) == ("2024-08-03", f"PARADISE, Calif. (AP) — {story}")
