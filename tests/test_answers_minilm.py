@@ -67,6 +67,9 @@ def test_unanswerable_questions_abstain(minilm_samples_library, question):
     # the paragraph that names the city ("The two-day gathering began ... in the Chinese coastal
     # city of Qingdao") is no hit; it continues the one that says which gathering, and is cited with it
     ("which city hosted the SCO defense ministers' meeting?", "Qingdao"),
+    # "The SCO gathering coincided with a meeting of NATO leaders at The Hague" opens its paragraph
+    # by naming again the gathering the paragraph before placed in Qingdao: cited with it
+    ("Where did the SCO defense ministers meet?", "Qingdao"),
     ("who is China's defense minister?", "Dong Jun"),
     # the article spells the name out once, then says "the SCO" in the sentence that answers
     ("When was the Shanghai Cooperation Organization created?", "Founded in 2001"),
