@@ -2,10 +2,10 @@
 
 Recognises a short dateline near the top of an article ("Yahoo26-06-2025", "June 26, 2025",
 "Published 2025-06-26", "Orlavia Herald, 4 March 2025", "Reuters, June 26, 2025", "Updated
-3:45 PM EDT, Mon July 8, 2024") and the
-dateline that opens a wire story's first paragraph ("WASHINGTON, June 26 (Reuters) - ",
-"KYIV, Ukraine (AP) — ", "Washington (CNN) — "). A date inside an ordinary sentence or a photo caption ("... in
-Beijing on Nov. 26, 2007.") is not a publication date and is ignored. Numeric dates are read
+3:45 PM EDT, Mon July 8, 2024") and the dateline that opens a wire story's first paragraph
+("WASHINGTON, June 26 (Reuters) - ", "KYIV, Ukraine (AP) — ", "Washington (CNN) — "). A date
+inside an ordinary sentence or a photo caption ("... in Beijing on Nov. 26, 2007.") is not a
+publication date and is ignored. Numeric dates are read
 day-first (26-06-2025) unless only month-first is valid. A wire dateline without a year
 ("June 26") gives no date: guessing the year would be a wrong date for an old story.
 """

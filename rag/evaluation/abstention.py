@@ -19,8 +19,7 @@ from dataclasses import dataclass, replace
 
 from rag.confidence import ANSWER_FROM, Signals
 from rag.evaluation.datasets import Dataset, Question
-from rag.results import Answer
-from rag.results import first_claim as first_claim_citations
+from rag.results import Answer, first_claim as first_claim_citations
 
 SQUAD_GROUPS = 3
 CURVE_POINTS = tuple(round(0.05 * i, 2) for i in range(1, 20))
