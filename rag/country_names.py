@@ -10,6 +10,7 @@ for a country is `rag.answer_types`'.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # One country per line: its names, short forms and demonyms, comma-separated (the first names
 # it). Sovereign states and the few places news reports as countries (Taiwan, Kosovo,
@@ -240,7 +241,8 @@ def _country_of() -> dict[str, str]:
 _COUNTRY_OF = _country_of()
 
 
-def countries_in(text: str) -> set[str]:
+@lru_cache(maxsize=4096)  # every scored sentence is checked against the same question
+def countries_in(text: str) -> frozenset[str]:
     """The countries `text` names, by any of their names or demonyms, each as its first name in
     the table; the longest name wins ("South Korea", not "Korea"). Only capitalised words count
     ("turkey" is a bird)."""
@@ -251,7 +253,7 @@ def countries_in(text: str) -> set[str]:
         if size:
             found.add(_COUNTRY_OF[_key(words[i : i + size])])
         i += size or 1
-    return found
+    return frozenset(found)
 
 
 def _name_at(words: list[str], i: int) -> int:
