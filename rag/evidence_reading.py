@@ -16,6 +16,7 @@ import numpy as np
 
 from rag import bm25_postings, lexical, store, vector_blob
 from rag.abbreviations import find_definitions
+from rag.name_mentions import find_full_names
 from rag.answerer import Retrieved
 from rag.results import Hit
 from rag.search import SearchRun
@@ -62,12 +63,15 @@ class EvidenceReader:
         return adjacent, [Hit(rank, 0.0, passages[i]) for i, rank in rank_of.items() if i in passages]
 
     def definitions(self, document_ids: set[str]) -> dict[str, dict[str, str]]:
-        """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization")."""
+        """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization"),
+        a person's one name as their full name among them ("Dong" -> "Dong Jun"); a short form
+        the document defines wins over a name."""
         generation = self._generation()
         if self._definitions_generation != generation:
             self._definitions, self._definitions_generation = {}, generation
         for document_id in document_ids - self._definitions.keys():
-            self._definitions[document_id] = find_definitions(store.get_document(self._db, document_id).text)
+            text = store.get_document(self._db, document_id).text
+            self._definitions[document_id] = {**find_full_names(text), **find_definitions(text)}
         return {d: self._definitions[d] for d in document_ids}
 
     def sentence_vectors(self, hits: list[Hit]) -> list[np.ndarray]:
