@@ -2,14 +2,14 @@
 
 "When was the SCO founded?" wants a date, "how many ..." a number, "who ..." a name, "where
 ..." / "which city ..." a place, "which country ..." a country (`rag.country_names`: by any
-of its names or demonyms, so "Lawmakers in Florida" names none and "the Mexican state" one).
-A sentence that restates the question without one ("...
-attended a gathering of the Shanghai Cooperation Organization") does not answer it however
-close its meaning, and a sentence that holds one it did not get from the question ("Founded
-in 2001 ...") often does. Owns only these two tests, by the question's opening words and the
-sentence's surface form (figures, month names, capitalised words, the table of countries): no
-tagger, no model.
-`rag.answers` turns a match into a bonus on the sentence's evidence score.
+of its names or demonyms, so "Lawmakers in Florida" names none and "the Mexican state" one),
+"what did Nasirzadeh say?" the words said (a quotation of three words or more). A sentence
+that restates the question without one ("... attended a gathering of the Shanghai
+Cooperation Organization") does not answer it however close its meaning, and a sentence that
+holds one it did not get from the question ("Founded in 2001 ...") often does. Owns only
+these two tests, by the question's opening words and the sentence's surface form (figures,
+month names, capitalised words, the table of countries, quotation marks): no tagger, no
+model. `rag.answers` turns a match into a bonus on the sentence's evidence score.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 
 from rag.country_names import countries_in
+from rag.lexical import WHAT_WAS_SAID
 
-DATE, NUMBER, NAME, PLACE, COUNTRY = "date", "number", "name", "place", "country"
+DATE, NUMBER, NAME, PLACE, COUNTRY, QUOTE = "date", "number", "name", "place", "country", "quote"
 
 _PLACE_NOUNS = ("city", "state", "town", "region", "province", "place", "continent", "capital", "island",
                 "village", "county", "location")
@@ -53,7 +54,11 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     (NAME, r"who\b|whom\b|whose\b", rf"\b{_which(_NAME_NOUNS)}"),
 )
 _OPENING_PHRASE = [(kind, re.compile(f"^(?:{start})")) for kind, start, _ in _PHRASES if start]
-_INNER_PHRASE = [(kind, re.compile(inner)) for kind, _, inner in _PHRASES]
+# "What did Nasirzadeh say?" asks for the words said: a sentence that quotes them.
+_INNER_PHRASE = [(kind, re.compile(inner)) for kind, _, inner in _PHRASES] + [(QUOTE, WHAT_WAS_SAID)]
+# A quotation of three words or more: an opening mark after a space or a bracket, a closing
+# one before a space or punctuation, so the apostrophe of "Iran's" inside opens or closes none.
+_QUOTATION = re.compile(r"(?:^|(?<=[\s(\[—–-]))['‘\"“](?=\w)(?:[^\s]+\s+){2,}?[^\s]*?[\w.,!?]['’\"”](?=[\s.,;:!?)\]—–-]|$)")
 # A question's sentences: "Bob McGrath died this week at age 90. Which show did he appear on?"
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
@@ -78,7 +83,8 @@ def _words(text: str) -> list[str]:
 
 
 def expected_kind(question: str) -> str | None:
-    """DATE, NUMBER, PLACE or NAME when the question asks for one, else None ("what did ...",
+    """DATE, NUMBER, PLACE, NAME, COUNTRY or QUOTE (the words someone said) when the question
+    asks for one, else None ("what did ... do",
     "why ...", yes/no questions: no kind a surface test can check). The asking sentence is
     read first (the one ending in "?", after any sentences that set the scene), then the
     others; in each, the earliest question phrase decides ("... sold this week in which
@@ -106,6 +112,8 @@ def holds_kind(sentence: str, question: str, kind: str | None) -> bool:
         return any(_FIGURE.search(w) or w.casefold() in _NUMBER_WORDS for _, w in new)
     if kind == COUNTRY:
         return bool(countries_in(sentence) - countries_in(question))
+    if kind == QUOTE:
+        return any(quoted.group() not in question for quoted in _QUOTATION.finditer(sentence))
     # NAME, PLACE: a capitalised word the question lacks, past the sentence's first word
     # (which is capitalised whatever it is)
     return any(i > 0 and w[0].isupper() and w not in _NOT_NAMES for i, w in new)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag import TextRecord, lexical
-from rag.answer_types import COUNTRY, DATE, NAME, NUMBER, PLACE, expected_kind, holds_kind
+from rag.answer_types import COUNTRY, DATE, NAME, NUMBER, PLACE, QUOTE, expected_kind, holds_kind
 from rag.country_names import countries_in
 from rag.answers import ANSWER_KIND_WEIGHT, score_sentences
 from rag.results import Hit
@@ -37,6 +37,12 @@ from tests.conftest import sentences_passage
     ("Which Nordic country scrapped its coronavirus laws?", COUNTRY),
     ("Which member of the royal family is expected to retire?", NAME),
     ("Which two players reached the final?", NAME),
+    # the words someone said
+    ("What did Nasirzadeh say?", QUOTE),
+    ("What did President Joe Biden say was a “moral obligation” for the country?", QUOTE),
+    ("What has the minister said about the talks?", QUOTE),
+    ("Who said the talks would resume?", NAME),
+    ("What did state officials use to build the wall?", None),
     # the asking sentence decides, wherever it stands
     ("What is the name of the variant? Experts say it spreads faster than others in many countries.", None),
     # inside a sentence "who", "when" and "which" without a noun are relative, not asking
@@ -80,6 +86,19 @@ def test_a_country_question_needs_a_country_the_question_does_not_name():
     assert not holds_kind("Lawmakers in Florida approved the bill.", question, COUNTRY)  # a place, no country
     # "Chinese" is China: a sentence naming only the question's countries names no new one
     assert not holds_kind("The Chinese ministry spoke.", "Which country did China's minister visit?", COUNTRY)
+
+
+def test_a_question_about_what_was_said_needs_a_quotation():
+    question = "What did Nasirzadeh say?"
+    # the apostrophe of "Iran's" inside the quotation neither opens nor closes one
+    assert holds_kind("Iran's Nasirzadeh 'expressed gratitude to China for its support of Iran's stance,' "
+                      "Xinhua reported.", question, QUOTE)
+    assert holds_kind('He called it "a disgrace to the nation."', question, QUOTE)
+    assert not holds_kind("Aziz Nasirzadeh is one of nine ministers that state media say attended.", question, QUOTE)
+    assert not holds_kind("The 'Big Apple' is New York.", question, QUOTE)  # a quoted name, no words said
+    # a quotation the question already gives is no answer
+    asked = "What did Biden say was 'a moral obligation for us'?"
+    assert not holds_kind("Biden said it was 'a moral obligation for us'", asked, QUOTE)
 
 
 @pytest.mark.parametrize("text, countries", [

@@ -24,6 +24,12 @@ def test_question_frame_verbs_are_not_terms_answers_are_judged_by():
     assert lexical.question_terms("When did the attack occur?") == lexical.terms("attack")
     # only the frame verbs: the rest of the question stays
     assert lexical.question_terms("which warships docked?") == lexical.terms("which warships docked?")
+    # "what did X say?" asks for the words said: its verb of speaking frames it, and only that
+    # verb ("state" is a noun here; "who said" asks for a name, and "said" is evidence of one)
+    assert lexical.question_terms("What did Nasirzadeh say?") == lexical.terms("Nasirzadeh")
+    assert lexical.question_terms("What did state officials say about Iran?") == lexical.terms("state officials Iran")
+    assert lexical.question_terms("What has the minister said about the talks?") == lexical.terms("minister talks")
+    assert lexical.question_terms("Who said the talks would resume?") == lexical.terms("said talks resume")
 
 
 @pytest.mark.parametrize("query", ['"unbalanced quote', "NEAR(a b)", "drills AND OR NOT", "col:umn", "* ^ -x"])
