@@ -255,10 +255,13 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dic
         neighbour = sentences[position]
         earlier, later = (neighbour, best) if position < at else (best, neighbour)
         if neighbour.hit.passage.id != best.hit.passage.id:
-            if later is best and _names_again(earlier, best):
+            if later is best and missing and _names_again(earlier, best):
                 # A paragraph that opens by naming again what the one before introduced ("The
                 # two-day gathering began ... in Qingdao" after "Aziz Nasirzadeh ... attended a
-                # gathering of the SCO") is about what that sentence says: never cited alone.
+                # gathering of the SCO") is about what that sentence says: not cited alone when
+                # the question asks more than it says. When it holds every question term ("What
+                # did Trump say about Iran?": "The SCO gathering coincided with ... where Trump
+                # said ..."), it answers alone and the sentence before would be padding.
                 introduced_by.append(neighbour)
                 continue
             # Across a paragraph break only what one of the two continues.

@@ -156,6 +156,18 @@ def test_a_paragraph_that_names_again_what_the_one_before_introduced_is_never_ci
     assert [e.text for e in select_evidence(question, scored, weights, adjacent=adjacent)] == [own_subject]
 
 
+def test_a_paragraph_that_names_again_but_holds_every_question_term_answers_alone():
+    """"What did Trump say about Iran?" cited "... attended a gathering of the SCO" first, then
+    "The SCO gathering coincided with a meeting at The Hague, where Trump said ...": the second
+    says all the question asks, so whose gathering it was is padding."""
+    question = "what did Trump say about Iran?"
+    weights = _weights(question)
+    introduces = "Nine defense ministers attended a gathering of the regional bloc."
+    answers = "The gathering coincided with a meeting at The Hague, where Trump said he would meet Iran."
+    scored, adjacent = _paragraphs(weights, [([introduces], [0.20]), ([answers], [0.70])])
+    assert [e.text for e in select_evidence(question, scored, weights, adjacent=adjacent)] == [answers]
+
+
 def test_a_list_question_gives_one_entry_per_distinct_fact():
     bandar_abbas = "Chinese and Iranian warships held joint naval drills at Bandar Abbas port in 2014."
     restated = "In 2014 Chinese warships and Iranian warships held joint drills at the port of Bandar Abbas."
