@@ -45,23 +45,27 @@ _POSSESSIVE = re.compile(r"['’]s$")
 
 
 def find_full_names(text: str) -> dict[str, str]:
-    """{one name: full name} for every two-word name `text` gives in full ("Dong": "Dong Jun",
-    "Jun": "Dong Jun"), the first full name that holds a word winning."""
+    """{one name: full name} for every two-word name `text` gives in full at its words' first
+    mention ("Dong": "Dong Jun", "Jun": "Dong Jun")."""
     names: dict[str, str] = {}
     lower_case, inside = _word_uses(text)
+    seen: set[str] = set()  # the capitalised words of the runs before
     for run in _capitalised_runs(text):
         core = _name_part(run)
         if len(core) == 3 and core[0] not in inside:
             core = core[1:]  # "Later Dong Jun spoke": a sentence's first word before the name
-        if len(core) != 2 or countries_in(" ".join(core)):
-            continue  # "United States" is a country, not a person
-        full = " ".join(core)
-        for word in core:
-            # A name is capitalised inside a sentence somewhere and never written in lower case:
-            # "Later Dong said" gives no name "Later", and "Fox News" ... "news media" no "News".
-            # Capitalised alone, such a word would most likely open another sentence.
-            if word in inside and word.casefold() not in lower_case:
-                names.setdefault(word, full)
+        if len(core) == 2 and not countries_in(" ".join(core)):  # "United States" is no person
+            full = " ".join(core)
+            for word in core:
+                # The full name is the word's first mention, as news names a person: a word said
+                # alone before ("Jacksonville ... Jacksonville Beaches", "Florida ... South
+                # Florida") means something of its own. A name is also capitalised inside a
+                # sentence somewhere and never written in lower case: "Later Dong said" gives
+                # no name "Later", "Fox News ... news media" no "News"; capitalised alone, such a
+                # word would most likely open another sentence.
+                if word not in seen and word in inside and word.casefold() not in lower_case:
+                    names.setdefault(word, full)
+        seen.update(_POSSESSIVE.sub("", word.rstrip(".")) for word in run)
     return names
 
 

@@ -23,6 +23,8 @@ from rag.name_mentions import find_full_names
     ("They met Dong Jun. Officials said it went well.", {"Dong": "Dong Jun", "Jun": "Dong Jun"}),
     # a word the text also writes in lower case is a common word, not a name
     ("It was on Fox News, and the news spread.", {"Fox": "Fox News"}),
+    # the full name is the first mention: "Florida" said alone before means Florida, not South Florida
+    ("Florida voted. Officials in South Florida agreed, and Florida won.", {"South": "South Florida"}),
     # a title after the name word: not one person's name
     ("Reporters asked Dong Defense questions.", {}),
 ])
