@@ -28,7 +28,9 @@ import numpy as np
 from rag import confidence, lexical
 from rag.abbreviations import expansions
 from rag.answer_types import expected_kind, holds_kind
+from rag.country_names import countries_named_by_both
 from rag.evidence_selection import select_evidence
+from rag.office_holders import offices_of_other_countries
 from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit, SentenceSpan, first_claim
 
@@ -171,7 +173,11 @@ def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors
         scored[hit.passage.id] = []
         for i, (span, similarity) in enumerate(zip(hit.passage.sentences, similarities)):
             text = hit.passage.sentence_text(span)
-            present = lexical.term_set(" ".join([text, *expansions(text, defined)]))
+            # "Indian Defense Minister" holds the "india" of "India's defense minister?", and "US
+            # President Donald Trump" no "president" of "who is the president of Iran?"
+            present = ((lexical.term_set(" ".join([text, *expansions(text, defined)]))
+                        | countries_named_by_both(text, question))
+                       - offices_of_other_countries(text, question))
             covered = lexical.weighted_share(present, term_weights)
             typed = holds_kind(text, question, kind)
             score = (float(similarity) + LEXICAL_WEIGHT * covered + ANSWER_KIND_WEIGHT * typed

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rag import lexical
+
 # One country per line: its names, short forms and demonyms, comma-separated (the first names
 # it). Sovereign states and the few places news reports as countries (Taiwan, Kosovo,
 # Palestine, the UK's nations).
@@ -264,3 +266,11 @@ def _name_at(words: list[str], i: int) -> int:
         if _key(words[i : i + size]) in _COUNTRY_OF:
             return size
     return 0
+
+
+def countries_named_by_both(text: str, question: str) -> frozenset[str]:
+    """The lexical terms of the countries `text` and `question` both name, by whichever of
+    their names: "Indian Defense Minister" says the "india" of "India's defense minister?",
+    which the analyser keeps apart ("indian" is no stem of "india")."""
+    shared = countries_in(text) & countries_in(question)
+    return frozenset(term for country in shared for term in lexical.terms(country))

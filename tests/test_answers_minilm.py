@@ -53,6 +53,9 @@ def test_both_drills_passages_rank_in_the_top_three(minilm_samples_library):
     "who won the 2018 football world cup?",
     "how do I bake sourdough bread?",
     "what is the boiling point of water at altitude?",
+    # every word is in "... where US President Donald Trump said the US would meet with Iran",
+    # which was cited at 0.88; but that president is another country's
+    "Who is the president of Iran?",
 ])
 def test_unanswerable_questions_abstain(minilm_samples_library, question):
     answer = minilm_samples_library.ask(question)

@@ -1,0 +1,38 @@
+"""Offices of another country: which office words of a sentence do not hold the question's."""
+
+import pytest
+
+from rag import lexical
+from rag.country_names import countries_named_by_both
+from rag.office_holders import offices_of_other_countries
+
+PRESIDENT = frozenset(lexical.terms("president"))
+MINISTER = frozenset(lexical.terms("minister"))
+TRUMP = "The meeting coincided with NATO's, where US President Donald Trump said the US would meet Iran."
+
+
+@pytest.mark.parametrize("sentence, question, other", [
+    # another country's office, before or after the office word
+    (TRUMP, "Who is the president of Iran?", PRESIDENT),
+    ("Indian Defense Minister Rajnath Singh also attended.", "Who is China's defense minister?", MINISTER),
+    ("The minister of India attended.", "Who is the Chinese defense minister?", MINISTER),
+    # the asked country's office, by its name or its demonym
+    ("Chinese Defense Minister Dong Jun spoke.", "Who is China's defense minister?", frozenset()),
+    ("Sun told Iran’s defense minister Hoseein Deghan about it.", "Who is Iran's defense minister?", frozenset()),
+    (TRUMP, "Who is the US president?", frozenset()),
+    # one mention of the asked country's office is enough
+    ("US President Trump called Iran's President Pezeshkian.", "Who is the president of Iran?", frozenset()),
+    # an office no country qualifies may be anyone's; a question without a country or an office asks none
+    ("The president spoke to Iran's envoy.", "Who is the president of Iran?", frozenset()),
+    (TRUMP, "Who is the president?", frozenset()),
+    (TRUMP, "What did Iran say?", frozenset()),
+])
+def test_offices_of_other_countries(sentence, question, other):
+    assert offices_of_other_countries(sentence, question) == other
+
+
+def test_a_demonym_says_the_country_the_question_names():
+    assert countries_named_by_both("Indian Defense Minister Rajnath Singh", "Who is India's defense minister?") \
+        == frozenset(lexical.terms("India"))
+    assert countries_named_by_both("Indian Defense Minister Rajnath Singh", "Who is China's defense minister?") \
+        == frozenset()
