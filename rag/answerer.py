@@ -26,7 +26,7 @@ class Retrieved:
     hits: list[Hit]
     cosines: list[float]  # each hit's cosine to the question
     sentence_vectors: list[np.ndarray]  # per hit: one unit vector per sentence
-    term_weights: dict[str, float]  # the question's terms -> IDF
+    term_weights: dict[str, float]  # the question's terms -> evidence weight (bm25_postings.evidence_idf)
     passage_counts: dict[str, int]  # the question's terms -> passages holding them
     definitions: dict[str, dict[str, str]]  # document id -> its short forms' long forms
     # Each hit's neighbours in its document (passage id -> the ids before and after), and those

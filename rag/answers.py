@@ -85,7 +85,7 @@ def compose(
     hits: list[Hit],
     passage_cosines: list[float],
     sentence_vectors: list[np.ndarray],  # per hit: one unit vector per sentence
-    term_weights: dict[str, float] | None = None,  # the question's terms -> IDF
+    term_weights: dict[str, float] | None = None,  # the question's terms -> evidence weight
     *,
     passage_counts: dict[str, int] | None = None,  # the question's terms -> passages holding them
     definitions: dict[str, dict[str, str]] | None = None,  # document id -> its short forms' long forms

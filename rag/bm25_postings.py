@@ -111,6 +111,25 @@ def term_idf(connection: sqlite3.Connection, terms: Iterable[str]) -> dict[str, 
     return idf_of_counts(connection, term_passage_counts(connection, terms))
 
 
+def evidence_idf(rows: int, having: int) -> float:
+    """How much a question term says about which sentence answers: Lucene's form of BM25's IDF,
+    log(1 + (N - n + 0.5) / (n + 0.5)), which never reaches zero. BM25's own (`idf`) is floored
+    at zero for every term over half the passages hold, so in a library of one or two
+    articles "which countries are members of the SCO?" weighed "members" and nothing else and
+    cited "... frictions between members" before the sentence that lists them. Ranking keeps
+    `idf`, as FTS5 computes it; where n is small against N the two differ by little
+    (docs/evaluation.md, "Evidence weights that never reach zero")."""
+    return math.log(1 + (rows - having + 0.5) / (having + 0.5))
+
+
+def evidence_weights(connection: sqlite3.Connection, having: dict[str, int]) -> dict[str, float]:
+    """`evidence_idf` of each term from `term_passage_counts` already read."""
+    if not having:
+        return {}
+    total = lexical_totals(connection)[0]
+    return {t: evidence_idf(total, n) for t, n in having.items()}
+
+
 def idf_of_counts(connection: sqlite3.Connection, having: dict[str, int]) -> dict[str, float]:
     """`term_idf` from `term_passage_counts` already read (so a caller needing both reads
     the vocabulary once)."""

@@ -43,7 +43,7 @@ class EvidenceReader:
         adjacent, context = self.adjacent(hits)
         return Retrieved(
             hits=hits, cosines=run.cosines(hits), sentence_vectors=self.sentence_vectors(hits),
-            term_weights=bm25_postings.idf_of_counts(self._db, passage_counts), passage_counts=passage_counts,
+            term_weights=bm25_postings.evidence_weights(self._db, passage_counts), passage_counts=passage_counts,
             definitions=self.definitions({h.passage.document_id for h in hits}),  # context: the same documents
             adjacent=adjacent, context_hits=context,
             context_cosines=run.cosines(context) if context and run.query.vector is not None else [0.0] * len(context),

@@ -36,7 +36,7 @@ sentences `rag.answers` has scored. Leaves scoring, abstention and the citation 
   members already listed repeats the list. An entry that continues the sentence before it
   ("The joint training lasted for four days") brings that sentence, which says what it is
   about, as the strongest sentence's antecedent rule does.
-- When every question term is in most of the library's passages (IDF at its floor), the
+- When every question term is in half the library's passages or more (`UNINFORMATIVE_IDF`), the
   lexical part of the score counts common words, so the dense part alone ranks.
 
 Measured on SQuAD's tuning articles (bench/evidence_padding.py): 1.14 sentences per answer
@@ -48,6 +48,7 @@ padding 0.651 → 0.630 per answer, the gold answer in some citation unchanged (
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING
 
@@ -75,8 +76,9 @@ ANTECEDENT_MARGIN = 0.3
 LIST_MARGIN = 0.35
 BEARS_SHARE = 0.9
 MAX_LIST_ENTRIES = 5
-# BM25 IDF at or below this: the term is in over half the passages (rag.store floors it at 1e-6).
-UNINFORMATIVE_IDF = 1e-3
+# A term's evidence weight (`rag.bm25_postings.evidence_idf`) at or below this: at least half
+# the library's passages hold it, so it says nothing about which passage a sentence is from.
+UNINFORMATIVE_IDF = math.log(2)
 # A question term found in at least this share of the retrieved passages is a topic term.
 SHARED_SHARE = 0.8
 # Sentences sharing this share of the shorter one's terms report the same thing.
@@ -161,7 +163,7 @@ def select_evidence(question: str, scored: dict[int, list[Evidence]], term_weigh
 
 def _strength(term_weights: dict[str, float]):
     """What ranks sentences: their score, or, when every question term is in most of the
-    library's passages (IDF at its floor, as in "who is China's defense minister?" over a
+    library's passages (`UNINFORMATIVE_IDF`, as in "who is China's defense minister?" over a
     few articles about China), their dense part alone: the shared-words part of the score
     then counts common words and says nothing about which sentence answers."""
     if any(weight > UNINFORMATIVE_IDF for weight in term_weights.values()):

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from rag.country_names import countries_in
-from tests.conftest import DRILLS_QUESTION
+from tests.conftest import DRILLS_QUESTION, SAMPLES
 
 BANDAR_ABBAS = ("Last year, two Chinese warships docked at Iran’s principle Bandar Abbas port to take "
                 "part in joint naval exercises in the Gulf for the first time in history, the New York "
@@ -180,3 +180,16 @@ def test_the_drills_question_lists_each_drill_once(minilm_samples_library):
     for c in answer.citations:
         assert c in entries or any(c.start == e.start and c.document_id == e.document_id for e in entries)
     assert sorted(int(n) for n in re.findall(r"\[(\d+)\]", answer.text)) == [c.n for c in answer.citations]
+
+
+def test_in_a_library_of_one_article_common_question_words_still_count(tmp_path, minilm_encoder):
+    """Over one article "SCO" and "countries" are in over half the passages, where BM25's IDF is
+    zero: "which countries are members of the SCO?" weighed "members" alone and cited "...
+    frictions between members, including Pakistan and India" before the sentence that lists
+    the members. The evidence weights never reach zero (`bm25_postings.evidence_idf`)."""
+    from rag import Library
+
+    library = Library.open(tmp_path / "library", encoder=minilm_encoder)
+    library.add([SAMPLES / "003_f6b81b0075e755a8.txt"])
+    answer = library.ask("Which countries are members of the SCO?")
+    assert "Kazakhstan, Kyrgyzstan, Tajikistan, Uzbekistan and Belarus" in answer.citations[0].evidence

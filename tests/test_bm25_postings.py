@@ -1,13 +1,14 @@
 """The in-memory lexical index (`Bm25Postings`) ranks and scores exactly like FTS5, and a
 library uses it only for the generation it was built from."""
 
+import math
 import random
 import threading
 
 import pytest
 
 from rag import Library, SearchFilters, TextRecord, bm25_postings, lexical, store
-from rag.bm25_postings import Bm25Postings
+from rag.bm25_postings import Bm25Postings, evidence_idf, idf
 
 WORDS = ("navy ship drill port oil trade minister china iran gulf harbour exercise rescue treaty "
          "summit border crude barrel admiral fleet coast visit talks").split()
@@ -142,3 +143,13 @@ def test_a_copy_follows_new_generations_by_reading_only_what_they_added(tmp_path
         assert postings.extended(growing._db, growing.stats().generation) is None
     finally:
         growing._db.execute("COMMIT")
+
+
+def test_evidence_weights_never_reach_zero_and_keep_bm25s_order():
+    """BM25's IDF is zero for every term half the passages hold; the evidence weight is not,
+    and it still ranks terms as BM25 does, crossing log 2 where BM25 crosses zero."""
+    weights = [evidence_idf(20, having) for having in range(0, 21)]
+    assert all(w > 0 for w in weights)
+    assert weights == sorted(weights, reverse=True)
+    assert evidence_idf(20, 10) == pytest.approx(math.log(2))
+    assert idf(20, 10) == pytest.approx(1e-6) and idf(20, 9) > 0
