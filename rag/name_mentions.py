@@ -36,12 +36,9 @@ CALENDAR_WORDS = frozenset("""
     january february march april july september october november december
     monday tuesday wednesday thursday friday saturday sunday
     """.split())
-# A capitalised word with a lower-case letter after its first ("Nasirzadeh", "O'Brien",
-# "Abdul-Mahdi"); "US", "SCO" and "Adm." are no names (the stop of "Adm." is read as a title's).
-_WORD = re.compile(r"[A-Za-z][\w'’\-]*\.?")
-_NAME_LIKE = re.compile(r"[A-Z][a-z][A-Za-z'’\-]*")
+# A word with the full stop after it, if any: "Adm." (a title's stop), "Jun." (a sentence's end).
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*\.?")
 _POSSESSIVE = re.compile(r"['’]s$")
-
 
 
 def find_full_names(text: str) -> dict[str, str]:
@@ -117,13 +114,20 @@ def _name_part(run: list[str]) -> list[str]:
     for word in run:
         bare = _bare(word)
         plain = _POSSESSIVE.sub("", word.rstrip("."))
-        is_name = (_NAME_LIKE.fullmatch(plain) is not None and bare not in TITLE_WORDS
+        is_name = (_name_like(plain) and bare not in TITLE_WORDS
                    and bare not in CALENDAR_WORDS and bare not in STOPWORDS and not countries_in(plain))
         if is_name:
             core.append(plain)
         elif core:
             return []
     return core
+
+
+def _name_like(word: str) -> bool:
+    """A capital, then a lower-case letter, then letters, apostrophes or hyphens, in any script
+    ("Nasirzadeh", "O'Brien", "Özdemir"); "US" and "SCO" are no names."""
+    return (len(word) > 1 and word[0].isupper() and word[1].islower()
+            and all(ch.isalpha() or ch in "'’-" for ch in word))
 
 
 def _bare(word: str) -> str:

@@ -13,6 +13,9 @@ from rag.name_mentions import find_full_names
     ("Adm. Sun Jianguo, deputy chief of staff, met him.", {"Sun": "Sun Jianguo", "Jianguo": "Sun Jianguo"}),
     ("Iran's Aziz Nasirzadeh attended.", {"Aziz": "Aziz Nasirzadeh", "Nasirzadeh": "Aziz Nasirzadeh"}),
     ("CNN's Steven Jiang in Beijing contributed.", {"Steven": "Steven Jiang", "Jiang": "Steven Jiang"}),
+    # names in any script
+    ("Turkish Foreign Minister Hakan Fidan met Ünal Özdemir. Özdemir said so.",
+     {"Hakan": "Hakan Fidan", "Fidan": "Hakan Fidan", "Ünal": "Ünal Özdemir", "Özdemir": "Ünal Özdemir"}),
     # three capitalised words are an organisation, not a person; a country is no person either
     ("The Shanghai Cooperation Organization met.", {}),
     ("The United States and New Zealand agreed.", {}),
