@@ -71,13 +71,13 @@ QUESTION_FRAME_TERMS = frozenset({"happen", "occur"})
 # verb. In such a question that verb frames it too (only it: "state" in "what did state
 # officials say?" stays). It is the question's main verb: after "what did/does/will ..." its
 # base form, after "what has/had ..." its past form, and then the question ends or goes on
-# ("say was a 'moral obligation'", "say about Iran").
+# ("say was a 'moral obligation'", "say about Iran", a follow-up's "say (Aziz, Nasirzadeh)?").
 _SPEECH_BASE = "say|tell|write|warn|claim|announce|state|argue|add|mean"
 _SPEECH_PAST = "said|told|written|warned|claimed|announced|stated|argued|added|meant"
 WHAT_WAS_SAID = re.compile(
     rf"\bwhat\s+(?:(?:did|does|do|will|would|could)\s+[^?]{{1,80}}?\b(?:{_SPEECH_BASE})"
     rf"|(?:has|have|had)\s+[^?]{{1,80}}?\b(?:{_SPEECH_PAST}))"
-    r"(?=\s*(?:[?,.!]|$|(?:about|was|were|is|are|in|on|at|to|of|after|before|when|during|that|"
+    r"(?=\s*(?:[?,.!(]|$|(?:about|was|were|is|are|in|on|at|to|of|after|before|when|during|that|"
     r"the|a|an|he|she|they|it|this|these|those|would|will)\b))",
     re.IGNORECASE)
 

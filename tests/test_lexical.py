@@ -30,6 +30,8 @@ def test_question_frame_verbs_are_not_terms_answers_are_judged_by():
     assert lexical.question_terms("What did state officials say about Iran?") == lexical.terms("state officials Iran")
     assert lexical.question_terms("What has the minister said about the talks?") == lexical.terms("minister talks")
     assert lexical.question_terms("Who said the talks would resume?") == lexical.terms("said talks resume")
+    # a follow-up read with the previous question's names
+    assert lexical.question_terms("What did he say (Aziz, Nasirzadeh)?") == lexical.terms("Aziz Nasirzadeh")
 
 
 @pytest.mark.parametrize("query", ['"unbalanced quote', "NEAR(a b)", "drills AND OR NOT", "col:umn", "* ^ -x"])
