@@ -69,6 +69,13 @@ def test_the_follow_up_cites_when_the_sco_was_founded(minilm_samples_library):
     assert FOUNDING in in_context.citations[0].evidence
 
 
+def test_what_he_said_is_the_sentence_that_quotes_him(minilm_samples_library):
+    """"What did he say?" after "Who is Aziz Nasirzadeh?" is read with his name; it asks for his
+    words, so "say" is no evidence ("... that Chinese state media say attended ..." was cited)."""
+    answer = minilm_samples_library.ask(read_in_context("What did he say?", "Who is Aziz Nasirzadeh?"))
+    assert "expressed gratitude to China" in answer.citations[0].evidence
+
+
 def test_read_alone_the_follow_up_finds_another_founding(tmp_path, minilm_encoder):
     """With a second thing founded in the library, the follow-up as typed cites that one;
     read after the members question, it cites the SCO's founding."""
