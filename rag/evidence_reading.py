@@ -3,8 +3,8 @@
 Given a search run, reads each hit's sentence vectors (stored at ingest, or embedded now for
 passages stored before libraries kept them, and remembered), the question's term weights and
 how many passages hold each term, and each cited document's short forms with their long
-forms (kept per generation: only a new generation changes stored text). Does not choose or
-score evidence (`rag.answers`).
+forms and the one names of its people with their full names (kept per generation: only a
+new generation changes stored text). Does not choose or score evidence (`rag.answers`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 
 from rag import bm25_postings, lexical, store, vector_blob
 from rag.abbreviations import find_definitions
-from rag.name_mentions import find_full_names
 from rag.answerer import Retrieved
+from rag.name_mentions import find_full_names
 from rag.results import Hit
 from rag.search import SearchRun
 from rag.sentence_cache import SentenceVectorCache
