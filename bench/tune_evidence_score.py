@@ -33,8 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
-from rag import answer_types, answers, bm25_postings, lexical, store  # noqa: E402
-from rag.abbreviations import find_definitions  # noqa: E402
+from rag import answer_types, answers, bm25_postings, lexical  # noqa: E402
 from rag.evaluation.abstention import contains_answer  # noqa: E402
 from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
@@ -58,9 +57,9 @@ def scored_sentences(library, question: str):
         run, vector = search(library._db, vectors, query, library._lexical_postings(vectors)), query.vector
         hits = run.hits
         cosines = run.cosines(hits)
-        weights = bm25_postings.term_idf(library._db, lexical.question_terms(text))
-        definitions = {d: find_definitions(store.get_document(library._db, d).text)
-                       for d in {h.passage.document_id for h in hits}}
+        weights = bm25_postings.evidence_weights(
+            library._db, bm25_postings.term_passage_counts(library._db, lexical.question_terms(text)))
+        definitions = library.evidence.definitions({h.passage.document_id for h in hits})
         scored = answers.score_sentences(text, vector, hits, cosines, library.evidence.sentence_vectors(hits),
                                          weights, definitions)
     return [(e.similarity, e.coverage, e.hit.rank - 1, e.holds_kind, e.text, e.score, e.hit.passage.source)
