@@ -1,6 +1,8 @@
 """A person named in full once and by one name after: which full names a text gives."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.abbreviations import expansions
 from rag.name_mentions import find_full_names
@@ -42,3 +44,13 @@ def test_a_sentence_that_names_a_person_by_one_name_reads_as_their_full_name():
     quote, first_mention = text.split(". ")[1], text.split(". ")[0]
     assert expansions(quote, names) == ["Dong Jun"]
     assert expansions(first_mention, names) == []  # says the full name itself
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("AaBbDdJjÖöé.,'’ -\n\"“”?!")) | st.characters(), max_size=300))
+def test_any_text_gives_names_made_of_its_own_words(text):
+    """Whatever the text (scraped pages hold anything), reading it raises nothing, and every full
+    name is two words of the text of which the one name is one."""
+    for one, full in find_full_names(text).items():
+        words = full.split()
+        assert len(words) == 2 and one in words and all(w in text for w in words)

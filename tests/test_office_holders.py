@@ -1,6 +1,8 @@
 """Offices of another country: which office words of a sentence do not hold the question's."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag import lexical
 from rag.country_names import countries_named_by_both
@@ -36,3 +38,15 @@ def test_a_demonym_says_the_country_the_question_names():
         == frozenset(lexical.terms("India"))
     assert countries_named_by_both("Indian Defense Minister Rajnath Singh", "Who is China's defense minister?") \
         == frozenset()
+
+
+_WORDS = ["US", "Iran's", "Indian", "President", "president", "of", "Iran", "the", "minister", "Minister",
+          "Defense", "China", "said", ",", "."]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=30), st.sampled_from([
+    "Who is the president of Iran?", "Who is India's defense minister?", "Who is the minister?"]))
+def test_only_the_question_s_office_words_are_ever_taken_out(words, question):
+    taken = offices_of_other_countries(" ".join(words), question)
+    assert taken <= frozenset(lexical.terms(question))
