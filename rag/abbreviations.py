@@ -117,8 +117,10 @@ def expansions(text: str, definitions: dict[str, str]) -> list[str]:
     """The long forms of the short forms `text` uses but does not spell out itself, in the
     order of the definitions."""
     folded = " ".join(text.casefold().split())
+    # `short in text` first: a document may define dozens (its people's names among them), and
+    # most are not in a given sentence at all
     return [long_form for short, long_form in definitions.items()
-            if uses(text, short) and long_form.casefold() not in folded]
+            if short in text and uses(text, short) and long_form.casefold() not in folded]
 
 
 def query_short_forms(question: str) -> list[str]:

@@ -15,6 +15,7 @@ model. `rag.answers` turns a match into a bonus on the sentence's evidence score
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.country_names import countries_in
 from rag.lexical import WHAT_WAS_SAID
@@ -82,6 +83,11 @@ def _words(text: str) -> list[str]:
     return [re.sub(r"['’]s$", "", w.rstrip(".")) for w in _WORD.findall(text)]
 
 
+@lru_cache(maxsize=256)  # every scored sentence is checked against the same question
+def _asked(question: str) -> frozenset[str]:
+    return frozenset(w.casefold() for w in _words(question))
+
+
 def expected_kind(question: str) -> str | None:
     """DATE, NUMBER, PLACE, NAME, COUNTRY or QUOTE (the words someone said) when the question
     asks for one, else None ("what did ... do",
@@ -103,7 +109,7 @@ def holds_kind(sentence: str, question: str, kind: str | None) -> bool:
     """Whether `sentence` holds a `kind` of thing the question does not already say."""
     if kind is None:
         return False
-    asked = {w.casefold() for w in _words(question)}
+    asked = _asked(question)
     words = _words(sentence)
     new = [(i, w) for i, w in enumerate(words) if w.casefold() not in asked]
     if kind == DATE:
