@@ -14,8 +14,10 @@ sentences `rag.answers` has scored. Leaves scoring, abstention and the citation 
   gathering of the SCO"), from the passage next to the hit even when that passage is no hit
   (`rag.evidence_reading`). A best sentence that opens a paragraph by naming again what the
   one before introduced ("The two-day gathering" after "Aziz Nasirzadeh ... attended a
-  gathering") always brings that sentence, whatever it scores: read alone it does not say
-  whose gathering. Nothing else: a second sentence is a second
+  gathering") brings that sentence, whatever it scores, when the question asks more than it
+  says: read alone it does not say whose gathering. One that opens with a possessive ("Its
+  chief executive, Boudewijn Siemons, ...") always brings the sentence before it, which says
+  whose. Nothing else: a second sentence is a second
   claim the reader must weigh, and on SQuAD it holds no answer most of the time.
 - **List** ("what joint drills happened?", "which countries ...", "what were the ..."):
   one entry per distinct fact. A sentence is an entry when it *bears on the question*:
@@ -96,6 +98,8 @@ _POINTS_BACK = re.compile(
     r"(?:He|She|It|They|His|Her|Its|Their|This|These|Those|The (?:company|firm|group|platform|duo|pair|"
     r"agency|organi[sz]ation|team|country|city|state|star|singer|actor|actress|president|minister|"
     r"official|move|decision|report|study|announcement|deal|plan|bill|law|measure))\b")
+# A sentence that opens with a possessive pronoun: "Its chief executive", "His wife", "Their plan".
+_POSSESSIVE_OPENING = re.compile(r"(?:Its|His|Her|Their)\s")
 # A definite phrase opening a sentence: the determiner and up to four words after it.
 _DEFINITE = re.compile(r"(?:The|This|That|These|Those)\s+((?:\S+\s+){0,3}\S+)")
 # After "what causes" / "what happens", a determiner or nothing: a verb, not a plural noun.
@@ -249,6 +253,10 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dic
     missing = {t: w for t, w in term_weights.items() if t not in best.terms}
     # A sentence whose subject points back ("The company said ...") names it in the one before.
     points_back = bool(_POINTS_BACK.match(best.text))
+    # "Its chief executive, Boudewijn Siemons, urged ..." says whose only in the sentence before:
+    # that one comes whatever it scores, even when this one holds every question term ("Who is
+    # Boudewijn Siemons?").
+    whose = bool(_POSSESSIVE_OPENING.match(best.text))
     at = sentences.index(best)
     neighbours, introduced_by = [], []
     for position in (at - 1, at + 1):
@@ -270,6 +278,9 @@ def _with_neighbour(sentences: list[Evidence], best: Evidence, term_weights: dic
             margin = ANTECEDENT_MARGIN if _continues(earlier, later) else None
         else:
             margin = ANTECEDENT_MARGIN if points_back and position < at else NEIGHBOUR_MARGIN
+        if whose and position < at and neighbour.hit.passage.id == best.hit.passage.id:
+            introduced_by.append(neighbour)  # whatever it scores: it says whose
+            continue
         if (margin is not None and strength(neighbour) >= strength(best) - margin
                 and (not term_weights or lexical.weighted_share(neighbour.terms, missing) > 0)):
             neighbours.append(neighbour)

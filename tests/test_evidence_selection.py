@@ -168,6 +168,20 @@ def test_a_paragraph_that_names_again_but_holds_every_question_term_answers_alon
     assert [e.text for e in select_evidence(question, scored, weights, adjacent=adjacent)] == [answers]
 
 
+def test_a_sentence_opening_with_a_possessive_brings_the_sentence_that_says_whose():
+    """"Its chief executive, Boudewijn Siemons, urged ..." holds every word of "who is Boudewijn
+    Siemons?" but not whose chief executive he is: the sentence before says it, however low it
+    scores. A sentence that opens with its own subject comes alone."""
+    question = "who is Boudewijn Siemons?"
+    weights = _weights(question)
+    says_whose = "The Port of Rotterdam Authority said the stoppage would cost 30 million euros a day."
+    possessive = "Its chief executive, Boudewijn Siemons, urged both sides to return to the table."
+    chosen = _chosen(question, [([says_whose, possessive], [0.02, 0.36])])
+    assert chosen == [says_whose, possessive]
+    own_subject = "Chief executive Boudewijn Siemons urged both sides to return to the table."
+    assert _chosen(question, [([says_whose, own_subject], [0.02, 0.36])]) == [own_subject]
+
+
 def test_a_list_question_gives_one_entry_per_distinct_fact():
     bandar_abbas = "Chinese and Iranian warships held joint naval drills at Bandar Abbas port in 2014."
     restated = "In 2014 Chinese warships and Iranian warships held joint drills at the port of Bandar Abbas."
