@@ -72,8 +72,9 @@ QUESTION_FRAME_TERMS = frozenset({"happen", "occur"})
 # officials say?" stays). It is the question's main verb: after "what did/does/will ..." its
 # base form, after "what has/had ..." its past form, and then the question ends or goes on
 # ("say was a 'moral obligation'", "say about Iran", a follow-up's "say (Aziz, Nasirzadeh)?").
-_SPEECH_BASE = "say|tell|write|warn|claim|announce|state|argue|add|mean"
-_SPEECH_PAST = "said|told|written|warned|claimed|announced|stated|argued|added|meant"
+# Not "mean": "what does the term mean?" asks for a definition, not for words someone said.
+_SPEECH_BASE = "say|tell|write|warn|claim|announce|state|argue|add"
+_SPEECH_PAST = "said|told|written|warned|claimed|announced|stated|argued|added"
 WHAT_WAS_SAID = re.compile(
     rf"\bwhat\s+(?:(?:did|does|do|will|would|could)\s+[^?]{{1,80}}?\b(?:{_SPEECH_BASE})"
     rf"|(?:has|have|had)\s+[^?]{{1,80}}?\b(?:{_SPEECH_PAST}))"

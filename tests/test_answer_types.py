@@ -43,6 +43,7 @@ from tests.conftest import sentences_passage
     ("What has the minister said about the talks?", QUOTE),
     ("Who said the talks would resume?", NAME),
     ("What did state officials use to build the wall?", None),
+    ("According to tradition, what does this mean?", None),
     # the asking sentence decides, wherever it stands
     ("What is the name of the variant? Experts say it spreads faster than others in many countries.", None),
     # inside a sentence "who", "when" and "which" without a noun are relative, not asking

@@ -30,6 +30,8 @@ def test_question_frame_verbs_are_not_terms_answers_are_judged_by():
     assert lexical.question_terms("What did state officials say about Iran?") == lexical.terms("state officials Iran")
     assert lexical.question_terms("What has the minister said about the talks?") == lexical.terms("minister talks")
     assert lexical.question_terms("Who said the talks would resume?") == lexical.terms("said talks resume")
+    # "what does X mean?" asks for a definition: "mean" stays
+    assert lexical.question_terms("What does the term larrikin mean?") == lexical.terms("term larrikin mean")
     # a follow-up read with the previous question's names
     assert lexical.question_terms("What did he say (Aziz, Nasirzadeh)?") == lexical.terms("Aziz Nasirzadeh")
 
