@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from rag.country_names import countries_in
 from rag.lexical import WHAT_WAS_SAID
+from rag.relative_dates import find_expressions
 
 DATE, NUMBER, NAME, PLACE, COUNTRY, QUOTE = "date", "number", "name", "place", "country", "quote"
 
@@ -113,7 +114,9 @@ def holds_kind(sentence: str, question: str, kind: str | None) -> bool:
     words = _words(sentence)
     new = [(i, w) for i, w in enumerate(words) if w.casefold() not in asked]
     if kind == DATE:
-        return any(_YEAR.fullmatch(w) or w.casefold() in _MONTHS or w.casefold() in _WEEKDAYS for _, w in new)
+        # "Last year, two Chinese warships docked ..." answers "when?" as a year would
+        return (any(_YEAR.fullmatch(w) or w.casefold() in _MONTHS or w.casefold() in _WEEKDAYS for _, w in new)
+                or bool(find_expressions(sentence)))
     if kind == NUMBER:
         return any(_FIGURE.search(w) or w.casefold() in _NUMBER_WORDS for _, w in new)
     if kind == COUNTRY:

@@ -62,6 +62,9 @@ def test_a_date_question_is_answered_by_a_sentence_with_a_date_the_question_lack
                           question, DATE)
     # a year the question already names is not an answer to it
     assert not holds_kind("In 2001 the talks stalled.", "What happened to the talks in 2001?", DATE)
+    # a relative date answers "when?" as a year does (`rag.relative_dates`)
+    assert holds_kind("Last year, two Chinese warships docked at Bandar Abbas.", "When did warships dock?", DATE)
+    assert holds_kind("The ministers met three weeks ago in Qingdao.", "When did the ministers meet?", DATE)
 
 
 def test_a_number_question_needs_a_figure_or_a_number_word():
