@@ -193,3 +193,30 @@ def test_in_a_library_of_one_article_common_question_words_still_count(tmp_path,
     library.add([SAMPLES / "003_f6b81b0075e755a8.txt"])
     answer = library.ask("Which countries are members of the SCO?")
     assert "Kazakhstan, Kyrgyzstan, Tajikistan, Uzbekistan and Belarus" in answer.citations[0].evidence
+
+
+PORT_STORY = (
+    "Dockworkers strike shuts Rotterdam container terminals\n\n"
+    "Thousands of dockworkers walked off the job at Europe's largest port on Tuesday as talks over "
+    "automation and pay collapsed.\n\n"
+    "\"We are not against machines, we are against being thrown away like old cranes,\" union "
+    "negotiator Niek Stam told reporters outside the terminal gates. Stam said employers had refused "
+    "to guarantee jobs for workers replaced by automated cranes.\n\n"
+    "The Port of Rotterdam Authority said the stoppage would cost shippers an estimated 30 million "
+    "euros a day. Its chief executive, Boudewijn Siemons, urged both sides to return to the table.\n"
+)
+
+
+def test_a_pasted_story_answers_who_and_what_was_said(tmp_path, minilm_encoder):
+    """"Its chief executive, Boudewijn Siemons, ..." is cited with the sentence that says whose;
+    "Stam said ..." is what Niek Stam said, though it calls him "Stam"."""
+    from rag import Library, TextRecord
+
+    library = Library.open(tmp_path / "library", encoder=minilm_encoder)
+    library.add_texts([TextRecord(source="wire/port", text=PORT_STORY)])
+    who = library.ask("Who is Boudewijn Siemons?")
+    assert [c.evidence.split(",")[0].split(" said")[0] for c in who.citations] == [
+        "The Port of Rotterdam Authority", "Its chief executive"]
+    assert "[1] read with [2]" in who.confidence_statement
+    said = library.ask("What did Niek Stam say about employers?")
+    assert said.citations[0].evidence.startswith("Stam said employers had refused")
