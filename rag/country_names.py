@@ -273,4 +273,9 @@ def countries_named_by_both(text: str, question: str) -> frozenset[str]:
     their names: "Indian Defense Minister" says the "india" of "India's defense minister?",
     which the analyser keeps apart ("indian" is no stem of "india")."""
     shared = countries_in(text) & countries_in(question)
-    return frozenset(term for country in shared for term in lexical.terms(country))
+    return frozenset(term for country in shared for term in _terms_of(country))
+
+
+@lru_cache(maxsize=512)
+def _terms_of(country: str) -> tuple[str, ...]:
+    return tuple(lexical.terms(country))

@@ -14,6 +14,7 @@ is left alone. `rag.answers` takes such office words out of the terms a sentence
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag import lexical
 from rag.country_names import countries_in
@@ -31,9 +32,7 @@ _OF = frozenset({"of", "for"})
 def offices_of_other_countries(sentence: str, question: str) -> frozenset[str]:
     """The terms of the offices the question asks about that `sentence` gives only to countries
     the question does not name. Empty when the question names no country or asks no office."""
-    asked = countries_in(question)
-    question_words = {w.casefold() for w in _WORD.findall(question)}
-    wanted = {w for w in question_words if w in OFFICES}
+    asked, wanted = _asked_offices(question)
     if not asked or not wanted:
         return frozenset()
     words = _WORD.findall(sentence)
@@ -45,6 +44,13 @@ def offices_of_other_countries(sentence: str, question: str) -> frozenset[str]:
     other = {office for office, owners in countries_by_office.items()
              if all(owner and not owner & asked for owner in owners)}
     return frozenset(term for office in other for term in lexical.terms(office))
+
+
+@lru_cache(maxsize=256)  # every scored sentence is checked against the same question
+def _asked_offices(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The countries the question names and the office words it uses."""
+    return countries_in(question), frozenset(w.casefold() for w in _WORD.findall(question)
+                                             if w.casefold() in OFFICES)
 
 
 def _country_of_office(words: list[str], at: int) -> frozenset[str]:
