@@ -5,7 +5,7 @@ Sets: the news tuning set (BEIR layout, `--news`, built by ../shared/tools/build
 SciFact train (`--beir`) and SQuAD's tuning articles (`--squad`). For every question it pools
 both retrievers' top passages as `Library.search` does (`tune_retrieval.collect`, with the
 question read as the product reads it) and then scores each rule offline, emulating the
-product exactly: fuse, rescore the head (`fusion.RESCORE_DEPTH`) by best-sentence coverage,
+product as it was before `rag.rerank`: fuse, rescore the head (RESCORE_DEPTH) by best-sentence coverage,
 rank documents by their best passage. Prints nDCG@10 for BEIR sets and R@1 for SQuAD, one
 line per rule, with the gain over RRF(k=10) on the news set.
 
@@ -27,14 +27,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
-from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
+import tuning_sets  # noqa: E402
+from embeddings import Encoder  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.metrics import documents_by_best_passage, ndcg_at, recall_at  # noqa: E402
-from rag.fusion import RESCORE_DEPTH  # noqa: E402
 from tune_retrieval import collect  # noqa: E402
 
 WEIGHTS = (0.4, 0.5, 0.6, 0.7, 0.8)
+# The head rescoring these rules were measured with (the best sentence's coverage over the
+# top 20); the product now re-ranks its head by `rag.rerank` (bench/tune_rerank.py).
+RESCORE_DEPTH = 20
 GAMMAS = (0.0, 0.1, 0.2, 0.3)
 # How the cosines are put on a common scale before mixing: divided by the best, or measured
 # from a floor (a cosine this low says nothing): (cos - floor) / (best - floor).
@@ -101,19 +103,10 @@ def measure(dataset, sources, pools, rank, metric):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--news", type=Path)
-    parser.add_argument("--beir", type=Path)
-    parser.add_argument("--squad", type=Path)
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+    tuning_sets.add_arguments(parser)
     args = parser.parse_args()
     encoder = CachingEncoder(Encoder(args.model))
-    sets = []
-    if args.news:
-        sets.append(("news", load_beir(args.news, "test"), "ndcg@10"))
-    if args.beir:
-        sets.append(("scifact-train", load_beir(args.beir, "train"), "ndcg@10"))
-    if args.squad:
-        sets.append(("squad-tune", load_squad(args.squad, "tune"), "recall@1"))
+    sets = tuning_sets.tuning_sets(args)
     collected = []
     for name, dataset, metric in sets:
         print(f"collecting {name}: {len(dataset.questions)} questions", file=sys.stderr, flush=True)

@@ -12,7 +12,8 @@ depend on how deep the pool is: asking for k=5 or k=300 ranks the top the same w
 Why not reciprocal rank fusion: ranks throw away how far ahead the leader is; on the tuning
 splits RRF lost to this rule (SciFact train nDCG@10 0.711 vs 0.737; docs/evaluation.md).
 The rule and weights were chosen on SciFact's train queries and a tuning quarter of SQuAD's
-articles only (bench/tune_retrieval.py, bench/tune_sentence_rescoring.py).
+articles only (bench/tune_retrieval.py, bench/tune_sentence_rescoring.py). The head of the
+fused ranking is then re-read passage by passage (`rag.rerank`).
 """
 
 from __future__ import annotations
@@ -24,15 +25,10 @@ FUSION_DEPTH = 100
 DENSE_WEIGHT = 0.6
 # The dense part is mostly the passage's best sentence cosine (relative to the pool's best),
 # the rest the whole passage's: a question usually matches one sentence, and a long passage's
-# vector averages it with the others. Chosen with SENTENCE_WEIGHT on the three tuning sets
-# (bench/tune_fusion.py; news nDCG@10 / SciFact train nDCG@10 / SQuAD tune R@1): passage only
-# with SENTENCE_WEIGHT 0.3 gave 0.7812 / 0.7297 / 0.8011, these 0.7836 / 0.7301 / 0.8086.
+# vector averages it with the others. Chosen with the head rescoring of the time on the three
+# tuning sets (bench/tune_fusion.py; news nDCG@10 / SciFact train nDCG@10 / SQuAD tune R@1):
+# passage only with a sentence coverage bonus of 0.3 gave 0.7812 / 0.7297 / 0.8011, these 0.7836 / 0.7301 / 0.8086.
 DENSE_SENTENCE_SHARE = 0.75
-# Sentence-level rescoring of the fused head: a passage whose single best sentence holds
-# most of the question's rare terms usually is the answer. Only the head is rescored, so the
-# cost stays a few milliseconds; a bonus only raises, so the head stays ahead of the rest.
-SENTENCE_WEIGHT = 0.1
-RESCORE_DEPTH = 20
 
 
 def _relative_to_best(scores: Sequence[float]) -> list[float]:
@@ -54,12 +50,3 @@ def fuse(candidates) -> list[tuple[int, float]]:
     lexical = _relative_to_best([s for _, s in candidates.lexical])
     fused = [DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * b for d, b in zip(dense, lexical)]
     return sorted(zip(ids, fused), key=lambda pair: (-pair[1], pair[0]))
-
-
-def rescore_head(ranked: list[tuple[int, float]], sentence_coverage) -> list[tuple[int, float]]:
-    """Add SENTENCE_WEIGHT x the best sentence's coverage of the query to the top
-    RESCORE_DEPTH passages; `sentence_coverage(ids)` -> {id: coverage in [0, 1]}."""
-    head, tail = ranked[:RESCORE_DEPTH], ranked[RESCORE_DEPTH:]
-    coverage = sentence_coverage([i for i, _ in head])
-    head = [(i, s + SENTENCE_WEIGHT * coverage.get(i, 0.0)) for i, s in head]
-    return sorted(head, key=lambda pair: (-pair[1], pair[0])) + tail

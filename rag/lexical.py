@@ -16,7 +16,6 @@ needs no separate file to load. Measured against bm25s in `bench/compare_lexical
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -102,15 +101,39 @@ def term_set(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
+# Each word as written -> its term (None for a stopword). Search re-reads the sentences of
+# every passage it re-ranks, and a language's words repeat: a dictionary hit costs a tenth of
+# folding, respelling and stemming the word again. Bounded: emptied when full.
+_TERM_OF_WORD: dict[str, str | None] = {}
+_TERM_OF_WORD_LIMIT = 200_000
+_UNSEEN = object()
+
+
+def _term_of(word: str) -> str | None:
+    folded = word.casefold()
+    term = None if folded in STOPWORDS else _stemmer().stemWord(_normal(folded))
+    if len(_TERM_OF_WORD) >= _TERM_OF_WORD_LIMIT:
+        _TERM_OF_WORD.clear()
+    _TERM_OF_WORD[word] = term
+    return term
+
+
 def span_term_sets(text: str, spans: Sequence[tuple[int, int]]) -> list[frozenset[str]]:
     """The distinct terms of each (start, end) span of `text` (spans at word boundaries, such
-    as sentences), analysed in one pass over the text: the same sets as `term_set` of each
-    span's text, for a fraction of the per-call cost."""
-    words = [(m.start(), w) for m in _WORD.finditer(text) if (w := m.group().casefold()) not in STOPWORDS]
-    positions = [position for position, _ in words]
-    stems = _stemmer().stemWords([_normal(w) for _, w in words]) if words else []
-    return [frozenset(stems[bisect_left(positions, start) : bisect_left(positions, end)])
-            for start, end in spans]
+    as sentences): the same sets as `term_set` of each span's text, for a fraction of the
+    per-call cost."""
+    known = _TERM_OF_WORD
+    sets = []
+    for start, end in spans:
+        found = set()
+        for word in _WORD.findall(text, start, end):
+            term = known.get(word, _UNSEEN)
+            if term is _UNSEEN:
+                term = _term_of(word)
+            if term is not None:
+                found.add(term)
+        sets.append(frozenset(found))
+    return sets
 
 
 def coverage(text: str, term_weights: dict[str, float]) -> float:

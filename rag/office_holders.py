@@ -8,7 +8,8 @@ qualified by other countries ("US President ...", "Indian Defense Minister ...")
 else: its office word does not hold the question's. Owns only that test, on the surface: the
 country or demonym right before the office ("US President", "Iran's defense minister"), or
 after it ("the president of Iran"). An office with no country beside it may be anyone's and
-is left alone. `rag.answers` takes such office words out of the terms a sentence covers.
+is left alone. `rag.answers` takes such office words out of the terms a sentence covers, and
+counts a sentence that gives the office to the question's country as holding what was asked.
 """
 
 from __future__ import annotations
@@ -44,6 +45,18 @@ def offices_of_other_countries(sentence: str, question: str) -> frozenset[str]:
     other = {office for office, owners in countries_by_office.items()
              if all(owner and not owner & asked for owner in owners)}
     return frozenset(term for office in other for term in lexical.terms(office))
+
+
+def gives_asked_office(sentence: str, question: str) -> bool:
+    """Whether `sentence` gives an office the question asks about to a country it names
+    ("Chinese Defense Minister Dong Jun" for "who is China's defense minister?"): the sentence
+    that says whose office it is, over one where the office has no country beside it ("one of
+    nine defense ministers that Chinese state media say ...")."""
+    asked, wanted = _asked_offices(question)
+    if not asked or not wanted:
+        return False
+    words = _WORD.findall(sentence)
+    return any(word.casefold() in wanted and _country_of_office(words, i) & asked for i, word in enumerate(words))
 
 
 @lru_cache(maxsize=256)  # every scored sentence is checked against the same question

@@ -33,7 +33,7 @@ DEFAULT_MODE = "hybrid"
 # What a hit's `score` is in each mode: a raw retrieval score, not a probability (an
 # answer's `confidence` is the probability; rag.confidence).
 SCORE_LABELS = {
-    "hybrid": "hybrid score (relative to the best)",
+    "hybrid": "hybrid score (at most 1)",
     "dense": "cosine",
     "lexical": "BM25",
 }

@@ -80,6 +80,8 @@ class SearchRun:
     candidates: Candidates | None = None
     ranked: list[tuple[int, float]] = field(default_factory=list)  # (passage id, score), best first
     hits: list[Hit] = field(default_factory=list)
+    # each pooled passage's sentence cosines, in its sentences' order (`complete_scores`)
+    sentence_cosines: dict[int, np.ndarray] = field(default_factory=dict)
     _passages: dict[int, Passage] = field(default_factory=dict)
 
     def passages(self, ids: list[int]) -> dict[int, Passage]:
@@ -147,22 +149,30 @@ def complete_scores(run: SearchRun, candidates: Candidates) -> Candidates:
     postings = run.postings
     source = postings.scores if postings is not None else lambda t, ids: bm25_postings.bm25_scores(connection, t, ids)
     bm25.update(source(terms, others))
+    run.sentence_cosines = sentence_cosines(connection, union, cosines, query_vector)
     return Candidates(
         dense=[(i, float(c)) for i, c in zip(union, cosines)],
         lexical=[(i, bm25[i]) for i in union],
-        sentence=list(zip(union, best_sentence_cosines(connection, union, cosines, query_vector))),
+        sentence=[(i, float(run.sentence_cosines[i].max())) for i in union],
     )
+
+
+def sentence_cosines(connection: sqlite3.Connection, ids: list[int], passage_cosines,
+                     query_vector: np.ndarray) -> dict[int, np.ndarray]:
+    """Each passage's sentence cosines to the query, from the sentence vectors stored at
+    ingest; a passage stored without them (libraries older than schema 3) counts its own
+    cosine as its one sentence's."""
+    blobs = store.sentence_vector_blobs(connection, ids)
+    cosines = {}
+    for pid, cosine in zip(ids, passage_cosines):
+        blob = blobs.get(pid)
+        rows = vector_blob.unpack(blob, len(query_vector)) if blob else None
+        cosines[pid] = rows @ query_vector if rows is not None and len(rows) else np.array([float(cosine)])
+    return cosines
 
 
 def best_sentence_cosines(connection: sqlite3.Connection, ids: list[int], passage_cosines,
                           query_vector: np.ndarray) -> list[float]:
-    """Each passage's best sentence cosine to the query, from the sentence vectors stored at
-    ingest; a passage stored without them (libraries older than schema 3) counts its own
-    cosine instead."""
-    blobs = store.sentence_vector_blobs(connection, ids)
-    best = []
-    for pid, cosine in zip(ids, passage_cosines):
-        blob = blobs.get(pid)
-        rows = vector_blob.unpack(blob, len(query_vector)) if blob else None
-        best.append(float((rows @ query_vector).max()) if rows is not None and len(rows) else float(cosine))
-    return best
+    """Each passage's best sentence cosine to the query (`sentence_cosines`)."""
+    found = sentence_cosines(connection, ids, passage_cosines, query_vector)
+    return [float(found[i].max()) for i in ids]

@@ -2,7 +2,7 @@
 
 A stage is a callable that takes the `SearchRun` and adds to it (candidates, a ranking, the
 hits). Hybrid search retrieves from both retrievers, completes every candidate's scores,
-fuses them, rescores the head by its best sentence's coverage and fetches the k best; a
+fuses them, re-ranks the head by reading its passages (`rag.rerank`) and fetches the k best; a
 dense or lexical search ranks by its one retriever. A new stage (a re-ranker, say) is one
 class in a new module and one entry in `STAGES`.
 """
@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 
 from embeddings import VectorIndex
 from rag.bm25_postings import Bm25Postings
-from rag.fusion import FUSION_DEPTH, fuse, rescore_head
+from rag.fusion import FUSION_DEPTH, fuse
 from rag.query import Query
+from rag.rerank import RERANK_DEPTH, head_features, rerank
 from rag.results import Hit
-from rag.search import SearchRun, complete_scores, retrieve, sentence_coverage
+from rag.search import SearchRun, complete_scores, retrieve
 
 Stage = Callable[[SearchRun], None]
 
@@ -44,11 +45,14 @@ class Fuse:
         run.ranked = fuse(run.candidates)
 
 
-class RescoreHead:
-    """The head of the fused ranking re-ordered by its best sentence's coverage; the k best kept."""
+class Rerank:
+    """The head of the fused ranking re-read (`rag.rerank`: coverage, word pairs, each
+    retriever's view) and re-ordered; the k best kept."""
 
     def __call__(self, run: SearchRun) -> None:
-        run.ranked = rescore_head(run.ranked, lambda ids: sentence_coverage(run, ids))[: run.query.k]
+        head = [i for i, _ in run.ranked[:RERANK_DEPTH]]
+        features = head_features(run, head)
+        run.ranked = rerank(run.ranked, features)[: run.query.k]
 
 
 class RankBy:
@@ -71,7 +75,7 @@ class Fetch:
 
 
 STAGES: dict[str, Sequence[Stage]] = {
-    "hybrid": (Retrieve(FUSION_DEPTH), CompleteScores(), Fuse(), RescoreHead(), Fetch()),
+    "hybrid": (Retrieve(FUSION_DEPTH), CompleteScores(), Fuse(), Rerank(), Fetch()),
     "dense": (Retrieve(), RankBy("dense"), Fetch()),
     "lexical": (Retrieve(), RankBy("lexical"), Fetch()),
 }

@@ -3,6 +3,8 @@
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag import Library, SearchFilters, TextRecord, bm25_postings, lexical, schema, store
 from rag.search import QueryError
@@ -246,3 +248,20 @@ def test_an_older_library_is_indexed_again_by_the_current_analyser(tmp_path, tin
         assert library._meta()["schema_version"] == str(schema.SCHEMA_VERSION)
         assert [h.passage.source for h in library.search(question, mode="lexical")] == ["doc"]
         assert library.passages_embedded == 0
+
+
+_VOCABULARY = ["The", "the", "Navy's", "drills", "said", "SAID", "criticised", "Criticize", "defence", "ran",
+               "Running", "NO", "not", "Émigré", "naïvely", "İstanbul", "2015", "6am", "co-operation", "of"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=25), st.data(), st.integers(2, 50))
+def test_span_term_sets_are_each_span_analysed_alone_whatever_the_word_cache_holds(words, data, limit):
+    """The per-word cache (emptied when full; here a small limit) never changes a term set."""
+    text = " ".join(words)
+    boundaries = sorted({0, len(text), *data.draw(st.lists(st.sampled_from(
+        [i for i, c in enumerate(text) if c == " "] or [0]), max_size=4))})
+    spans = list(zip(boundaries, boundaries[1:]))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lexical, "_TERM_OF_WORD_LIMIT", limit)
+        assert lexical.span_term_sets(text, spans) == [frozenset(lexical.terms(text[a:b])) for a, b in spans]

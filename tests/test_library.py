@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from rag import Library, RagError, SearchFilters, TextRecord, fusion, lexical, store, vector_blob
+from rag import Library, RagError, SearchFilters, TextRecord, fusion, lexical, rerank, store, vector_blob
 from rag.errors import (
     DiskFullError,
     LibraryBusyError,
@@ -116,21 +116,38 @@ def _brute_force_bm25(documents: list[list[str]], query: list[str]) -> np.ndarra
     return scores
 
 
-def _brute_force_hybrid(passages, documents, dense, best_sentence, bm25, query) -> np.ndarray:
+def _brute_force_hybrid(passages, documents, dense, sentence_cosines, bm25, query) -> np.ndarray:
     """The documented rule: the dense part mixes the passage cosine and its best sentence
     cosine (DENSE_SENTENCE_SHARE), each relative to its best; it and BM25 relative to its best
-    are mixed by DENSE_WEIGHT; then the top RESCORE_DEPTH gain SENTENCE_WEIGHT x their best
-    sentence's share of the query's IDF."""
+    are mixed by DENSE_WEIGHT. The top RERANK_DEPTH then gain WEIGHTS . FEATURES (rag.rerank:
+    coverage of the query's IDF by the best sentence and by the passage, the best sentence by
+    cosine relative to the best and coverage, each score relative to its best, 1 / (1 + rank)
+    by cosine and by BM25, 0 for a zero score), and every score is divided by 1 + sum(WEIGHTS)."""
+    best_sentence = np.array([c.max() for c in sentence_cosines])
     share = fusion.DENSE_SENTENCE_SHARE
     dense_part = (1 - share) * dense / dense.max() + share * best_sentence / best_sentence.max()
     fused = fusion.DENSE_WEIGHT * dense_part + (1 - fusion.DENSE_WEIGHT) * bm25 / bm25.max()
     weights = {t: _idf(documents, t) for t in set(lexical.terms(query))}
-    for i in np.argsort(-fused, kind="stable")[: fusion.RESCORE_DEPTH]:
+    total = sum(weights.values())
+
+    def coverage(text):
+        return sum(w for t, w in weights.items() if t in lexical.terms(text)) / total
+
+    def rank_prior(scores, i):  # a passage sharing no word with the query has no BM25 rank
+        return 1 / (1 + sorted(range(len(scores)), key=lambda j: -scores[j]).index(i)) if scores[i] > 0 else 0
+
+    bonus = np.zeros(len(passages))
+    for i in np.argsort(-fused, kind="stable")[: rerank.RERANK_DEPTH]:
         p = passages[i]
-        best = max(sum(w for t, w in weights.items() if t in lexical.terms(p.text[s - p.start : e - p.start]))
-                   for s, e, _ in p.sentences)
-        fused[i] += fusion.SENTENCE_WEIGHT * best / sum(weights.values())
-    return fused
+        by_sentence = [coverage(p.text[s - p.start : e - p.start]) for s, e, _ in p.sentences]
+        one_sentence = max((max(c, 0) / best_sentence.max() + v) / 2 for c, v in zip(sentence_cosines[i], by_sentence))
+        features = {
+            "sentence_coverage": max(by_sentence), "passage_coverage": coverage(p.text), "one_sentence": one_sentence,
+            "dense": dense[i] / dense.max(), "sentence_cosine": best_sentence[i] / best_sentence.max(),
+            "lexical": bm25[i] / bm25.max(), "dense_rank": rank_prior(dense, i), "lexical_rank": rank_prior(bm25, i),
+        }
+        bonus[i] = sum(w * max(features[name], 0) for name, w in zip(rerank.FEATURES, rerank.WEIGHTS))
+    return (fused + bonus) / (1 + sum(rerank.WEIGHTS))
 
 
 @pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
@@ -147,16 +164,18 @@ def test_search_equals_brute_force_ranking(tiny_library, tiny_encoder, mode):
     vectors = tiny_encoder.encode(texts)
     blobs = store.sentence_vector_blobs(tiny_library._db, [p.id for p in passages])
     sentence_vectors = [vector_blob.unpack(blobs[p.id], vectors.shape[1]) for p in passages]
+    assert set(rerank.FEATURES) == {"sentence_coverage", "passage_coverage", "one_sentence", "dense",
+                                    "sentence_cosine", "lexical", "dense_rank", "lexical_rank"}
     for query in ["joint naval drills", "oil imports in June", "Shanghai Cooperation Organization"]:
         query_vector = tiny_encoder.encode_query(query)
         dense = vectors @ query_vector
-        best_sentence = np.array([(rows @ query_vector).max() for rows in sentence_vectors])
+        sentence_cosines = [rows @ query_vector for rows in sentence_vectors]
         documents = [lexical.terms(t) for t in texts]
         bm25 = _brute_force_bm25(documents, lexical.terms(query))
         expected_scores = {
             "dense": dense,
             "lexical": bm25,
-            "hybrid": _brute_force_hybrid(passages, documents, dense, best_sentence, bm25, query),
+            "hybrid": _brute_force_hybrid(passages, documents, dense, sentence_cosines, bm25, query),
         }[mode]
         hits = tiny_library.search(query, k=5, mode=mode)
         order = [i for i in np.argsort(-expected_scores, kind="stable")[:5]

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from rag import lexical
 from rag.country_names import countries_named_by_both
-from rag.office_holders import offices_of_other_countries
+from rag.office_holders import gives_asked_office, offices_of_other_countries
 
 PRESIDENT = frozenset(lexical.terms("president"))
 MINISTER = frozenset(lexical.terms("minister"))
@@ -50,3 +50,17 @@ _WORDS = ["US", "Iran's", "Indian", "President", "president", "of", "Iran", "the
 def test_only_the_question_s_office_words_are_ever_taken_out(words, question):
     taken = offices_of_other_countries(" ".join(words), question)
     assert taken <= frozenset(lexical.terms(question))
+
+
+@pytest.mark.parametrize("sentence, question, gives", [
+    ("Chinese Defense Minister Dong Jun did not address it.", "who is China's defense minister?", True),
+    ("The talks were led by the president of Iran, Masoud Pezeshkian.", "Who is Iran's president?", True),
+    # the office with no country beside it, though the sentence names the country elsewhere
+    ("Aziz Nasirzadeh is one of nine defense ministers that Chinese state media say attended.",
+     "who is China's defense minister?", False),
+    # another country's office, and a question that names no country
+    ("Indian Defense Minister Rajnath Singh also attended.", "who is China's defense minister?", False),
+    ("Chinese Defense Minister Dong Jun spoke.", "who is the defense minister?", False),
+])
+def test_a_sentence_that_says_whose_office_it_is(sentence, question, gives):
+    assert gives_asked_office(sentence, question) is gives
