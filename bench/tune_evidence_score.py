@@ -42,7 +42,7 @@ from rag.search import build_query, normalise_query  # noqa: E402
 from rag.search_stages import search  # noqa: E402
 
 KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2)
-LEXICAL_WEIGHTS = (0.4, 0.6, 0.8, 1.0)
+LEXICAL_WEIGHTS = (0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
 RANK_PENALTIES = (0.0, 0.01, 0.02, 0.03, 0.05)
 CHECKED = 200  # questions also asked through Library.ask to confirm the replay matches it
 
