@@ -38,12 +38,14 @@ from rag.evaluation.abstention import contains_answer  # noqa: E402
 from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.runner import ASK_K, open_evaluation_library  # noqa: E402
+from rag.office_holders import gives_asked_office  # noqa: E402
 from rag.search import build_query, normalise_query  # noqa: E402
 from rag.search_stages import search  # noqa: E402
 
 KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2)
 LEXICAL_WEIGHTS = (0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
 RANK_PENALTIES = (0.0, 0.01, 0.02, 0.03, 0.05)
+SCORE_PRIORS = (0.05, 0.1, 0.2, 0.3, 0.5)
 CHECKED = 200  # questions also asked through Library.ask to confirm the replay matches it
 
 
@@ -62,7 +64,10 @@ def scored_sentences(library, question: str):
         definitions = library.evidence.definitions({h.passage.document_id for h in hits})
         scored = answers.score_sentences(text, vector, hits, cosines, library.evidence.sentence_vectors(hits),
                                          weights, definitions)
-    return [(e.similarity, e.coverage, e.hit.rank - 1, e.holds_kind, e.text, e.score, e.hit.passage.source)
+    top = hits[0].score if hits and hits[0].score > 0 else 1.0
+    # the answer-kind bonus counts twice for a sentence that also gives the asked country's office
+    return [(e.similarity, e.coverage, e.hit.rank - 1, e.holds_kind + gives_asked_office(e.text, text), e.text,
+             e.score, e.hit.passage.source, e.hit.score / top)
             for sentences in scored.values() for e in sentences]
 
 
@@ -118,7 +123,7 @@ def report(name, dataset, encoder, is_right) -> None:
     names = sorted(counts, key=lambda k: (k is None, str(k)))
     with open_evaluation_library(dataset, encoder) as library:
         encoder.encode([q.text for q in dataset.questions])
-        rows = [[(*r[:4], is_right(r, q), r[4], r[5]) for r in scored_sentences(library, q.text)]
+        rows = [[(*r[:4], is_right(r, q), r[4], r[5], r[7]) for r in scored_sentences(library, q.text)]
                 for q in dataset.questions]
         agree = 0
         for q, row in zip(dataset.questions[:CHECKED], rows):
@@ -130,12 +135,15 @@ def report(name, dataset, encoder, is_right) -> None:
     print(f"replay matches Library.ask's strongest sentence on {agree}/{CHECKED} questions")
     print(f"{'lexical':>7} {'rank':>5} {'kind':>5}  {'all':>6}  " + "  ".join(f"{k or 'other':>7}" for k in names))
     current = (answers.LEXICAL_WEIGHT, answers.RANK_PENALTY, answers.ANSWER_KIND_WEIGHT)
-    grid = [("", weights) for weights in itertools.product(LEXICAL_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS)]
-    for label, (lexical_weight, penalty, kind_weight) in [("current", current), *grid]:
+    grid = [("", (*weights, 0.0)) for weights in itertools.product(LEXICAL_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS)]
+    # the passage's search score (relative to the first hit's) in place of, or beside, its rank
+    grid += [(f"score prior {prior}", (answers.LEXICAL_WEIGHT, penalty, answers.ANSWER_KIND_WEIGHT, prior))
+             for prior in SCORE_PRIORS for penalty in (0.0, 0.01, 0.02)]
+    for label, (lexical_weight, penalty, kind_weight, prior) in [("current", (*current, 0.0)), *grid]:
         right = []
         for row in rows:
-            best = max(row, key=lambda r: r[0] + lexical_weight * r[1] - penalty * r[2] + kind_weight * r[3],
-                       default=None)
+            best = max(row, key=lambda r: r[0] + lexical_weight * r[1] - penalty * r[2] + kind_weight * r[3]
+                       - prior * (1 - r[7]), default=None)
             right.append(bool(best and best[4]))
         per_kind = {k: sum(r for r, kind in zip(right, kinds) if kind == k) / counts[k] for k in names}
         print(f"{lexical_weight:>7.2f} {penalty:>5.2f} {kind_weight:>5.2f}  {sum(right) / len(right):>6.4f}  "

@@ -27,7 +27,8 @@ DENSE_WEIGHT = 0.6
 # the rest the whole passage's: a question usually matches one sentence, and a long passage's
 # vector averages it with the others. Chosen with the head rescoring of the time on the three
 # tuning sets (bench/tune_fusion.py; news nDCG@10 / SciFact train nDCG@10 / SQuAD tune R@1):
-# passage only with a sentence coverage bonus of 0.3 gave 0.7812 / 0.7297 / 0.8011, these 0.7836 / 0.7301 / 0.8086.
+# passage only with a sentence coverage bonus of 0.3 gave 0.7812 / 0.7297 / 0.8011, these
+# 0.7836 / 0.7301 / 0.8086.
 DENSE_SENTENCE_SHARE = 0.75
 
 

@@ -46,8 +46,8 @@ class Fuse:
 
 
 class Rerank:
-    """The head of the fused ranking re-read (`rag.rerank`: coverage, word pairs, each
-    retriever's view) and re-ordered; the k best kept."""
+    """The head of the fused ranking re-read (`rag.rerank`: how much of the question its best
+    sentence and the whole passage say, and each retriever's view) and re-ordered; the k best kept."""
 
     def __call__(self, run: SearchRun) -> None:
         head = [i for i, _ in run.ranked[:RERANK_DEPTH]]
