@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import repeat
 
 from rag.spelling import american
 from rag.verb_forms import verb
@@ -125,13 +126,12 @@ def span_term_sets(text: str, spans: Sequence[tuple[int, int]]) -> list[frozense
     known = _TERM_OF_WORD
     sets = []
     for start, end in spans:
-        found = set()
-        for word in _WORD.findall(text, start, end):
-            term = known.get(word, _UNSEEN)
-            if term is _UNSEEN:
-                term = _term_of(word)
-            if term is not None:
-                found.add(term)
+        words = _WORD.findall(text, start, end)
+        found = set(map(known.get, words, repeat(_UNSEEN)))  # the dictionary read in C, not word by word
+        if _UNSEEN in found:
+            found.discard(_UNSEEN)
+            found.update(_term_of(w) for w in words if known.get(w, _UNSEEN) is _UNSEEN)
+        found.discard(None)
         sets.append(frozenset(found))
     return sets
 
