@@ -38,7 +38,7 @@ from rag.evaluation.abstention import contains_answer  # noqa: E402
 from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.runner import ASK_K, open_evaluation_library  # noqa: E402
-from rag.office_holders import gives_asked_office  # noqa: E402
+from rag.office_holders import asked_office_evidence  # noqa: E402
 from rag.search import build_query, normalise_query  # noqa: E402
 from rag.search_stages import search  # noqa: E402
 
@@ -65,8 +65,8 @@ def scored_sentences(library, question: str):
         scored = answers.score_sentences(text, vector, hits, cosines, library.evidence.sentence_vectors(hits),
                                          weights, definitions)
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
-    # the answer-kind bonus counts twice for a sentence that also gives the asked country's office
-    return [(e.similarity, e.coverage, e.hit.rank - 1, e.holds_kind + gives_asked_office(e.text, text), e.text,
+    # the answer-kind weight again for a sentence giving the asked country's office, minus it for one naming none
+    return [(e.similarity, e.coverage, e.hit.rank - 1, e.holds_kind + asked_office_evidence(e.text, text), e.text,
              e.score, e.hit.passage.source, e.hit.score / top)
             for sentences in scored.values() for e in sentences]
 

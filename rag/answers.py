@@ -10,9 +10,9 @@ Owns sentence scoring, the `[n]` markers and abstention.
   the share of the question's term weight (BM25 IDF) that the sentence contains (rare names
   and numbers count most; a short form its document defines counts as its long form), plus
   `ANSWER_KIND_WEIGHT` when it holds the kind of thing the question asks for (a date for
-  "when ...", a number for "how many ..."), and again when it gives the office a question
-  asks about to the question's country ("Chinese Defense Minister ..."), minus `RANK_PENALTY`
-  per place its passage ranks below the first.
+  "when ...", a number for "how many ..."), plus it again when it gives the office a question
+  asks about to the question's country ("Chinese Defense Minister ...") and minus it when it
+  names no such office, minus `RANK_PENALTY` per place its passage ranks below the first.
   Measured on SQuAD's tuning articles and the news tuning set (bench/tune_evidence_score.py):
   the strongest sentence holds the answer for 75.3% of SQuAD's tuning questions (cosine
   alone: 66.4%).
@@ -31,7 +31,7 @@ from rag.abbreviations import expansions
 from rag.answer_types import expected_kind, holds_kind
 from rag.country_names import countries_named_by_both
 from rag.evidence_selection import select_evidence
-from rag.office_holders import gives_asked_office, offices_of_other_countries
+from rag.office_holders import asked_office_evidence, offices_of_other_countries
 from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit, SentenceSpan, first_claim
 
@@ -181,8 +181,9 @@ def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors
                        - offices_of_other_countries(text, question))
             covered = lexical.weighted_share(present, term_weights)
             typed = holds_kind(text, question, kind)
-            # "Chinese Defense Minister Dong Jun" says whose minister he is: as telling as a name
-            whose = gives_asked_office(text, question)
+            # "Chinese Defense Minister Dong Jun" says whose minister he is: as telling as a name;
+            # a sentence naming no minister cannot say who is one
+            whose = asked_office_evidence(text, question)
             score = (float(similarity) + LEXICAL_WEIGHT * covered + ANSWER_KIND_WEIGHT * (typed + whose)
                      - RANK_PENALTY * rank)
             scored[hit.passage.id].append(Evidence(hit, float(cosine), i, span, text, score,

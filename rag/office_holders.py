@@ -9,7 +9,7 @@ else: its office word does not hold the question's. Owns only that test, on the 
 country or demonym right before the office ("US President", "Iran's defense minister"), or
 after it ("the president of Iran"). An office with no country beside it may be anyone's and
 is left alone. `rag.answers` takes such office words out of the terms a sentence covers, and
-counts a sentence that gives the office to the question's country as holding what was asked.
+weighs a sentence by whether it gives the office to the question's country, or names none.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ _QUALIFIERS = frozenset("""vice prime deputy foreign defense defence interior fi
     home state first acting former then new top chief""".split())
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*")
 _OF = frozenset({"of", "for"})
+# "Who is India's defense minister?" asks for the holder; "US President Trump said he will not
+# extend the deadline for which company?" only names one on the way to another question.
+_ASKS_WHO = re.compile(r"\s*who(?:'s|’s|\s+(?:is|was|are|were|will be|has been))\b", re.IGNORECASE)
 
 
 def offices_of_other_countries(sentence: str, question: str) -> frozenset[str]:
@@ -47,16 +50,26 @@ def offices_of_other_countries(sentence: str, question: str) -> frozenset[str]:
     return frozenset(term for office in other for term in lexical.terms(office))
 
 
-def gives_asked_office(sentence: str, question: str) -> bool:
-    """Whether `sentence` gives an office the question asks about to a country it names
-    ("Chinese Defense Minister Dong Jun" for "who is China's defense minister?"): the sentence
-    that says whose office it is, over one where the office has no country beside it ("one of
-    nine defense ministers that Chinese state media say ...")."""
+def asked_office_evidence(sentence: str, question: str) -> int:
+    """For a question asking the holder of a country's office: +1 when `sentence` gives that
+    office to that country ("Chinese Defense Minister Dong Jun" for "who is China's defense
+    minister?"), -1 when it names no such office at all (it cannot say who holds it: "... SCO
+    countries, which include India, Iran ...") or only other countries' ("US President ..."
+    for Iran's president), 0 otherwise (the office with no country beside
+    it, "one of nine defense ministers that Chinese state media say ..."). 0 for any question
+    that does not ask who holds the office."""
     asked, wanted = _asked_offices(question)
-    if not asked or not wanted:
-        return False
+    if not asked or not wanted or not _ASKS_WHO.match(question):
+        return 0
     words = _WORD.findall(sentence)
-    return any(word.casefold() in wanted and _country_of_office(words, i) & asked for i, word in enumerate(words))
+    wanted_terms = {term for office in wanted for term in lexical.terms(office)}  # "ministers" is "minister"
+    offices = [i for i, word in enumerate(words)
+               if word.casefold() in OFFICES and set(lexical.terms(word)) & wanted_terms]
+    owners = [_country_of_office(words, i) for i in offices]
+    if any(owner & asked for owner in owners):
+        return 1
+    # none, or only other countries' ("US President Donald Trump" for the president of Iran)
+    return -1 if all(owners) else 0
 
 
 @lru_cache(maxsize=256)  # every scored sentence is checked against the same question

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from rag import lexical
 from rag.country_names import countries_named_by_both
-from rag.office_holders import gives_asked_office, offices_of_other_countries
+from rag.office_holders import asked_office_evidence, offices_of_other_countries
 
 PRESIDENT = frozenset(lexical.terms("president"))
 MINISTER = frozenset(lexical.terms("minister"))
@@ -52,15 +52,20 @@ def test_only_the_question_s_office_words_are_ever_taken_out(words, question):
     assert taken <= frozenset(lexical.terms(question))
 
 
-@pytest.mark.parametrize("sentence, question, gives", [
-    ("Chinese Defense Minister Dong Jun did not address it.", "who is China's defense minister?", True),
-    ("The talks were led by the president of Iran, Masoud Pezeshkian.", "Who is Iran's president?", True),
+@pytest.mark.parametrize("sentence, question, evidence", [
+    ("Chinese Defense Minister Dong Jun did not address it.", "who is China's defense minister?", 1),
+    ("The talks were led by the president of Iran, Masoud Pezeshkian.", "Who is Iran's president?", 1),
     # the office with no country beside it, though the sentence names the country elsewhere
     ("Aziz Nasirzadeh is one of nine defense ministers that Chinese state media say attended.",
-     "who is China's defense minister?", False),
-    # another country's office, and a question that names no country
-    ("Indian Defense Minister Rajnath Singh also attended.", "who is China's defense minister?", False),
-    ("Chinese Defense Minister Dong Jun spoke.", "who is the defense minister?", False),
+     "who is China's defense minister?", 0),
+    # another country's office; no such office at all; a question that names no country
+    ("Indian Defense Minister Rajnath Singh also attended.", "who is China's defense minister?", -1),
+    ("US President Trump called Iran's President Pezeshkian.", "Who is the president of Iran?", 1),
+    ("SCO countries include China, Russia and India.", "Who is India's defense minister?", -1),
+    ("Chinese Defense Minister Dong Jun spoke.", "who is the defense minister?", 0),
+    ("SCO countries include China, Russia and India.", "Which countries are in the SCO?", 0),
+    # a question naming an office on the way to asking something else
+    ("TikTok's owner was given until November.", "US President Trump set a deadline for which Chinese company?", 0),
 ])
-def test_a_sentence_that_says_whose_office_it_is(sentence, question, gives):
-    assert gives_asked_office(sentence, question) is gives
+def test_a_sentence_that_says_whose_office_it_is(sentence, question, evidence):
+    assert asked_office_evidence(sentence, question) == evidence
