@@ -74,6 +74,8 @@ def test_unanswerable_questions_abstain(minilm_samples_library, question):
     # by naming again the gathering the paragraph before placed in Qingdao: cited with it
     ("Where did the SCO defense ministers meet?", "Qingdao"),
     ("who is China's defense minister?", "Dong Jun"),
+    # the sentence that gives the office to India, not the one listing India among the members
+    ("Who is India's defense minister?", "Rajnath Singh"),
     # the article spells the name out once, then says "the SCO" in the sentence that answers
     ("When was the Shanghai Cooperation Organization created?", "Founded in 2001"),
     # what someone said is the sentence that quotes them (by one name: the article named him
