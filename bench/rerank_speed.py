@@ -4,8 +4,9 @@ without it in the same run.
 Library: SQuAD v1.1 dev's 2,067 paragraphs as `python -m rag eval` builds them (cached), the
 packaged MiniLM; or `--library DIR`, any library (e.g. bench/large_library.py's 100k one in
 .cache/bench/library-100000). Questions: the first N of the dataset, each embedded once
-beforehand, so the figures are the search after the embedding. Baseline: the hybrid stages with the re-ranking
-stage replaced by the plain cut to k (the fused order); rounds alternate the two.
+beforehand, so the figures are the search after the embedding. Baseline: the hybrid stages
+with the re-ranking stage replaced by the plain cut to k (the fused order); rounds alternate
+the two.
 
     .venv/bin/python bench/rerank_speed.py ../shared/datasets/squad-v1.1-dev/dev-v1.1.json [--questions 300] [--library DIR]
 """

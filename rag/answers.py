@@ -10,9 +10,9 @@ Owns sentence scoring, the `[n]` markers and abstention.
   the share of the question's term weight (BM25 IDF) that the sentence contains (rare names
   and numbers count most; a short form its document defines counts as its long form), plus
   `ANSWER_KIND_WEIGHT` when it holds the kind of thing the question asks for (a date for
-  "when ...", a number for "how many ..."), plus it again when it gives the office a question
-  asks about to the question's country ("Chinese Defense Minister ...") and minus it when it
-  names no such office, minus `RANK_PENALTY` per place its passage ranks below the first.
+  "when ...", a number for "how many ..."), for "who is <country>'s <office>?" plus it again
+  when it gives that office to that country ("Chinese Defense Minister ...") and minus it when
+  it names no such office, minus `RANK_PENALTY` per place its passage ranks below the first.
   Measured on SQuAD's tuning articles and the news tuning set (bench/tune_evidence_score.py):
   the strongest sentence holds the answer for 75.3% of SQuAD's tuning questions (cosine
   alone: 66.4%).
