@@ -36,9 +36,8 @@ from rag import rerank  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.metrics import documents_by_best_passage, ndcg_at, recall_at  # noqa: E402
 from rag.evaluation.runner import open_evaluation_library  # noqa: E402
-from rag.fusion import FUSION_DEPTH  # noqa: E402
 from rag.search import SearchRun, build_query  # noqa: E402
-from rag.search_stages import CompleteScores, Fuse, Retrieve  # noqa: E402
+from rag.search_stages import FUSED  # noqa: E402
 
 FOLDS = 5
 L2 = 1e-3
@@ -56,7 +55,7 @@ def collect(dataset, encoder):
     for question in dataset.questions:
         query = build_query(library._db, question.text, 10, None, "hybrid", encoder.encode_query, needs_vector=True)
         run = SearchRun(library._db, vectors, query)
-        for stage in (Retrieve(FUSION_DEPTH), CompleteScores(), Fuse()):
+        for stage in FUSED:
             stage(run)
         head = run.ranked[: rerank.RERANK_DEPTH]
         ids = [i for i, _ in head]

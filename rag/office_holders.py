@@ -62,14 +62,19 @@ def asked_office_evidence(sentence: str, question: str) -> int:
     if not asked or not wanted or not _ASKS_WHO.match(question):
         return 0
     words = _WORD.findall(sentence)
-    wanted_terms = {term for office in wanted for term in lexical.terms(office)}  # "ministers" is "minister"
+    wanted_terms = _office_terms(frozenset(wanted))  # "ministers" is "minister"
     offices = [i for i, word in enumerate(words)
-               if word.casefold() in OFFICES and set(lexical.terms(word)) & wanted_terms]
+               if word.casefold() in OFFICES and _office_terms(frozenset({word.casefold()})) & wanted_terms]
     owners = [_country_of_office(words, i) for i in offices]
     if any(owner & asked for owner in owners):
         return 1
     # none, or only other countries' ("US President Donald Trump" for the president of Iran)
     return -1 if all(owners) else 0
+
+
+@lru_cache(maxsize=256)  # a handful of office words, read for every scored sentence
+def _office_terms(offices: frozenset[str]) -> frozenset[str]:
+    return frozenset(term for office in offices for term in lexical.terms(office))
 
 
 @lru_cache(maxsize=256)  # every scored sentence is checked against the same question

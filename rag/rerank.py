@@ -76,7 +76,7 @@ def head_features(run, head: list[int]) -> np.ndarray:
                             _rank_prior(dense), _rank_prior(lexical)])
     reading_width = len(FEATURES) - pool.shape[1]
     rows = []
-    best_sentence = max((s for _, s in candidates.sentence), default=0.0)
+    best_sentence = sentence.max() if len(sentence) else 0.0
     for pid in head:
         cosines = np.clip(run.sentence_cosines.get(pid, np.zeros(0)) / best_sentence, 0.0, None) \
             if best_sentence > 0 else np.zeros(0)

@@ -74,8 +74,11 @@ class Fetch:
         run.hits = [Hit(rank=r, score=s, passage=p) for r, (p, s) in enumerate(kept, 1)]
 
 
+# Hybrid search up to the fused ranking of the whole pool (what the re-ranker reads).
+FUSED: Sequence[Stage] = (Retrieve(FUSION_DEPTH), CompleteScores(), Fuse())
+
 STAGES: dict[str, Sequence[Stage]] = {
-    "hybrid": (Retrieve(FUSION_DEPTH), CompleteScores(), Fuse(), Rerank(), Fetch()),
+    "hybrid": (*FUSED, Rerank(), Fetch()),
     "dense": (Retrieve(), RankBy("dense"), Fetch()),
     "lexical": (Retrieve(), RankBy("lexical"), Fetch()),
 }

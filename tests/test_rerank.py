@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 
 from rag import rerank
-from rag.fusion import FUSION_DEPTH
 from rag.search import SearchRun, build_query
-from rag.search_stages import CompleteScores, Fuse, Retrieve
+from rag.search_stages import FUSED
 from tests.conftest import SAMPLES
 
 QUESTIONS = ["joint naval drills", "Which countries are members of the SCO?", "oil imports in June",
@@ -17,7 +16,7 @@ QUESTIONS = ["joint naval drills", "Which countries are members of the SCO?", "o
 def _fused_run(library, question):
     query = build_query(library._db, question, 10, None, "hybrid", library.encoder.encode_query, needs_vector=True)
     run = SearchRun(library._db, library._current_vectors(), query)
-    for stage in (Retrieve(FUSION_DEPTH), CompleteScores(), Fuse()):
+    for stage in FUSED:
         stage(run)
     return run
 
