@@ -20,6 +20,7 @@ from rag import bm25_postings, store
 from rag.abbreviations import long_forms_in, query_short_forms, uses
 from rag.dates import normalise_iso_date
 from rag.errors import QueryError, UnknownDocumentError
+from rag.inline_markup import strip_inline_markup
 from rag.lexical import match_expression, terms
 
 # Longer queries are cut here; the model reads at most a few hundred tokens anyway.
@@ -103,6 +104,9 @@ def normalise_query(query: str) -> str:
         raise QueryError(f"The question holds a character that is not text (a lone surrogate, U+{ord(found.group()):04X}, "
                          f"at character {found.start()}), usually from bytes that were not UTF-8; type it again")
     query = unicodedata.normalize("NFC", _CONTROL.sub(" ", query))
+    # A question copied from a web page can keep its inline links ("Who will be <a href=...>South
+    # Korea</a>'s next president?"): the reader saw the link's text, and so must the search.
+    query = strip_inline_markup(query)[0]
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     if not any(ch.isalnum() for ch in query):
         raise QueryError("The question is empty; type a question with at least one word")

@@ -9,6 +9,7 @@ import pytest
 
 from rag import TextRecord
 from rag.check import check_library
+from rag.errors import QueryError
 from rag.inline_markup import slug_words, strip_inline_markup
 
 SCRAPED = ('Rep. Liz Cheney of <b>Wyoming</b> <a href="https://www.cnn.com/2022/08/17/politics/'
@@ -98,3 +99,21 @@ def test_a_title_edit_keeps_the_links_words_in_context(tiny_library):
     assert tiny_library.document(document_id).title == "Cheney concedes"
     assert [h.passage.document_id for h in tiny_library.search("hageman", k=3, mode="lexical")] == [document_id]
     assert check_library(tiny_library.folder).ok
+
+
+def test_a_question_copied_with_its_links_is_read_as_its_reader_saw_it(tiny_library):
+    tiny_library.add_texts([TextRecord(source="scrape/1", text=SCRAPED), TextRecord(source="plain/2", text=PLAIN)])
+    plain = "Which quay did the harbour authority reopen on Monday?"
+    copied = ('Which quay did the <a data-analytics-id="inline-link" href="https://example.com/tag/harbour">harbour'
+              '</a> authority reopen on <b>Monday</b>?')
+    asked, expected = tiny_library.ask(copied), tiny_library.ask(plain)
+    assert asked.question == plain
+    assert (asked.text, asked.confidence) == (expected.text, expected.confidence)
+    assert [(h.passage.id, h.score) for h in tiny_library.search(copied)] == \
+        [(h.passage.id, h.score) for h in tiny_library.search(plain)]
+
+
+def test_a_question_that_is_only_markup_is_refused_with_what_to_do(tiny_library):
+    tiny_library.add_texts([TextRecord(source="plain/2", text=PLAIN)])
+    with pytest.raises(QueryError, match="type a question"):
+        tiny_library.ask('<a href="https://example.com/x"></a><br>')
