@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Words a capitalised long form may hold without giving a letter to the short form.
 MINOR_WORDS = frozenset("of the and for on in to de du la le des al el at by & -".split())
@@ -104,6 +105,7 @@ def find_definitions(text: str) -> dict[str, str]:
     return definitions
 
 
+@lru_cache(maxsize=4096)  # re's own cache holds 512: a document's names and short forms overflow it
 def _use_pattern(short: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){re.escape(short)}s?(?![\w])")
 

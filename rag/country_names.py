@@ -222,13 +222,14 @@ Zimbabwe, Zimbabwean
 """
 
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
+_POSSESSIVE = re.compile(r"['’]s$")
 LONGEST = 5  # words in the longest name ("United States of America")
 
 
 def _key(words: list[str]) -> str:
     """Words as the table is looked up: casefolded, without a possessive or a full stop at the
-    end ("China's", "the U.S." at a sentence's end)."""
-    return re.sub(r"(?:['’]s)?\.?$", "", " ".join(words)).casefold()
+    end ("China's", "the U.S." at a sentence's end, "the U.S.'s")."""
+    return _POSSESSIVE.sub("", " ".join(words).rstrip(".")).rstrip(".").casefold()
 
 
 def _country_of() -> dict[str, str]:
@@ -241,6 +242,9 @@ def _country_of() -> dict[str, str]:
 
 
 _COUNTRY_OF = _country_of()
+# The words a name can open with, as written (casefolded) and as a one-word name is looked up:
+# most capitalised words open none, and need no look at the words after them.
+_FIRST_WORDS = frozenset(w for key in _COUNTRY_OF for w in (key.split()[0], _key(key.split()[:1])))
 
 
 @lru_cache(maxsize=4096)  # every scored sentence is checked against the same question
@@ -261,6 +265,9 @@ def countries_in(text: str) -> frozenset[str]:
 def _name_at(words: list[str], i: int) -> int:
     """How many words from `i` on name a country (0: none)."""
     if not words[i][0].isupper():
+        return 0
+    first = words[i].casefold()
+    if first not in _FIRST_WORDS and _key(words[i : i + 1]) not in _FIRST_WORDS:
         return 0
     for size in range(min(LONGEST, len(words) - i), 0, -1):
         if _key(words[i : i + size]) in _COUNTRY_OF:

@@ -38,7 +38,6 @@ CALENDAR_WORDS = frozenset("""
     """.split())
 # A word with the full stop after it, if any: "Adm." (a title's stop), "Jun." (a sentence's end).
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*\.?")
-_POSSESSIVE = re.compile(r"['’]s$")
 
 
 def find_full_names(text: str) -> dict[str, str]:
@@ -62,26 +61,28 @@ def find_full_names(text: str) -> dict[str, str]:
                 # word would most likely open another sentence.
                 if word not in seen and word in inside and word.casefold() not in lower_case:
                     names.setdefault(word, full)
-        seen.update(_POSSESSIVE.sub("", word.rstrip(".")) for word in run)
+        seen.update(_plain(word) for word in run)
     return names
 
 
 def _word_uses(text: str) -> tuple[set[str], set[str]]:
     """The words `text` writes in lower case (casefolded), and those it capitalises other than
     as a sentence's or a line's first word (a title's stop ends no sentence: "Adm. Sun")."""
-    lower_case, inside = set(), set()
+    lower_case, inside = set(), set()  # as written: a text repeats its words, so each is read once after
     previous, previous_end = None, 0
     for match in _WORD.finditer(text):
-        word = _POSSESSIVE.sub("", match.group().rstrip("."))
-        gap = text[previous_end : match.start()]
-        opens = (previous is None or "\n" in gap or any(mark in gap for mark in ".!?")
-                 or (previous.endswith(".") and _bare(previous) not in TITLE_WORDS))
+        word = match.group()
+        # most words are lower case: they need no look at what came before them
         if word[0].islower():
-            lower_case.add(word.casefold())
-        elif not opens:
-            inside.add(word)
-        previous, previous_end = match.group(), match.end()
-    return lower_case, inside
+            lower_case.add(word)
+        else:
+            gap = text[previous_end : match.start()]
+            opens = (previous is None or (gap != " " and ("\n" in gap or "." in gap or "!" in gap or "?" in gap))
+                     or (previous[-1] == "." and _bare(previous) not in TITLE_WORDS))
+            if not opens:
+                inside.add(word)
+        previous, previous_end = word, match.end()
+    return {_plain(word).casefold() for word in lower_case}, {_plain(word) for word in inside}
 
 
 def _capitalised_runs(text: str) -> list[list[str]]:
@@ -113,7 +114,7 @@ def _name_part(run: list[str]) -> list[str]:
     core: list[str] = []
     for word in run:
         bare = _bare(word)
-        plain = _POSSESSIVE.sub("", word.rstrip("."))
+        plain = _plain(word)
         is_name = (_name_like(plain) and bare not in TITLE_WORDS
                    and bare not in CALENDAR_WORDS and bare not in STOPWORDS and not countries_in(plain))
         if is_name:
@@ -130,5 +131,11 @@ def _name_like(word: str) -> bool:
             and all(ch.isalpha() or ch in "'’-" for ch in word))
 
 
+def _plain(word: str) -> str:
+    """The word without its full stop and possessive ending: "Iran's" -> "Iran", "Adm." -> "Adm"."""
+    word = word.rstrip(".")
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
 def _bare(word: str) -> str:
-    return _POSSESSIVE.sub("", word.rstrip(".")).casefold()
+    return _plain(word).casefold()
