@@ -39,7 +39,7 @@ class EvidenceReader:
 
     def read(self, question: str, run: SearchRun) -> Retrieved:
         hits = run.hits
-        passage_counts = bm25_postings.term_passage_counts(self._db, lexical.question_terms(question))
+        passage_counts = bm25_postings.term_passage_counts(self._db, lexical.question_terms(question), run.postings)
         adjacent, context = self.adjacent(hits)
         return Retrieved(
             hits=hits, cosines=run.cosines(hits), sentence_vectors=self.sentence_vectors(hits),

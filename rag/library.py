@@ -206,8 +206,10 @@ class Library:
             check_filter_documents(self._db, filters)
             if vectors is None or len(vectors) == 0:
                 return []
-            built = build_query(self._db, query, k, filters, mode, self._embed_query, needs_vector=mode != "lexical")
-            return search_passages(self._db, vectors, built, self._lexical_postings(vectors)).hits
+            postings = self._lexical_postings(vectors)
+            built = build_query(self._db, query, k, filters, mode, self._embed_query, needs_vector=mode != "lexical",
+                                postings=postings)
+            return search_passages(self._db, vectors, built, postings).hits
 
     def ask(
         self,
@@ -230,8 +232,10 @@ class Library:
                 return compose(question, None, [], [], [])
             # Even a lexical search needs the question's vector: abstention and evidence
             # scoring are by meaning.
-            query = build_query(self._db, question, k, filters, mode, self._embed_query, needs_vector=True)
-            run = search_passages(self._db, vectors, query, self._lexical_postings(vectors))
+            postings = self._lexical_postings(vectors)
+            query = build_query(self._db, question, k, filters, mode, self._embed_query, needs_vector=True,
+                                postings=postings)
+            run = search_passages(self._db, vectors, query, postings)
             return self.answerer.answer(query, self.evidence.read(question, run), answer_from=min_confidence)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:

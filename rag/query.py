@@ -80,15 +80,17 @@ class Query:
 
 
 def build_query(connection: sqlite3.Connection, text: str, k: int, filters: SearchFilters | None, mode: str,
-                embed: Callable[[str], np.ndarray], *, needs_vector: bool) -> Query:
+                embed: Callable[[str], np.ndarray], *, needs_vector: bool,
+                postings: bm25_postings.Bm25Postings | None = None) -> Query:
     """The question checked, read with the library's long forms, analysed and (when
-    `needs_vector`) embedded: once, for every stage after."""
+    `needs_vector`) embedded: once, for every stage after. `postings`: the in-memory lexical
+    copy of the connection's generation, if kept (it knows the terms' passage counts)."""
     text, k, mode = normalise_query(text), check_k(k), check_mode(mode)
     retrieval_text = expand_short_forms(connection, text)  # "SCO" -> also its long form
     analysed = tuple(terms(retrieval_text))
     return Query(
         text=text, retrieval_text=retrieval_text, terms=analysed,
-        idf=bm25_postings.term_idf(connection, analysed), match=match_expression(retrieval_text),
+        idf=bm25_postings.term_idf(connection, analysed, postings), match=match_expression(retrieval_text),
         vector=embed(retrieval_text) if needs_vector else None, k=k, filters=filters, mode=mode,
     )
 

@@ -65,6 +65,7 @@ def test_searches_are_the_same_with_and_without_the_copy(library):
     calls = [(q, mode, f) for q in QUERIES for mode in ("lexical", "hybrid") for f in (None, filters)]
     library._lexical_copy.build_above = 10**9
     without = [library.search(q, k=20, mode=mode, filters=f) for q, mode, f in calls]
+    answers_without = [library.ask(q) for q in QUERIES]
     assert library._lexical_copy.postings is None
     library._lexical_copy.build_above = 0
     library.build_lexical_postings()
@@ -73,7 +74,17 @@ def test_searches_are_the_same_with_and_without_the_copy(library):
     for a, b in zip(without, with_copy):
         assert [h.passage.id for h in a] == [h.passage.id for h in b]
         assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-9)
-    assert library.ask("navy drill").text == library.ask("navy drill").text
+    # the answers' term weights and confidence signals read the terms' passage counts from the copy
+    for a, b in zip(answers_without, [library.ask(q) for q in QUERIES]):
+        assert (a.text, a.abstained) == (b.text, b.abstained)
+        assert a.confidence == pytest.approx(b.confidence, rel=1e-9)
+
+
+def test_the_copy_counts_each_terms_passages_as_fts5_does(library):
+    terms = lexical.terms(" ".join(WORDS)) + ["zeppelin"]  # and a term no passage holds
+    counts = built(library).passage_counts(terms)
+    assert counts == bm25_postings.term_passage_counts(library._db, terms)
+    assert counts["zeppelin"] == 0 and min(counts[t] for t in terms[:-1]) > 0
 
 
 def test_a_new_generation_is_never_answered_from_the_old_copy(tmp_path, tiny_encoder):
