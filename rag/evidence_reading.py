@@ -3,13 +3,15 @@
 Given a search run, reads each hit's sentence vectors (stored at ingest, or embedded now for
 passages stored before libraries kept them, and remembered), the question's term weights and
 how many passages hold each term, and each cited document's short forms with their long
-forms and the one names of its people with their full names (kept per generation: only a
-new generation changes stored text). Does not choose or score evidence (`rag.answers`).
+forms and the one names of its people with their full names (remembered per document text,
+for the documents asked about most recently). Does not choose or score evidence (`rag.answers`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -22,20 +24,27 @@ from rag.results import Hit
 from rag.search import SearchRun
 from rag.sentence_cache import SentenceVectorCache
 
+# Documents whose short forms and full names are remembered. Reading them costs ~3 ms per
+# document of 10 paragraphs (most of it finding full names), once per document while it is
+# remembered; keyed by the text's checksum, so a changed document is read again and a new
+# generation that leaves a document as it was keeps what was read of it. Bounded: a server
+# answering over an archive asks about more documents than it should hold.
+DEFINITIONS_KEPT = 4096
+
 
 class EvidenceReader:
-    """One library's reader of evidence. The dimension and the generation are asked for at
-    each read (callables), as the library's encoder loads lazily and writers commit new
-    generations under it."""
+    """One library's reader of evidence. The dimension is asked for at each read (a
+    callable), as the library's encoder loads lazily."""
 
     def __init__(self, connection: sqlite3.Connection, encode: Callable[[Sequence[str]], np.ndarray],
-                 dimension: Callable[[], int], generation: Callable[[], int]):
+                 dimension: Callable[[], int], definitions_kept: int = DEFINITIONS_KEPT):
         self._db = connection
         self._dimension = dimension
-        self._generation = generation
         self._embedded_sentences = SentenceVectorCache(encode)
-        self._definitions: dict[str, dict[str, str]] = {}  # for `_definitions_generation` only
-        self._definitions_generation = -1
+        # (document id, text checksum) -> its definitions, least recently asked first
+        self._definitions: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
+        self._definitions_kept = definitions_kept
+        self._definitions_lock = threading.Lock()  # searches run in several threads
 
     def read(self, question: str, run: SearchRun) -> Retrieved:
         hits = run.hits
@@ -66,13 +75,23 @@ class EvidenceReader:
         """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization"),
         a person's one name as their full name among them ("Dong" -> "Dong Jun"); a short form
         the document defines wins over a name."""
-        generation = self._generation()
-        if self._definitions_generation != generation:
-            self._definitions, self._definitions_generation = {}, generation
-        for document_id in document_ids - self._definitions.keys():
-            text = store.get_document(self._db, document_id).text
-            self._definitions[document_id] = {**find_full_names(text), **find_definitions(text)}
-        return {d: self._definitions[d] for d in document_ids}
+        digests = store.text_digests(self._db, document_ids)
+        found = {}
+        for document_id in document_ids:
+            key = (document_id, digests.get(document_id, ""))
+            with self._definitions_lock:
+                known = self._definitions.get(key)
+                if known is not None:
+                    self._definitions.move_to_end(key)
+            if known is None:
+                text = store.get_document(self._db, document_id).text  # an unknown id raises here
+                known = {**find_full_names(text), **find_definitions(text)}
+                with self._definitions_lock:
+                    self._definitions[key] = known
+                    while len(self._definitions) > self._definitions_kept:
+                        self._definitions.popitem(last=False)
+            found[document_id] = known
+        return found
 
     def sentence_vectors(self, hits: list[Hit]) -> list[np.ndarray]:
         """Each hit's sentence vectors: stored at ingest, or (for passages stored before

@@ -86,8 +86,7 @@ class Library:
         self.writer = Writer(self._generations, encoder, read_only=read_only,
                              not_writable_because=not_writable_because)
         # What `ask` reads beyond the hits for the answerer (sentence vectors, term weights, short forms).
-        self.evidence = EvidenceReader(connection, self._encode, lambda: self.encoder.dimension,
-                                       lambda: self._generations.generation)
+        self.evidence = EvidenceReader(connection, self._encode, lambda: self.encoder.dimension)
         self._lexical_copy = LexicalCopy(folder / store.DATABASE_NAME, POSTINGS_ABOVE)
         # Turns what `ask` retrieved into the answer (`rag.answerer`); replaceable per library.
         self.answerer: Answerer = ExtractiveAnswerer()

@@ -233,6 +233,15 @@ def contextual_texts(connection: sqlite3.Connection, ids: Sequence[int] | None =
     return texts
 
 
+def text_digests(connection: sqlite3.Connection, document_ids: Iterable[str]) -> dict[str, str]:
+    """Each listed document's `text_sha256`: what its stored text is, without reading the text."""
+    ids = list(document_ids)
+    if not ids:
+        return {}
+    return dict(connection.execute(
+        f"SELECT id, text_sha256 FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids))
+
+
 def get_passages(connection: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Passage]:
     ids = list(ids)
     if not ids:

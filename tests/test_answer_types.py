@@ -7,6 +7,7 @@ from rag import TextRecord, lexical
 from rag.answer_types import COUNTRY, DATE, NAME, NUMBER, PLACE, QUOTE, expected_kind, holds_kind
 from rag.country_names import countries_in
 from rag.answers import ANSWER_KIND_WEIGHT, score_sentences
+from rag.evidence_reading import EvidenceReader
 from rag.results import Hit
 from tests.conftest import sentences_passage
 
@@ -147,7 +148,7 @@ def test_sentence_scores_read_defined_short_forms_and_reward_the_asked_kind():
 
 
 def test_a_changed_document_is_read_with_its_new_definitions(tiny_library):
-    """The short forms a document defines are remembered per generation: once the document
+    """The short forms a document defines are remembered per text: once the document
     changes, "the SCO" means what the new text says."""
     question = "When was the Shanghai Cooperation Organization founded?"
     founded = "Founded in 2001, the SCO has grown since then with new members from Asia."
@@ -164,3 +165,17 @@ def test_a_changed_document_is_read_with_its_new_definitions(tiny_library):
     other = "Members of the Southern Cricket Office (SCO) met in Leeds in June."
     tiny_library.add_texts([TextRecord(source="sco", text=f"{other}\n\n{founded}")])
     assert founded_coverage() < before
+
+
+def test_definitions_are_remembered_for_a_bounded_number_of_documents(tiny_library):
+    """A server answering over an archive asks about more documents than it should hold: the
+    reader keeps the most recently asked ones, and what it forgets it reads again the same."""
+    texts = [f"Delegates of the Northern Fishing Council (NFC) met in port {n}. The NFC set quotas for "
+             f"cod in zone {n}." for n in range(6)]
+    ids = tiny_library.add_texts([TextRecord(source=f"nfc/{n}", text=t) for n, t in enumerate(texts)]).added
+    reader = EvidenceReader(tiny_library._db, tiny_library._encode, lambda: tiny_library.encoder.dimension,
+                            definitions_kept=2)
+    first = {d: reader.definitions({d})[d] for d in ids}
+    assert len(reader._definitions) == 2
+    assert all(first[d]["NFC"] == "Northern Fishing Council" for d in ids)
+    assert {d: reader.definitions({d})[d] for d in ids} == first  # forgotten ones read again, the same
