@@ -13,7 +13,9 @@ a test split: report it, never choose on it.
 Like the tuning set: a question's passage is its quiz's evidence text (at least 40
 characters, no title), each distinct text one passage. Unlike it, a question scraped with
 its page's inline links ("Who will be <a href=...>South Korea</a>'s next president?") is
-kept as scraped: the product must read it.
+kept as scraped: the product must read it. Each question also carries its quiz's right
+choice ("answers" in queries.jsonl), so `python -m rag eval news` can say how often the cited
+quote itself holds the answer, not only whether it is from the question's passage.
 """
 
 from __future__ import annotations
@@ -43,15 +45,21 @@ def quiz_rows(git_dir: Path):
                 yield row
 
 
-def write_set(folder: Path, passages: dict[str, str], questions: list[tuple[str, str, str]]) -> None:
+def right_choice(row: dict) -> list[str]:
+    """The quiz's right choice, as the answer a citation can quote ([] when it has none)."""
+    choices, answer = row.get("choices") or [], row.get("answer") or []
+    return [choices[int(answer[0])]] if choices and answer and int(answer[0]) < len(choices) else []
+
+
+def write_set(folder: Path, passages: dict[str, str], questions: list[tuple[str, str, str, list[str]]]) -> None:
     (folder / "qrels").mkdir(parents=True, exist_ok=True)
     with open(folder / "corpus.jsonl", "w") as corpus:
         for pid, text in passages.items():
             corpus.write(json.dumps({"_id": pid, "title": "", "text": text}) + "\n")
     with open(folder / "queries.jsonl", "w") as queries, open(folder / "qrels" / "test.tsv", "w") as qrels:
         qrels.write("query-id\tcorpus-id\tscore\n")
-        for qid, text, pid in questions:
-            queries.write(json.dumps({"_id": qid, "text": text}) + "\n")
+        for qid, text, pid, answers in questions:
+            queries.write(json.dumps({"_id": qid, "text": text, "answers": answers}) + "\n")
             qrels.write(f"{qid}\t{pid}\t1\n")
 
 
@@ -66,7 +74,7 @@ def main() -> None:
         evidence = (row.get("evidence") or "").strip()
         if len(evidence) >= MIN_EVIDENCE:
             pid = ids.setdefault(evidence, f"h{len(ids)}")
-            questions.append((row["question_id"], row["question_sentence"], pid))
+            questions.append((row["question_id"], row["question_sentence"], pid, right_choice(row)))
     passages = {pid: text for text, pid in ids.items()}
     write_set(args.out / "answerable", passages, questions)
     removed = sorted(passages)

@@ -12,8 +12,9 @@ import pytest
 from rag import cli
 from rag.evaluation import metrics
 from rag.evaluation.datasets import DatasetError, load_beir, load_squad
+from rag.evaluation.abstention import summary
 from rag.evaluation.news_months import by_month
-from rag.evaluation.runner import contains_answer
+from rag.evaluation.runner import contains_answer, evaluate_abstention
 from tests.conftest import REPO
 
 
@@ -215,3 +216,33 @@ def test_the_embedding_cache_keeps_each_kind_of_vectors_apart(tmp_path, minilm_e
     vectors = int8.encode(texts)
     assert int8.misses == 2 and int8.vector_kind == "onnx-int8"
     assert (vectors * fp32).sum(axis=1).max() < 1 - 1e-4
+
+
+def test_a_known_answer_counts_where_its_passage_says_it_as_words_of_their_own(news_folder):
+    """The held-out news set (bench/build_news_heldout.py) gives each question its quiz's right
+    choice; only a choice its own passage spells out can be quoted, and "oil" is not in "boil"."""
+    queries = news_folder / "answerable" / "queries.jsonl"
+    answers = {"20200103_0": ["LAVA"], "20200110_0": ["wax  combs"], "20200207_0": ["oil"], "20200214_0": []}
+    queries.write_text("".join(json.dumps({**row, "answers": answers[row["_id"]]}) + "\n"
+                               for row in map(json.loads, queries.read_text().splitlines())))
+    loaded = {q.id: q.quoted_answers for q in load_beir(news_folder / "answerable").questions}
+    assert loaded == {"20200103_0": ("LAVA",), "20200110_0": ("wax  combs",), "20200207_0": (), "20200214_0": ()}
+
+
+def test_eval_news_says_how_often_the_first_claim_quotes_the_known_answer(news_folder, tiny_model_dir,
+                                                                           tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    for part in ("answerable", "unanswerable"):
+        queries = news_folder / part / "queries.jsonl"
+        queries.write_text("".join(json.dumps({**row, "answers": ["lava"] if row["_id"] == "20200103_0" else ["wax"]})
+                                   + "\n" for row in map(json.loads, queries.read_text().splitlines())))
+    answerable, unanswerable = load_beir(news_folder / "answerable"), load_beir(news_folder / "unanswerable")
+    result = evaluate_abstention(answerable, [unanswerable], model=tiny_model_dir)
+    quoting = {o.quotes_answer for o in result.outcomes if not o.answerable}
+    assert quoting == {None}  # an unanswerable question's passage is gone: nothing it could quote
+    quotable = [o for o in result.outcomes if o.quotes_answer is not None]
+    assert len(quotable) == 2  # the volcano and the bees: the others' passages do not say "wax"
+    for threshold in (0.0, 0.5, 1.0):
+        expected = sum(o.quotes_answer and o.confidence >= threshold for o in quotable) / 2
+        assert summary(result.outcomes, threshold)["answered_quoting_answer"] == expected
+    assert result.figures["quoting_answer_if_always_answered"] == sum(o.quotes_answer for o in quotable) / 2

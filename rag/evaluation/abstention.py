@@ -10,7 +10,9 @@ Every question is asked with `min_confidence=0`, so each answer carries its conf
 its citations; a threshold is then applied afterwards, which gives the whole curve from one
 run. An answer is right when its first claim answers: for SQuAD, the first cited sentence
 (with its cited neighbour from the same passage) contains a gold answer; for BEIR-layout
-sets, the first citation comes from a relevant document.
+sets, the first citation comes from a relevant document. Where a BEIR-layout question's
+answer is known and its passage spells it out (the held-out news set's quiz choices), the
+figures also say how often the first claim quotes it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from rag.confidence import ANSWER_FROM, Signals
-from rag.evaluation.datasets import Dataset, Question
+from rag.evaluation.datasets import Dataset, Question, contains_answer, quotes_answer
 from rag.results import Answer, first_claim as first_claim_citations
 
 SQUAD_GROUPS = 3
@@ -33,12 +35,9 @@ class Outcome:
     confidence: float
     right: bool  # the first claim answers (always False for an unanswerable question)
     signals: Signals | None
-
-
-def contains_answer(sentence: str, answers) -> bool:
-    """Whether a gold answer string occurs in the sentence (case and spacing ignored)."""
-    haystack = " ".join(sentence.casefold().split())
-    return any(" ".join(a.casefold().split()) in haystack for a in answers)
+    # whether the first claim quotes the question's known answer (`Question.quoted_answers`);
+    # None when it has none
+    quotes_answer: bool | None = None
 
 
 def first_claim(answer: Answer) -> str:
@@ -55,7 +54,9 @@ def is_right(answer: Answer, question: Question) -> bool:
 
 
 def outcome(answer: Answer, question: Question, *, answerable: bool) -> Outcome:
-    return Outcome(answerable, answer.confidence, answerable and is_right(answer, question), answer.signals)
+    quotes = quotes_answer(first_claim(answer), question.quoted_answers) if question.quoted_answers else None
+    return Outcome(answerable, answer.confidence, answerable and is_right(answer, question), answer.signals,
+                   quotes)
 
 
 def squad_without_articles(dataset: Dataset, article_of: dict[str, int]) -> list[Dataset]:
@@ -97,6 +98,12 @@ def summary(outcomes: list[Outcome], threshold: float = ANSWER_FROM) -> dict[str
         figures["right_if_always_answered"] = sum(o.right for o in answerable) / len(answerable)
     if unanswerable:
         figures["refused"] = sum(o.confidence < threshold for o in unanswerable) / len(unanswerable)
+    # where the answer is known and the question's passage spells it: is it in the quote?
+    quotable = [o for o in answerable if o.quotes_answer is not None]
+    if quotable:
+        figures["answered_quoting_answer"] = (sum(o.confidence >= threshold and o.quotes_answer for o in quotable)
+                                              / len(quotable))
+        figures["quoting_answer_if_always_answered"] = sum(o.quotes_answer for o in quotable) / len(quotable)
     return figures
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import RagError
 from rag.ingest import TextRecord
+from rag.inline_markup import strip_inline_markup
 
 # SQuAD has no train split here, so its articles are split: every TUNE_EVERY-th article
 # (in file order) is for tuning constants, the others are held out for reporting.
@@ -33,6 +35,25 @@ class Question:
     text: str
     relevant: dict[str, int]  # record source -> relevance grade
     answers: tuple[str, ...] = ()  # gold answer strings (SQuAD)
+    # A BEIR-layout question's known answer ("answers" in queries.jsonl: a news quiz's right
+    # choice), kept where the question's own passage spells it out ("Iraq" is not quoted by
+    # a passage saying Baghdad). Relevance still decides whether a citation is right; this
+    # says whether its quote also holds the answer.
+    quoted_answers: tuple[str, ...] = ()
+
+
+def contains_answer(sentence: str, answers) -> bool:
+    """Whether a gold answer string occurs in the sentence (case and spacing ignored)."""
+    haystack = " ".join(sentence.casefold().split())
+    return any(" ".join(a.casefold().split()) in haystack for a in answers)
+
+
+def quotes_answer(text: str, answers) -> bool:
+    """Whether `text` says one of `answers` as words of their own (case and spacing ignored):
+    a quiz's choice "US" is not quoted by "because", nor "117" by "1170"."""
+    haystack = " ".join(text.casefold().split())
+    return any(re.search(rf"(?<!\w){re.escape(' '.join(a.casefold().split()))}(?!\w)", haystack)
+               for a in answers if a.strip())
 
 
 @dataclass(frozen=True)
@@ -72,15 +93,19 @@ def load_beir(folder: Path | str, split: str = "test") -> Dataset:
         TextRecord(source=str(doc["_id"]), text=doc.get("text") or "", title=doc.get("title") or None)
         for doc in _json_lines(corpus_path)
     )
-    texts = {str(q["_id"]): q["text"] for q in _json_lines(queries_path)}
+    queries = {str(q["_id"]): q for q in _json_lines(queries_path)}
     relevant: dict[str, dict[str, int]] = {}
     with open(qrels_path, encoding="utf-8", newline="") as handle:
         rows = csv.reader(handle, delimiter="\t")
         next(rows, None)  # header: query-id corpus-id score
         for query_id, corpus_id, score in rows:
             relevant.setdefault(query_id, {})[corpus_id] = int(score)
+    texts = {r.source: strip_inline_markup(r.text)[0] for r in records}  # as the library stores them
     questions = tuple(
-        Question(qid, texts[qid], grades) for qid, grades in relevant.items() if qid in texts
+        Question(qid, queries[qid]["text"], grades, quoted_answers=tuple(
+            a for a in queries[qid].get("answers") or ()
+            if any(quotes_answer(texts.get(source, ""), [a]) for source in grades)))
+        for qid, grades in relevant.items() if qid in queries
     )
     return Dataset(folder.name, split, records, questions,
                    _fingerprint(corpus_path, queries_path, qrels_path))
