@@ -31,8 +31,8 @@ MIN_EVIDENCE = 40
 SEED = 2023
 
 
-def quiz_rows(git_dir: Path):
-    """Every quiz question of FIRST_YEAR on, once each, in the order of the snapshot's files."""
+def quiz_rows(git_dir: Path, first_year: str = FIRST_YEAR):
+    """Every quiz question of `first_year` on, once each, in the order of the snapshot's files."""
     names = subprocess.run(["git", "-C", str(git_dir), "ls-tree", "-r", "--name-only", "HEAD"],
                            capture_output=True, text=True, check=True).stdout.split()
     seen = set()
@@ -40,7 +40,7 @@ def quiz_rows(git_dir: Path):
         text = subprocess.run(["git", "-C", str(git_dir), "show", f"HEAD:{name}"],
                               capture_output=True, text=True, check=True).stdout
         for row in map(json.loads, filter(str.strip, text.splitlines())):
-            if row["question_id"][:4] >= FIRST_YEAR and row["question_id"] not in seen:
+            if row["question_id"][:4] >= first_year and row["question_id"] not in seen:
                 seen.add(row["question_id"])
                 yield row
 
