@@ -5,6 +5,7 @@ import re
 import pytest
 
 from rag import lexical
+from rag.answer_types import expected_kind, holds_kind
 from rag.answers import LEXICAL_WEIGHT, Evidence
 from rag.evidence_selection import LIST, SINGLE, focus_terms, question_kind, select_evidence
 from rag.results import Hit
@@ -39,9 +40,11 @@ def test_list_questions(question):
     assert question_kind(question) == LIST
 
 
-def _scored(question_weights: dict[str, float], passages: list[tuple[list[str], list[float]]]):
+def _scored(question_weights: dict[str, float], passages: list[tuple[list[str], list[float]]], question: str = ""):
     """Evidence as `rag.answers` scores it, with each sentence's dense part given: score =
-    dense + LEXICAL_WEIGHT * coverage of the question's term weight."""
+    dense + LEXICAL_WEIGHT * coverage of the question's term weight; with `question`, each
+    sentence also says whether it holds the kind of thing the question asks for."""
+    kind = expected_kind(question)
     scored = {}
     for rank, (sentences, dense_parts) in enumerate(passages, 1):
         passage = sentences_passage(rank, sentences)
@@ -49,7 +52,8 @@ def _scored(question_weights: dict[str, float], passages: list[tuple[list[str], 
         scored[passage.id] = [
             Evidence(hit, 0.6, i, span, sentence,
                      dense + LEXICAL_WEIGHT * lexical.coverage(sentence, question_weights),
-                     coverage=lexical.coverage(sentence, question_weights), terms=lexical.term_set(sentence))
+                     coverage=lexical.coverage(sentence, question_weights), terms=lexical.term_set(sentence),
+                     holds_kind=bool(question) and holds_kind(sentence, question, kind))
             for i, (span, sentence, dense) in enumerate(zip(passage.sentences, sentences, dense_parts))
         ]
     return scored
@@ -62,7 +66,7 @@ def _weights(question: str) -> dict[str, float]:
 def _chosen(question: str, passages: list[tuple[list[str], list[float]]]) -> list[str]:
     """The sentences cited for `question` over passages scored as `_scored` scores them."""
     weights = _weights(question)
-    return [e.text for e in select_evidence(question, _scored(weights, passages), weights)]
+    return [e.text for e in select_evidence(question, _scored(weights, passages, question), weights)]
 
 
 UNRELATED = "The 2015 nuclear deal lifted sanctions in return for limits on enrichment."
@@ -75,7 +79,7 @@ def test_a_single_fact_question_cites_only_the_sentence_that_answers():
         (["The summit of defense ministers was hosted by the coastal city of Qingdao."], [0.55]),
         (["Defense ministers met on the sidelines.", UNRELATED], [0.45, 0.40]),
         (["The ministers of defense praised the summit."], [0.45]),
-    ])
+    ], question)
     chosen = select_evidence(question, scored, weights)
     assert [e.text for e in chosen] == ["The summit of defense ministers was hosted by the coastal city of Qingdao."]
 
@@ -84,11 +88,11 @@ def test_the_neighbour_comes_only_when_it_says_what_the_answer_leaves_implicit()
     question = "how long did the joint naval exercises in the Gulf last?"
     weights = _weights(question)
     needed = ["Two warships took part in joint naval exercises in the Gulf.", "The training lasted four days."]
-    chosen = select_evidence(question, _scored(weights, [(needed, [0.40, 0.70])]), weights)
+    chosen = select_evidence(question, _scored(weights, [(needed, [0.40, 0.70])], question), weights)
     assert [e.text for e in chosen] == needed  # document order: the context first
 
     unneeded = ["It was a joint exercise.", "The joint naval exercises in the Gulf lasted four days."]
-    chosen = select_evidence(question, _scored(weights, [(unneeded, [0.60, 0.70])]), weights)
+    chosen = select_evidence(question, _scored(weights, [(unneeded, [0.60, 0.70])], question), weights)
     assert [e.text for e in chosen] == [unneeded[1]]  # the neighbour adds no question term
 
 
@@ -97,12 +101,12 @@ def test_a_sentence_that_points_back_brings_the_one_that_names_its_subject():
     weights = _weights(question)
     antecedent = "LinkedIn is a platform that is not immune to bots."
     pointing_back = [antecedent, "The company said it is rolling out new features."]
-    chosen = select_evidence(question, _scored(weights, [(pointing_back, [0.55, 0.70])]), weights)
+    chosen = select_evidence(question, _scored(weights, [(pointing_back, [0.55, 0.70])], question), weights)
     assert [e.text for e in chosen] == pointing_back  # "The company" is LinkedIn: say so
 
     # The same scores, but the answer names its own subject: the sentence before is not needed.
     self_contained = [antecedent, "Microsoft said it is rolling out new features."]
-    chosen = select_evidence(question, _scored(weights, [(self_contained, [0.55, 0.70])]), weights)
+    chosen = select_evidence(question, _scored(weights, [(self_contained, [0.55, 0.70])], question), weights)
     assert [e.text for e in chosen] == [self_contained[1]]
 
 
@@ -218,7 +222,7 @@ def test_a_list_entry_must_bear_on_the_question_not_only_on_its_topic():
         ([members], [0.55]),
         ([topic_only], [0.45]),  # close on score, but shares only the topic term "SCO"
         (["Other countries, the SCO said, may become members later."], [0.30]),
-    ])
+    ], question)
     chosen = [e.text for e in select_evidence(question, scored, weights)]
     assert members == chosen[0] and topic_only not in chosen
 
@@ -256,3 +260,28 @@ def test_markers_of_a_list_answer_resolve(tiny_library, tmp_path):
     for citation in answer.citations:
         text = tiny_library.document(citation.document_id).text
         assert text[citation.evidence_start:citation.evidence_end] == citation.evidence
+
+
+def test_a_pointing_back_sentence_brings_the_one_naming_its_subject_even_without_question_words():
+    """'The company's 20-for-1 stock split ...' holds the question's words but not the company:
+    the sentence before names it ("Shares of Amazon ..."), though it repeats none of them."""
+    question = "What company announced a 20-for-1 stock split?"
+    names_it = "Shares of Amazon are about to get much cheaper."
+    pointing_back = [names_it, "The company's 20-for-1 stock split in June will be its first since 1999."]
+    # close enough on score (within ANTECEDENT_MARGIN): it names by meaning what the other says
+    assert _chosen(question, [(pointing_back, [0.60, 0.55])]) == pointing_back
+    # the same, but the sentence names the company itself: the one before is padding
+    self_contained = [names_it, "Amazon's 20-for-1 stock split in June will be its first since 1999."]
+    assert _chosen(question, [(self_contained, [0.60, 0.55])]) == [self_contained[1]]
+
+
+def test_a_sentence_naming_again_what_the_one_before_introduced_brings_it():
+    """"The recordings portray ..." after "... released the recordings": the recordings of whom
+    the sentence before says, as "The company" would."""
+    question = "Whose recordings portray Trump playing down the coronavirus threat?"
+    introduces = "Bob Woodward released the recordings before his book."
+    names_again = [introduces, "The recordings portray Trump playing down the threat of the coronavirus."]
+    assert _chosen(question, [(names_again, [0.65, 0.60])]) == names_again
+    # without the sentence before naming it again, it answers alone
+    assert _chosen(question, [([introduces, "Trump played down the threat of the coronavirus in the recordings."],
+                               [0.65, 0.60])]) == ["Trump played down the threat of the coronavirus in the recordings."]
