@@ -12,9 +12,10 @@ sentences `rag.answers` has scored. Leaves scoring, abstention and the citation 
   portray ..." after "... released the recordings"), the one before may score further below
   (`ANTECEDENT_MARGIN`): it names who or what; and when the sentence does not hold the kind of
   thing asked for itself, the one before need not hold a question term ("Shares of Amazon ..."
-  before "The company's 20-for-1 stock split ..."). Across a paragraph break the neighbour comes only when one of the two
-  continues the other ("The two-day gathering began ... in Qingdao" after "... attended a
-  gathering of the SCO"), from the passage next to the hit even when that passage is no hit
+  before "The company's 20-for-1 stock split ..."). Across a paragraph break the neighbour
+  comes only when one of the two continues the other ("The two-day gathering began ... in
+  Qingdao" after "... attended a gathering of the SCO"), from the passage next to the hit even
+  when that passage is no hit
   (`rag.evidence_reading`). A best sentence that opens a paragraph by naming again what the
   one before introduced ("The two-day gathering" after "Aziz Nasirzadeh ... attended a
   gathering") brings that sentence, whatever it scores, when the question asks more than it
