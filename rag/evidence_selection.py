@@ -15,8 +15,7 @@ sentences `rag.answers` has scored. Leaves scoring, abstention and the citation 
   before "The company's 20-for-1 stock split ..."). Across a paragraph break the neighbour
   comes only when one of the two continues the other ("The two-day gathering began ... in
   Qingdao" after "... attended a gathering of the SCO"), from the passage next to the hit even
-  when that passage is no hit
-  (`rag.evidence_reading`). A best sentence that opens a paragraph by naming again what the
+  when that passage is no hit (`rag.evidence_reading`). A best sentence that opens a paragraph by naming again what the
   one before introduced ("The two-day gathering" after "Aziz Nasirzadeh ... attended a
   gathering") brings that sentence, whatever it scores, when the question asks more than it
   says: read alone it does not say whose gathering. One that opens with a possessive ("Its
