@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import subprocess
 import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from build_news_heldout import quiz_rows, right_choice  # noqa: E402
 from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
 from rag import answer_types, answers, bm25_postings, lexical  # noqa: E402
 from rag.evaluation.abstention import contains_answer  # noqa: E402
@@ -94,18 +94,10 @@ def main() -> None:
 
 
 def quiz_answers(git_dir: Path) -> dict[str, str]:
-    """Each RealTime QA question's right choice, read from the snapshot as the news set's
-    builder reads it (../shared/tools/build-news-dev.py)."""
-    names = subprocess.run(["git", "-C", str(git_dir), "ls-tree", "-r", "--name-only", "HEAD"],
-                           capture_output=True, text=True, check=True).stdout.split()
-    answers = {}
-    for name in (n for n in names if n.endswith("_qa.jsonl")):
-        text = subprocess.run(["git", "-C", str(git_dir), "show", f"HEAD:{name}"],
-                              capture_output=True, text=True, check=True).stdout
-        for row in map(json.loads, filter(str.strip, text.splitlines())):
-            if row.get("answer") and row.get("choices"):
-                answers.setdefault(row["question_id"], row["choices"][int(row["answer"][0])])
-    return answers
+    """Each RealTime QA question's right choice, read from the snapshot as the news sets'
+    builders read it (`bench/build_news_heldout.py`)."""
+    return {row["question_id"]: choice[0] for row in quiz_rows(git_dir, first_year="0000")
+            if (choice := right_choice(row))}
 
 
 def with_quiz_answers(news, git_dir: Path):

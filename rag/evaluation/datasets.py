@@ -100,7 +100,9 @@ def load_beir(folder: Path | str, split: str = "test") -> Dataset:
         next(rows, None)  # header: query-id corpus-id score
         for query_id, corpus_id, score in rows:
             relevant.setdefault(query_id, {})[corpus_id] = int(score)
-    texts = {r.source: strip_inline_markup(r.text)[0] for r in records}  # as the library stores them
+    # as the library stores them; only read when some question carries a known answer
+    texts = ({r.source: strip_inline_markup(r.text)[0] for r in records}
+             if any(q.get("answers") for q in queries.values()) else {})
     questions = tuple(
         Question(qid, queries[qid]["text"], grades, quoted_answers=tuple(
             a for a in queries[qid].get("answers") or ()
