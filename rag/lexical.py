@@ -119,21 +119,25 @@ def _term_of(word: str) -> str | None:
     return term
 
 
-def span_term_sets(text: str, spans: Sequence[tuple[int, int]]) -> list[frozenset[str]]:
-    """The distinct terms of each (start, end) span of `text` (spans at word boundaries, such
-    as sentences): the same sets as `term_set` of each span's text, for a fraction of the
+def span_terms(text: str, spans: Sequence[tuple[int, int]]) -> list[list[str]]:
+    """The terms of each (start, end) span of `text` (spans at word boundaries, such as
+    sentences), in order: the same as `terms` of each span's text, for a fraction of the
     per-call cost."""
     known = _TERM_OF_WORD
-    sets = []
+    found = []
     for start, end in spans:
         words = _WORD.findall(text, start, end)
-        found = set(map(known.get, words, repeat(_UNSEEN)))  # the dictionary read in C, not word by word
-        if _UNSEEN in found:
-            found.discard(_UNSEEN)
-            found.update(_term_of(w) for w in words if known.get(w, _UNSEEN) is _UNSEEN)
-        found.discard(None)
-        sets.append(frozenset(found))
-    return sets
+        span = list(map(known.get, words, repeat(_UNSEEN)))  # the dictionary read in C, not word by word
+        if _UNSEEN in span:
+            span = [_term_of(w) if t is _UNSEEN else t for w, t in zip(words, span)]
+        found.append(list(filter(None, span)))  # a stopword's term is None; no term is empty
+    return found
+
+
+def span_term_sets(text: str, spans: Sequence[tuple[int, int]]) -> list[frozenset[str]]:
+    """The distinct terms of each span (`span_terms`): the same sets as `term_set` of each
+    span's text."""
+    return [frozenset(span) for span in span_terms(text, spans)]
 
 
 def coverage(text: str, term_weights: dict[str, float]) -> float:

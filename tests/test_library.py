@@ -122,7 +122,9 @@ def _brute_force_hybrid(passages, documents, dense, sentence_cosines, bm25, quer
     are mixed by DENSE_WEIGHT. The top RERANK_DEPTH then gain WEIGHTS . FEATURES (rag.rerank:
     coverage of the query's IDF by the best sentence and by the passage, the best sentence by
     cosine relative to the best and coverage, each score relative to its best, 1 / (1 + rank)
-    by cosine and by BM25, 0 for a zero score), and every score is divided by 1 + sum(WEIGHTS)."""
+    by cosine and by BM25, 0 for a zero score, and the share of the IDF of the query's adjacent
+    term pairs that the passage's sentences' terms, in order, hold adjacent), and every score is divided by
+    1 + sum(WEIGHTS)."""
     best_sentence = np.array([c.max() for c in sentence_cosines])
     share = fusion.DENSE_SENTENCE_SHARE
     dense_part = (1 - share) * dense / dense.max() + share * best_sentence / best_sentence.max()
@@ -132,6 +134,15 @@ def _brute_force_hybrid(passages, documents, dense, sentence_cosines, bm25, quer
 
     def coverage(text):
         return sum(w for t, w in weights.items() if t in lexical.terms(text)) / total
+
+    query_terms = lexical.terms(query)
+    pairs = {(a, b) for a, b in zip(query_terms, query_terms[1:]) if a != b}
+
+    def phrase(p):
+        sequence = [t for s, e, _ in p.sentences for t in lexical.terms(p.text[s - p.start : e - p.start])]
+        held = set(zip(sequence, sequence[1:]))
+        total = sum(weights[a] + weights[b] for a, b in pairs)
+        return sum(weights[a] + weights[b] for a, b in pairs if (a, b) in held) / total if total else 0.0
 
     def rank_prior(scores, i):  # a passage sharing no word with the query has no BM25 rank
         return 1 / (1 + sorted(range(len(scores)), key=lambda j: -scores[j]).index(i)) if scores[i] > 0 else 0
@@ -143,7 +154,7 @@ def _brute_force_hybrid(passages, documents, dense, sentence_cosines, bm25, quer
         one_sentence = max((max(c, 0) / best_sentence.max() + v) / 2 for c, v in zip(sentence_cosines[i], by_sentence))
         features = {
             "sentence_coverage": max(by_sentence), "passage_coverage": coverage(p.text), "one_sentence": one_sentence,
-            "dense": dense[i] / dense.max(), "sentence_cosine": best_sentence[i] / best_sentence.max(),
+            "phrase": phrase(p), "dense": dense[i] / dense.max(), "sentence_cosine": best_sentence[i] / best_sentence.max(),
             "lexical": bm25[i] / bm25.max(), "dense_rank": rank_prior(dense, i), "lexical_rank": rank_prior(bm25, i),
         }
         bonus[i] = sum(w * max(features[name], 0) for name, w in zip(rerank.FEATURES, rerank.WEIGHTS))
@@ -164,7 +175,7 @@ def test_search_equals_brute_force_ranking(tiny_library, tiny_encoder, mode):
     vectors = tiny_encoder.encode(texts)
     blobs = store.sentence_vector_blobs(tiny_library._db, [p.id for p in passages])
     sentence_vectors = [vector_blob.unpack(blobs[p.id], vectors.shape[1]) for p in passages]
-    assert set(rerank.FEATURES) == {"sentence_coverage", "passage_coverage", "one_sentence", "dense",
+    assert set(rerank.FEATURES) == {"sentence_coverage", "passage_coverage", "one_sentence", "phrase", "dense",
                                     "sentence_cosine", "lexical", "dense_rank", "lexical_rank"}
     for query in ["joint naval drills", "oil imports in June", "Shanghai Cooperation Organization"]:
         query_vector = tiny_encoder.encode_query(query)

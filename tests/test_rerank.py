@@ -4,7 +4,7 @@ and a hybrid search ranks its top the same however many hits are asked for."""
 import numpy as np
 import pytest
 
-from rag import rerank
+from rag import lexical, rerank
 from rag.search import SearchRun, build_query
 from rag.search_stages import FUSED
 from tests.conftest import SAMPLES
@@ -31,6 +31,31 @@ def test_features_are_shares_between_zero_and_one(tiny_library, question):
     assert (features >= 0).all() and (features <= 1 + 1e-9).all()
     # the passages each retriever put first get the full rank prior
     assert features[:, rerank.FEATURES.index("dense_rank")].max() == pytest.approx(1.0)
+
+
+def test_phrase_share_counts_the_question_pairs_kept_together():
+    shanghai, cooperation, organization = lexical.terms("the Shanghai Cooperation Organization")
+    idf = {shanghai: 2.0, cooperation: 1.0, organization: 1.0}
+    pairs = rerank.question_pairs([shanghai, cooperation, organization], idf)
+    assert pairs == {(shanghai, cooperation): 3.0, (cooperation, organization): 2.0}
+    # stopwords between the words do not part them; another word, or the other order, does
+    assert rerank.phrase_share(lexical.terms("Shanghai and the Cooperation of an Organization"), pairs) == 1.0
+    assert rerank.phrase_share(lexical.terms("Shanghai trade cooperation organization"), pairs) == pytest.approx(0.4)
+    assert rerank.phrase_share(lexical.terms("organization cooperation Shanghai"), pairs) == 0.0
+    # a one-word question has no pair to keep
+    assert rerank.question_pairs(["sco"], {"sco": 3.0}) == {}
+    assert rerank.phrase_share(["sco"], {}) == 0.0
+
+
+def test_the_phrase_feature_reads_the_passage_as_the_analyser_does(tiny_library):
+    tiny_library.add([SAMPLES])
+    run = _fused_run(tiny_library, "Shanghai Cooperation Organization")
+    head = [i for i, _ in run.ranked[: rerank.RERANK_DEPTH]]
+    features = rerank.head_features(run, head)[:, rerank.FEATURES.index("phrase")]
+    passages = run.passages(head)
+    spelled_out = [pid for pid in head if "Shanghai Cooperation Organization" in passages[pid].text]
+    assert spelled_out and all(features[head.index(pid)] == pytest.approx(1.0) for pid in spelled_out)
+    assert all(features[n] < 1.0 for n, pid in enumerate(head) if "Cooperation Organization" not in passages[pid].text)
 
 
 def test_the_bonus_reorders_the_head_and_never_lets_the_tail_pass():
