@@ -118,6 +118,8 @@ def uses(text: str, short: str) -> bool:
 def expansions(text: str, definitions: dict[str, str]) -> list[str]:
     """The long forms of the short forms `text` uses but does not spell out itself, in the
     order of the definitions."""
+    if not definitions:
+        return []
     folded = " ".join(text.casefold().split())
     # `short in text` first: a document may define dozens (its people's names among them), and
     # most are not in a given sentence at all

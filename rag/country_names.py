@@ -279,7 +279,10 @@ def countries_named_by_both(text: str, question: str) -> frozenset[str]:
     """The lexical terms of the countries `text` and `question` both name, by whichever of
     their names: "Indian Defense Minister" says the "india" of "India's defense minister?",
     which the analyser keeps apart ("indian" is no stem of "india")."""
-    shared = countries_in(text) & countries_in(question)
+    asked = countries_in(question)
+    if not asked:  # most questions name no country: the sentence need not be read
+        return frozenset()
+    shared = countries_in(text) & asked
     return frozenset(term for country in shared for term in _terms_of(country))
 
 

@@ -3,8 +3,9 @@
 Given a search run, reads each hit's sentence vectors (stored at ingest, or embedded now for
 passages stored before libraries kept them, and remembered), the question's term weights and
 how many passages hold each term, and each cited document's short forms with their long
-forms and the one names of its people with their full names (remembered per document text,
-for the documents asked about most recently). Does not choose or score evidence (`rag.answers`).
+forms and the one names of its people with their full names (read at ingest; for documents
+stored without them, read now and remembered per document text, for the documents asked
+about most recently). Does not choose or score evidence (`rag.answers`).
 """
 
 from __future__ import annotations
@@ -16,17 +17,16 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rag import bm25_postings, lexical, store, vector_blob
-from rag.abbreviations import find_definitions
+from rag import bm25_postings, document_definitions, lexical, store, vector_blob
 from rag.answerer import Retrieved
-from rag.name_mentions import find_full_names
 from rag.results import Hit
 from rag.search import SearchRun
 from rag.sentence_cache import SentenceVectorCache
 
-# Documents whose short forms and full names are remembered. Reading them costs ~3 ms per
-# document of 10 paragraphs (most of it finding full names), once per document while it is
-# remembered; keyed by the text's checksum, so a changed document is read again and a new
+# Documents stored without definitions read at ingest (before schema 9, or by another version
+# of `rag.document_definitions`) whose short forms and full names are remembered once read
+# here. Reading them costs ~3 ms per document of 10 paragraphs (most of it finding full
+# names); keyed by the text's checksum, so a changed document is read again and a new
 # generation that leaves a document as it was keeps what was read of it. Bounded: a server
 # answering over an archive asks about more documents than it should hold.
 DEFINITIONS_KEPT = 4096
@@ -75,17 +75,22 @@ class EvidenceReader:
         """Each document's short forms' long forms ("SCO" -> "Shanghai Cooperation Organization"),
         a person's one name as their full name among them ("Dong" -> "Dong Jun"); a short form
         the document defines wins over a name."""
-        digests = store.text_digests(self._db, document_ids)
+        stored = store.stored_definitions(self._db, document_ids)
         found = {}
         for document_id in document_ids:
-            key = (document_id, digests.get(document_id, ""))
+            digest, kept = stored.get(document_id, ("", ""))
+            known = document_definitions.decoded(kept)
+            if known is not None:  # read at ingest: the usual case
+                found[document_id] = known
+                continue
+            key = (document_id, digest)
             with self._definitions_lock:
                 known = self._definitions.get(key)
                 if known is not None:
                     self._definitions.move_to_end(key)
             if known is None:
                 text = store.get_document(self._db, document_id).text  # an unknown id raises here
-                known = {**find_full_names(text), **find_definitions(text)}
+                known = document_definitions.read(text)
                 with self._definitions_lock:
                     self._definitions[key] = known
                     while len(self._definitions) > self._definitions_kept:

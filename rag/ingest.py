@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag import passages as passage_settings  # read at call time: tools swap the settings
-from rag import record_checks
+from rag import document_definitions, record_checks
 from rag.cleaning import clean, rules_fingerprint
 from rag.errors import (
     DocumentError,
@@ -62,6 +62,9 @@ class PreparedDocument:
     paragraphs: tuple[str, ...]
     passages: tuple[PassageSpan, ...]
     link_words: str = ""  # words of the URLs of links taken out of plain text (rag.inline_markup)
+    # its short forms' long forms and full names as stored (rag.document_definitions); "": not
+    # read yet (the writer reads them)
+    definitions: str = ""
 
     @property
     def text(self) -> str:
@@ -249,6 +252,8 @@ def prepare(
         paragraphs=cleaned.paragraphs,
         passages=tuple(passages),
         link_words=raw.link_words,
+        # read here, on the reading workers, not by the one writer
+        definitions=document_definitions.encoded(document_definitions.read("\n\n".join(cleaned.paragraphs))),
     )
 
 

@@ -86,7 +86,7 @@ def build_query(connection: sqlite3.Connection, text: str, k: int, filters: Sear
     `needs_vector`) embedded: once, for every stage after. `postings`: the in-memory lexical
     copy of the connection's generation, if kept (it knows the terms' passage counts)."""
     text, k, mode = normalise_query(text), check_k(k), check_mode(mode)
-    retrieval_text = expand_short_forms(connection, text)  # "SCO" -> also its long form
+    retrieval_text = expand_short_forms(connection, text, postings)  # "SCO" -> also its long form
     analysed = tuple(terms(retrieval_text))
     return Query(
         text=text, retrieval_text=retrieval_text, terms=analysed,
@@ -115,15 +115,20 @@ def normalise_query(query: str) -> str:
     return query
 
 
-def expand_short_forms(connection: sqlite3.Connection, query: str) -> str:
+def expand_short_forms(connection: sqlite3.Connection, query: str,
+                       postings: bm25_postings.Bm25Postings | None = None) -> str:
     """`query` with each short form it uses followed by the long form the library's
     documents define for it: "members of the SCO?" -> "members of the SCO (Shanghai
-    Cooperation Organization)?". Unchanged when the library defines none of them."""
+    Cooperation Organization)?". Unchanged when the library defines none of them.
+    `postings`: the in-memory lexical copy of the connection's generation, if kept (the same
+    best matches as FTS5's, without a query)."""
     for short in query_short_forms(query):
         match = match_expression(short)
         if match is None:
             continue
-        ids = [i for i, _ in bm25_postings.lexical_matches(connection, match, DEFINITION_LOOKUP_DEPTH)]
+        best = (postings.top(list(dict.fromkeys(terms(short))), DEFINITION_LOOKUP_DEPTH) if postings is not None
+                else bm25_postings.lexical_matches(connection, match, DEFINITION_LOOKUP_DEPTH))
+        ids = [i for i, _ in best]
         texts = [p.text for p in store.get_passages(connection, ids).values() if f"({short}" in p.text
                  or f"{short} (" in p.text]
         long_form = long_forms_in(texts, short)

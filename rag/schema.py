@@ -17,8 +17,11 @@ from rag.errors import LibraryError, ModelMismatchError
 from rag.store import DATABASE_NAME, expected_terms, insert_terms, read_meta, set_meta, text_sha256, transaction
 
 LIBRARY_FORMAT = "rag-library"  # meta.format of every library database
-SCHEMA_VERSION = 8
-UPGRADABLE = {"1", "2", "3", "4", "5", "6", "7"}  # older schema versions `upgrade` knows how to bring up to date
+SCHEMA_VERSION = 9
+UPGRADABLE = {"1", "2", "3", "4", "5", "6", "7", "8"}  # older schema versions `upgrade` knows how to bring up to date
+# Schemas whose lexical rows an older `rag.lexical` analyser wrote (schema 8 came with
+# ANALYSER_VERSION 3, today's): an upgrade analyses their stored text again.
+_ANALYSED_BY_AN_OLDER_ANALYSER = {"1", "2", "3", "4", "5", "6", "7"}
 # What `schema_state` finds.
 CURRENT_SCHEMA, UPGRADABLE_SCHEMA, NOT_A_LIBRARY, OTHER_SCHEMA = "current", "upgradable", "not a library", "other"
 
@@ -29,6 +32,8 @@ CURRENT_SCHEMA, UPGRADABLE_SCHEMA, NOT_A_LIBRARY, OTHER_SCHEMA = "current", "upg
 # `check` can tell damaged text from trusted text (and never repairs from the former).
 # documents.link_words: the words of the URLs of links ingest took out of plain text
 # (`rag.inline_markup`), read with every passage as context; '' for everything else.
+# documents.definitions: its short forms' long forms and its people's full names, read at
+# ingest (`rag.document_definitions`, JSON with the reading's version); '' when not read.
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE documents (
@@ -43,6 +48,7 @@ CREATE TABLE documents (
     text_sha256 TEXT NOT NULL,
     paragraphs INTEGER NOT NULL,
     link_words TEXT NOT NULL DEFAULT '',
+    definitions TEXT NOT NULL DEFAULT '',
     added_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE TABLE passages (
@@ -114,11 +120,15 @@ def upgrade(connection: sqlite3.Connection) -> None:
     Schemas 1-6 had no link words: documents get none (their text keeps the tags it had, so
     their passages read as before). Schemas 1-7 were indexed before irregular verb forms were
     read as their verb (`rag.lexical.ANALYSER_VERSION` 3: "said" as "say"): the lexical rows
-    are analysed again, as for schema 4."""
+    are analysed again, as for schema 4. Schemas 1-8 stored no definitions: documents get
+    none stored ('') and are read when asked about, as before (a document added or changed
+    afterwards has them stored)."""
     with transaction(connection):
         version = read_meta(connection).get("schema_version")
         _add_document_column(connection, "link_words")  # first: the lexical rebuild reads them
-        rebuild_lexical_index(connection, skip_documents=_undecodable_documents(connection))
+        if version in _ANALYSED_BY_AN_OLDER_ANALYSER:
+            rebuild_lexical_index(connection, skip_documents=_undecodable_documents(connection))
+        _add_document_column(connection, "definitions")
         if version in ("1", "2"):
             connection.execute("ALTER TABLE passages ADD COLUMN sentence_vectors BLOB")
         connection.execute(_EDITS_SCHEMA)

@@ -163,12 +163,10 @@ def sentence_cosines(connection: sqlite3.Connection, ids: list[int], passage_cos
     ingest; a passage stored without them (libraries older than schema 3) counts its own
     cosine as its one sentence's."""
     blobs = store.sentence_vector_blobs(connection, ids)
-    cosines = {}
-    for pid, cosine in zip(ids, passage_cosines):
-        blob = blobs.get(pid)
-        rows = vector_blob.unpack(blob, len(query_vector)) if blob else None
-        cosines[pid] = rows @ query_vector if rows is not None and len(rows) else np.array([float(cosine)])
-    return cosines
+    stored = [pid for pid in ids if blobs.get(pid)]
+    cosines = dict(zip(stored, vector_blob.dot_many([blobs[pid] for pid in stored], len(query_vector), query_vector)))
+    return {pid: found if (found := cosines.get(pid)) is not None and len(found) else np.array([float(cosine)])
+            for pid, cosine in zip(ids, passage_cosines)}
 
 
 def best_sentence_cosines(connection: sqlite3.Connection, ids: list[int], passage_cosines,

@@ -233,13 +233,15 @@ def contextual_texts(connection: sqlite3.Connection, ids: Sequence[int] | None =
     return texts
 
 
-def text_digests(connection: sqlite3.Connection, document_ids: Iterable[str]) -> dict[str, str]:
-    """Each listed document's `text_sha256`: what its stored text is, without reading the text."""
+def stored_definitions(connection: sqlite3.Connection, document_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Each listed document's (`text_sha256`, `definitions`): what its stored text is and what
+    ingest read of it (`rag.document_definitions`), without reading the text."""
     ids = list(document_ids)
     if not ids:
         return {}
-    return dict(connection.execute(
-        f"SELECT id, text_sha256 FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids))
+    rows = connection.execute(
+        f"SELECT id, text_sha256, definitions FROM documents WHERE id IN ({','.join('?' * len(ids))})", ids)
+    return {document_id: (digest, definitions) for document_id, digest, definitions in rows}
 
 
 def get_passages(connection: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Passage]:
@@ -318,9 +320,9 @@ def _passage(row) -> Passage:
 def insert_document(connection: sqlite3.Connection, values: dict) -> None:
     connection.execute(
         """INSERT INTO documents(id, title, published, source, content_hash, pipeline, format,
-                                 text, text_sha256, paragraphs, link_words)
+                                 text, text_sha256, paragraphs, link_words, definitions)
            VALUES (:id, :title, :published, :source, :content_hash, :pipeline, :format,
-                   :text, :text_sha256, :paragraphs, :link_words)""",
+                   :text, :text_sha256, :paragraphs, :link_words, :definitions)""",
         {**values, "text_sha256": text_sha256(values["text"].encode("utf-8"))},
     )
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from embeddings import Encoder, ModelLoadFailed, VectorIndex, model_digest
-from rag import document_info, meta_values, store, vector_blob
+from rag import document_definitions, document_info, meta_values, store, vector_blob
 from rag.document_info import DocumentEdit
 from rag.document_vectors import EmbeddedDocument, embed_documents
 from rag.errors import (LibraryError, LibraryNotWritableError, ModelLoadError, UnknownDocumentError,
@@ -173,6 +173,7 @@ class Writer:
             "text": document.text,
             "paragraphs": len(document.paragraphs),
             "link_words": document.link_words,
+            "definitions": document.definitions or document_definitions.encoded(document_definitions.read(document.text)),
         })
         store.insert_passages(self.db, [
             (pid, document_id, ordinal, p.paragraph, p.start, p.end,

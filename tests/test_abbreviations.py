@@ -6,6 +6,7 @@ import pytest
 
 from rag import TextRecord, passages
 from rag.abbreviations import expansions, find_definitions, query_short_forms
+from rag.bm25_postings import Bm25Postings
 from rag.ingest import pipeline_fingerprint
 from rag.search import expand_short_forms
 
@@ -86,6 +87,16 @@ def test_question_using_the_short_form_finds_the_long_form(tiny_library):
         hits = library.search("Where did the SCO hold drills?", k=2, mode=mode)
         assert "drills" in hits[0].passage.source
     assert expand_short_forms(library._db, "What did the WHO say?") == "What did the WHO say?"
+
+
+def test_the_in_memory_lexical_copy_finds_the_same_long_forms(tiny_library):
+    library = _sco_library(tiny_library)
+    postings = Bm25Postings.build(library._db, library.stats().generation)
+    for question in ["Where did the SCO hold drills?", "Which countries are members of the SCO?",
+                     "What did the WHO say?", "Did the PLA and the SCO meet?", "Who leads the IRGC?"]:
+        assert expand_short_forms(library._db, question, postings) == expand_short_forms(library._db, question)
+    assert expand_short_forms(library._db, "Where did the SCO hold drills?", postings) == \
+        "Where did the SCO (Shanghai Cooperation Organization) hold drills?"
 
 
 def test_every_passage_setting_is_in_the_fingerprint(monkeypatch):

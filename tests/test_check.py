@@ -268,6 +268,18 @@ def test_an_upgrade_from_schema_6_gives_documents_no_link_words_and_changes_no_r
         ""] * len(library.documents())
 
 
+@pytest.mark.parametrize("upgrade", [reopened, lambda library: check_library(library.folder)])
+def test_an_upgrade_from_schema_8_stores_no_definitions_and_changes_no_result(library, upgrade):
+    """Schema 8 read a document's short forms and full names at question time: upgraded, its
+    documents have none stored, and answers read them as before."""
+    asked = [library.ask(q, min_confidence=0) for q in (QUESTION, "Which countries are members of the SCO?")]
+    upgraded_without(library, "definitions", "8", upgrade)
+    with sqlite3.connect(library.folder / "library.sqlite") as db:
+        assert {row[0] for row in db.execute("SELECT definitions FROM documents")} == {""}
+    again = reopened(library)
+    assert [again.ask(q.question, min_confidence=0) for q in asked] == asked
+
+
 def test_check_upgrades_an_older_schema_as_opening_does(library):
     sql(library, "UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     report = check_library(library.folder)

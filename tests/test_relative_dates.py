@@ -2,6 +2,7 @@
 publication date: the rules on a table of expressions and dates, offsets that slice the
 expression out of the text, and citations that carry them."""
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag import Library, TextRecord
+from rag import Library, TextRecord, relative_dates
 from rag.relative_dates import find_expressions, resolve_dates
 
 # (publication date, sentence, [(expression as written, what it means)]); weekdays of the
@@ -154,6 +155,18 @@ def test_every_resolved_date_slices_its_expression_out_of_the_document(pieces, p
         assert previous_end <= d.start < d.end <= len(prefix) + len(sentence)  # in order, no overlap
         assert d.first_day <= d.last_day
         previous_end = d.end
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(piece | st.sampled_from([s for _, s, _ in TABLE]), max_size=12))
+def test_the_quick_look_for_a_date_word_never_hides_an_expression(pieces):
+    """A text without any word the rules need is passed over without running them: the
+    expressions found are the same as when every text is scanned."""
+    sentence = " ".join(pieces)
+    found = find_expressions(sentence)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(relative_dates, "_CUE", re.compile(""))  # matches every text
+        assert find_expressions(sentence) == found
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -71,6 +71,20 @@ def test_packed_vectors_keep_their_cosines():
         vector_blob.unpack(b"\x00" * 100, 384)
 
 
+def test_one_product_for_many_blobs_gives_each_blobs_own_cosines():
+    rng = np.random.default_rng(1)
+    groups = [rng.normal(size=(n, 384)).astype(np.float32) for n in (3, 1, 7, 2)]
+    blobs = [vector_blob.pack(rows / np.linalg.norm(rows, axis=1, keepdims=True)) for rows in groups]
+    query = rng.normal(size=384).astype(np.float32)
+    together = vector_blob.dot_many(blobs, 384, query)
+    assert [len(c) for c in together] == [3, 1, 7, 2]
+    for blob, cosines in zip(blobs, together):
+        np.testing.assert_allclose(cosines, vector_blob.unpack(blob, 384) @ query, rtol=1e-5, atol=1e-5)
+    assert vector_blob.dot_many([], 384, query) == []
+    with pytest.raises(ValueError, match="does not hold"):
+        vector_blob.dot_many([blobs[0], b"\x00" * 100], 384, query)
+
+
 @pytest.fixture(scope="module")
 def sample_library(tmp_path_factory, minilm_encoder):
     library = Library.open(tmp_path_factory.mktemp("sentences") / "library", encoder=minilm_encoder)
