@@ -44,4 +44,6 @@ def dot_many(blobs: list[bytes], dimension: int, vector: np.ndarray) -> list[np.
     scales = np.frombuffer(b"".join(blob[: 4 * n] for blob, n in zip(blobs, counts)), dtype=np.float32)
     codes = np.frombuffer(b"".join(blob[4 * n :] for blob, n in zip(blobs, counts)), dtype=np.int8)
     products = (codes.reshape(-1, dimension).astype(np.float32) @ vector) * scales
-    return np.split(products, np.cumsum(counts)[:-1])
+    ends = np.cumsum(counts).tolist()
+    # plain slices: np.split's generic path costs more than the product for ~200 short rows
+    return [products[start:end] for start, end in zip([0, *ends], ends)]
