@@ -46,6 +46,8 @@ _PROSE_JOINER = re.compile(
     r"after|before|since|until|if|or|yet|then|adding|saying)\b"
 )
 _WHITESPACE = re.compile(r"\s+")
+# What surrounds a widget label: bullets, arrows, dashes and a closing colon.
+_LABEL_DRESSING = re.compile(r"^[\s\-–—•*·»›>|#]+|[\s\-–—•*·»›>|:]+$")
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,12 @@ def _drop_boilerplate(paragraphs: list[str], rules: Rules) -> list[str]:
 
 
 def _matches(patterns: tuple[re.Pattern, ...], paragraph: str) -> bool:
-    return len(paragraph) <= MAX_BOILERPLATE_CHARS and any(p.fullmatch(paragraph) for p in patterns)
+    """Whether a rule matches the whole paragraph, as written or without the bullets, arrows
+    and colons that pages dress widget labels in ("Read more:", "» Related", "— Advertisement —")."""
+    if len(paragraph) > MAX_BOILERPLATE_CHARS:
+        return False
+    bare = _LABEL_DRESSING.sub("", paragraph)
+    return any(p.fullmatch(paragraph) or (bare and p.fullmatch(bare)) for p in patterns)
 
 
 def _looks_like_headline(paragraphs: list[str]) -> bool:

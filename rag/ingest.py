@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 # as title, one-line texts kept, datelines and page furniture never passages, passages read with
 # the long forms of the short forms they use; 6: inline HTML tags out of plain text, its links'
 # URL words read as context; 7: HTML character references in plain text read ("R&amp;B" -> "R&B"),
-# a closing quote kept with the sentence it closes
-PIPELINE_VERSION = "7"
+# a closing quote kept with the sentence it closes; 8: widget labels read without their dressing
+# ("Read more:", "» Related"), inline "Read more: <headline>" promos and app pitches dropped
+PIPELINE_VERSION = "8"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,39 @@ def test_scraped_sample_keeps_only_the_article():
     assert "Yahoo26-06-2025" not in cleaned.text
 
 
+WIRE_PAGE = """Harbour strike halts container traffic in Valmora
+
+VALMORA, March 13 (Reuters) - Dock workers at the port of Valmora walked off the job on Thursday.
+
+READ MORE: Port of Valmora posts record profits
+
+The union said the strike would last at least 72 hours.
+
+Read more:
+- Ten best beaches to visit this summer
+- Celebrity chef opens new restaurant downtown
+
+Download our app for breaking news alerts.
+"""
+
+
+def test_widget_labels_end_the_article_however_they_are_dressed():
+    cleaned = clean(WIRE_PAGE)
+    assert cleaned.paragraphs == (
+        "VALMORA, March 13 (Reuters) - Dock workers at the port of Valmora walked off the job on Thursday.",
+        "The union said the strike would last at least 72 hours.",
+    )
+    for label in ("» Related", "Related:", "— See also —", "Also read:", "Read more:"):
+        page = f"The union said the strike would go on.\n\n{label}\n\nTen best beaches to visit this summer"
+        assert clean(page).paragraphs == ("The union said the strike would go on.",), label
+
+
+def test_prose_that_mentions_an_app_or_related_news_is_kept():
+    text = ("Related news from the port was scarce on Thursday, the union said.\n\n"
+            "Download figures for the new ferry app rose 40% after the strike began, its maker said.")
+    assert clean(text).paragraphs == tuple(text.split("\n\n"))
+
+
 def test_clean_sample_loses_only_its_photo_caption():
     raw = (SAMPLES / "000_806c210b4fa405d6.txt").read_text(encoding="utf-8")
     caption = raw.split("\n")[1]
