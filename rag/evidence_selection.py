@@ -313,9 +313,14 @@ def _continues(earlier: Evidence, later: Evidence) -> bool:
 def _names_again(earlier: Evidence, later: Evidence) -> bool:
     """Whether `later` opens with a definite noun phrase whose word `earlier` said ("The
     two-day gathering" after "a gathering of the SCO"). The phrase ends before its verb, so
-    "The agreement was first reported" names "agreement", not "first"."""
+    "The agreement was first reported" names "agreement", not "first". Only its common words
+    count: a name ("The Valmora Dockworkers Union (VDU) said ..." after "... the port of
+    Valmora ...") says in full what it names, so it points back to nothing."""
     phrase = _DEFINITE.match(later.text)
-    return bool(phrase) and bool(lexical.term_set(" ".join(_noun_phrase(phrase.group(1).split()))) & earlier.terms)
+    if not phrase:
+        return False
+    common = [w for w in _noun_phrase(phrase.group(1).split()) if not w[:1].isupper()]
+    return bool(lexical.term_set(" ".join(common)) & earlier.terms)
 
 
 def _noun_phrase(words: list[str]) -> list[str]:

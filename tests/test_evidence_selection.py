@@ -160,6 +160,23 @@ def test_a_paragraph_that_names_again_what_the_one_before_introduced_is_never_ci
     assert [e.text for e in select_evidence(question, scored, weights, adjacent=adjacent)] == [own_subject]
 
 
+def test_a_paragraph_opening_with_a_name_answers_alone():
+    """"The Valmora Dockworkers Union (VDU) said the strike would last 72 hours" opens a
+    paragraph after "Dock workers at the port of Valmora walked off the job": "The Valmora ..."
+    is a name, said in full, so the walkout sentence before it would be padding."""
+    question = "how long will the Valmora strike last?"
+    weights = _weights(question)
+    before = "Dock workers at the port of Valmora walked off the job on Thursday."
+    answers = "The Valmora Dockworkers Union said the strike would last at least 72 hours."
+    scored, adjacent = _paragraphs(weights, [([before], [0.30]), ([answers], [0.65])])
+    assert [e.text for e in select_evidence(question, scored, weights, adjacent=adjacent)] == [answers]
+    # the same paragraph opening with a common noun the sentence before said points back to it
+    names_again = "The walkout would last at least 72 hours, the union said of the strike."
+    walked = "Dock workers at the port of Valmora began a walkout on Thursday."
+    scored, adjacent = _paragraphs(weights, [([walked], [0.30]), ([names_again], [0.65])])
+    assert [e.text for e in select_evidence(question, scored, weights, adjacent=adjacent)] == [walked, names_again]
+
+
 def test_a_paragraph_that_names_again_but_holds_every_question_term_answers_alone():
     """"What did Trump say about Iran?" cited "... attended a gathering of the SCO" first, then
     "The SCO gathering coincided with a meeting at The Hague, where Trump said ...": the second
