@@ -19,7 +19,8 @@ The rules (news conventions; each is a choice where English is ambiguous):
 - A weekday ("Friday", "on Friday", "Friday's"): the most recent such day on or before the
   publication day (the publication day itself if it is that weekday), because news reports
   what happened; but when the sentence speaks of the future before it ("will", "is expected
-  to", "scheduled", ... not followed by a reporting verb such as "said"), the first such day
+  to", "expect the water to peak", "is due to", "intends to", "scheduled", ... not followed by
+  a reporting verb such as "said"), the first such day
   on or after it. "last Friday": the most recent before the publication day; "next Friday":
   the first after it (some readers mean "of next week": ambiguous); "this (coming) Friday":
   on or after it. Named days ("Good Friday", "Super Tuesday") are not weekdays here.
@@ -71,8 +72,11 @@ _NO_YEAR_AFTER = r"(?!,?\s+\d{4}\b)"
 # after a month name: a day (not followed by a year), or no number at all ("July 2015" is absolute)
 _DAY_OR_NOTHING = r"(?: " + _DAY + r"\b" + _NO_YEAR_AFTER + r"|(?!\.?,?\s*\d))"
 
+# "expect the water to peak on Wednesday": expecting something (named in up to four words) to
+# happen; "is due to", "aims to", "intends to" as "plans to".
 _FUTURE = re.compile(r"\b(?:will|shall|won't|going to|scheduled|expected to|set to|plans? to|"
-                     r"planned|upcoming|to be held)\b|'ll\b", re.I)
+                     r"planned|upcoming|to be held|expects?(?: \S+){1,4} to|(?:is|are) due to|"
+                     r"aims? to|intends? to)\b|'ll\b", re.I)
 _REPORTING = re.compile(r"\b(?:said|says|told|announced|reported|added|stated|confirmed|wrote|"
                         r"tweeted|posted)\b", re.I)
 

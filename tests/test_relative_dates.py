@@ -29,6 +29,11 @@ TABLE = [
     ("2015-10-15", "The talks ended on Monday.", [("Monday", "2015-10-12")]),
     ("2015-10-15", "The talks will resume on Monday.", [("Monday", "2015-10-19")]),
     ("2015-10-15", "Officials who will attend said on Monday that talks were on.", [("Monday", "2015-10-12")]),
+    # expecting, being due and intending speak of the future as "will" does
+    ("2025-09-02", "Forecasters expect the water to peak on Wednesday.", [("Wednesday", "2025-09-03")]),
+    ("2023-02-01", "The leader is due to step down in May.", [("May", "May 2023")]),
+    ("2023-02-01", "Biden intends to end the emergency on May 11.", [("May 11", "2023-05-11")]),
+    ("2025-09-02", "Forecasters said on Monday the water had peaked.", [("Monday", "2025-09-01")]),
     # across a year boundary
     ("2025-01-01", "Last month the index fell, and last week it rose.",
      [("Last month", "December 2024"), ("last week", "week of 2024-12-23")]),
