@@ -20,10 +20,10 @@ The rules (news conventions; each is a choice where English is ambiguous):
   publication day (the publication day itself if it is that weekday), because news reports
   what happened; but when the sentence speaks of the future before it ("will", "is expected
   to", "expect the water to peak", "is due to", "intends to", "scheduled", ... not followed by
-  a reporting verb such as "said"), the first such day
-  on or after it. "last Friday": the most recent before the publication day; "next Friday":
-  the first after it (some readers mean "of next week": ambiguous); "this (coming) Friday":
-  on or after it. Named days ("Good Friday", "Super Tuesday") are not weekdays here.
+  a reporting verb such as "said"), the first such day on or after it. "last Friday": the
+  most recent before the publication day; "next Friday": the first after it (some readers
+  mean "of next week": ambiguous); "this (coming) Friday": on or after it. Named days ("Good
+  Friday", "Super Tuesday") are not weekdays here.
 - A month without a year ("in July", "since May", "June 13", "13 June", "early July"): the
   most recent such month (or day) on or before the publication date, so "in December" in a
   March article is last December; in a future-tense sentence the first on or after it.
