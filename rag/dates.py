@@ -41,7 +41,8 @@ _PATTERNS = [
     re.compile(_LABEL + _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"),
     re.compile(_LABEL + _WEEKDAY + r"(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>\d{4})"),
 ]
-_TRAILER = re.compile(r"[\s,|·•-]*(\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?\s*$", re.I)
+# after the date, maybe its time: "10:32", "at 10:32 a.m. EST", "| 9.05pm GMT"
+_TRAILER = re.compile(r"[\s,|·•-]*((?:at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?\s*$", re.I)
 MAX_DATELINE_CHARS = 60
 
 # "WASHINGTON, June 26 (Reuters) - ", "LONDON, Jan. 3, 2025 (AP) — ", "KYIV, Ukraine (AP) — ",

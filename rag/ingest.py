@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 # the long forms of the short forms they use; 6: inline HTML tags out of plain text, its links'
 # URL words read as context; 7: HTML character references in plain text read ("R&amp;B" -> "R&B"),
 # a closing quote kept with the sentence it closes; 8: widget labels read without their dressing
-# ("Read more:", "» Related"), inline "Read more: <headline>" promos and app pitches dropped
+# ("Read more:", "» Related"), inline "Read more: <headline>" promos and app pitches dropped, a
+# dateline's time read after "at" ("June 26, 2025 at 10:32 a.m. EDT")
 PIPELINE_VERSION = "8"
 
 

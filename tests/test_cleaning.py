@@ -203,6 +203,8 @@ def test_a_headline_with_nothing_after_it_but_its_repeat_stays_text():
     ("Outlet | June 26, 2025", "2025-06-26"),
     ("By Jane Doe | Reuters | June 26, 2025", "2025-06-26"),
     ("Thu 26 Jun 2025 10.30 BST", "2025-06-26"),
+    ("June 26, 2025 at 10:32 a.m. EDT", "2025-06-26"),
+    ("Updated June 26, 2025 at 9:05 PM", "2025-06-26"),
 ])
 def test_dateline_forms_give_the_date_and_leave_the_text(line, iso):
     body = "The port reopened on Monday after a week of strikes, officials said."
