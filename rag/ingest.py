@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 # URL words read as context; 7: HTML character references in plain text read ("R&amp;B" -> "R&B"),
 # a closing quote kept with the sentence it closes; 8: widget labels read without their dressing
 # ("Read more:", "» Related"), inline "Read more: <headline>" promos and app pitches dropped, a
-# dateline's time read after "at" ("June 26, 2025 at 10:32 a.m. EDT")
+# dateline's time read after "at" ("June 26, 2025 at 10:32 a.m. EDT"), share/follow/subscribe
+# prompts, "5 min read", "Image caption: ..." and "This article originally appeared in ..." dropped
 PIPELINE_VERSION = "8"
 
 

@@ -61,9 +61,23 @@ def test_widget_labels_end_the_article_however_they_are_dressed():
         assert clean(page).paragraphs == ("The union said the strike would go on.",), label
 
 
+@pytest.mark.parametrize("line", [
+    "Image caption: The bridge in 2019", "Follow us on Twitter", "Share this:", "Share on Facebook",
+    "Click here to subscribe", "This article originally appeared in The Orlavia Times.",
+    "Listen to this article", "5 min read", "Advertisement - Scroll to continue",
+    "Story continues below advertisement", "Contact the author at jane@example.com",
+    "Subscribe to our daily briefing",
+])
+def test_page_furniture_between_paragraphs_is_dropped(line):
+    body = ["The council voted on Tuesday to close the bridge for repairs.",
+            "Engineers said the steel cables had corroded faster than expected."]
+    assert clean(f"{body[0]}\n\n{line}\n\n{body[1]}").paragraphs == tuple(body)
+
+
 def test_prose_that_mentions_an_app_or_related_news_is_kept():
     text = ("Related news from the port was scarce on Thursday, the union said.\n\n"
-            "Download figures for the new ferry app rose 40% after the strike began, its maker said.")
+            "Download figures for the new ferry app rose 40% after the strike began, its maker said.\n\n"
+            "Subscribers to the ferry app doubled, and the company said it would share the data.")
     assert clean(text).paragraphs == tuple(text.split("\n\n"))
 
 
