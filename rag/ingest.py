@@ -51,7 +51,8 @@ log = logging.getLogger(__name__)
 # a closing quote kept with the sentence it closes; 8: widget labels read without their dressing
 # ("Read more:", "» Related"), inline "Read more: <headline>" promos and app pitches dropped, a
 # dateline's time read after "at" ("June 26, 2025 at 10:32 a.m. EDT"), share/follow/subscribe
-# prompts, "5 min read", "Image caption: ..." and "This article originally appeared in ..." dropped
+# prompts, "5 min read", "Image caption: ...", "Tags: ..." and "This article originally appeared
+# in ..." dropped, more widget labels ("Recommended Stories", "More from Reuters") end the article
 PIPELINE_VERSION = "8"
 
 

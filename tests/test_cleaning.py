@@ -66,12 +66,22 @@ def test_widget_labels_end_the_article_however_they_are_dressed():
     "Click here to subscribe", "This article originally appeared in The Orlavia Times.",
     "Listen to this article", "5 min read", "Advertisement - Scroll to continue",
     "Story continues below advertisement", "Contact the author at jane@example.com",
-    "Subscribe to our daily briefing",
+    "Subscribe to our daily briefing", "Reuse this content", "Tags: bridge, council", "Topics", "Latest News",
 ])
 def test_page_furniture_between_paragraphs_is_dropped(line):
     body = ["The council voted on Tuesday to close the bridge for repairs.",
             "Engineers said the steel cables had corroded faster than expected."]
     assert clean(f"{body[0]}\n\n{line}\n\n{body[1]}").paragraphs == tuple(body)
+
+
+@pytest.mark.parametrize("label", [
+    "Explore more on these topics", "More from Reuters", "Recommended Stories", "Top Stories",
+    "Join the conversation", "Up Next", "Popular Now", "What to read next", "Sponsored Stories",
+    "Around the web", "In case you missed it", "More in World",
+])
+def test_widgets_after_the_article_end_it(label):
+    body = "The council voted on Tuesday to close the bridge for repairs."
+    assert clean(f"{body}\n\n{label}\n\nTen gadgets for your kitchen").paragraphs == (body,)
 
 
 def test_prose_that_mentions_an_app_or_related_news_is_kept():
