@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 # ("Read more:", "» Related"), inline "Read more: <headline>" promos and app pitches dropped, a
 # dateline's time read after "at" ("June 26, 2025 at 10:32 a.m. EDT"), share/follow/subscribe
 # prompts, "5 min read", "Image caption: ...", "Tags: ..." and "This article originally appeared
-# in ..." dropped, more widget labels ("Recommended Stories", "More from Reuters") end the article
+# in ..." dropped, more widget labels ("Recommended Stories", "More from Reuters") end the article,
+# a PDF's running headers and page footers dropped
 PIPELINE_VERSION = "8"
 
 

@@ -20,6 +20,7 @@ import re
 import statistics
 import warnings
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +158,7 @@ def _read_pdf(data: bytes, source: Path | str) -> RawDocument:
     import pypdf
 
     damaged = "the PDF is damaged and cannot be read ({}); re-save or re-export it and try again"
-    paragraphs: list[str] = []
+    page_paragraphs: list[list[str]] = []
     failed_pages = 0
     with warnings.catch_warnings(record=True) as caught:  # pypdf's warnings go to the log
         warnings.simplefilter("always")
@@ -177,12 +178,14 @@ def _read_pdf(data: bytes, source: Path | str) -> RawDocument:
             title = None
         for number, page in enumerate(pages, 1):
             try:
-                paragraphs += _pdf_page_paragraphs(page)
+                page_paragraphs.append(_pdf_page_paragraphs(page))
             except Exception as exc:
                 failed_pages += 1
                 log.warning("no text from page %d of %s: %r", number, source, exc)
     for warning in caught:
         log.debug("pypdf warning on %s: %s", source, warning.message)
+    paragraphs = ([p for page in _without_running_lines(page_paragraphs) for p in page]
+                  or [p for page in page_paragraphs for p in page])  # nothing but such lines: keep them
     if not paragraphs:
         if failed_pages:
             reason = f"text extraction failed on {failed_pages} of {len(pages)} pages"
@@ -190,6 +193,35 @@ def _read_pdf(data: bytes, source: Path | str) -> RawDocument:
         raise EmptyDocumentError(source, "the PDF has no text layer (it is probably a scan); "
                                  "run OCR on it first (for example ocrmypdf)")
     return RawDocument("\n\n".join(paragraphs), title, None, "pdf")
+
+
+# A running header or footer is short ("Orlavia Harbour Authority - Annual Review", "Page 2 of 9").
+_RUNNING_LINE_CHARS = 120
+_DIGITS = re.compile(r"\d+")
+
+
+def _without_running_lines(pages: list[list[str]]) -> list[list[str]]:
+    """The pages without their running headers and footers: a short first (or last) paragraph
+    that opens (or closes) at least two pages and half of them, digits aside ("Page 2 of 9"
+    and "Page 3 of 9" are one footer). Such a line is about the document, never its text, and
+    repeated on every page it would be cited as evidence for any question that names it."""
+    def key(paragraph: str) -> str | None:
+        return _DIGITS.sub("#", paragraph) if len(paragraph) <= _RUNNING_LINE_CHARS else None
+
+    needed = max(2, (len(pages) + 1) // 2)
+    firsts = Counter(key(page[0]) for page in pages if page)
+    lasts = Counter(key(page[-1]) for page in pages if page)
+    running_first = {k for k, n in firsts.items() if k is not None and n >= needed}
+    running_last = {k for k, n in lasts.items() if k is not None and n >= needed}
+    kept = []
+    for page in pages:
+        page = list(page)
+        if page and key(page[0]) in running_first:
+            page = page[1:]
+        if page and key(page[-1]) in running_last:
+            page = page[:-1]
+        kept.append(page)
+    return kept
 
 
 def _decrypt(reader, source: Path | str) -> None:

@@ -363,6 +363,22 @@ def test_pdf_text_title_and_paragraphs(tmp_path):
     assert doc == RawDocument(REPORT_TEXT + "\n\nPage two text.", "Board Report", None, "pdf")
 
 
+def test_pdf_running_headers_and_page_footers_are_not_text(tmp_path):
+    body = [["The harbour handled 4.2 million containers in 2024, a rise of",
+             "8 percent on the year before, the authority said in its review,",
+             "which also noted that the eastern channel had been deepened."],
+            ["Two new cranes were ordered from a supplier in Finland, and",
+             "the authority expects traffic to grow again in 2025."]]
+    pages = [text_stream([["Orlavia Harbour Authority - Annual Review"], *body, [f"Page {n} of 3"]])
+             for n in (1, 2, 3)]
+    text = read_file(write(tmp_path, "review.pdf", make_pdf(pages))).text
+    assert "Annual Review" not in text and "Page" not in text
+    assert text.count("The harbour handled 4.2 million containers") == 3
+    # a first line that opens only one page of two is text
+    two = [text_stream([["Orlavia Harbour Authority - Annual Review"], *body]), text_stream(body)]
+    assert read_file(write(tmp_path, "two.pdf", make_pdf(two))).text.startswith("Orlavia Harbour Authority")
+
+
 def test_hand_made_pdf_is_valid_for_pypdf():
     import pypdf
 
