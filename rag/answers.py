@@ -12,7 +12,8 @@ Owns sentence scoring, the `[n]` markers and abstention.
   `ANSWER_KIND_WEIGHT` when it holds the kind of thing the question asks for (a date for
   "when ...", a number for "how many ..."), for "who is <country>'s <office>?" plus it again
   when it gives that office to that country ("Chinese Defense Minister ...") and minus it when
-  it names no such office, minus `RANK_PENALTY` per place its passage ranks below the first.
+  it names no such office, minus `RANK_PENALTY` per place its passage ranks below the first,
+  minus `HEADING_PENALTY` for a subheading (`rag.headings`), which states nothing.
   Measured on SQuAD's tuning articles and the news tuning set (bench/tune_evidence_score.py):
   the strongest sentence holds the answer for 75.3% of SQuAD's tuning questions (cosine
   alone: 66.4%).
@@ -31,6 +32,7 @@ from rag.abbreviations import expansions
 from rag.answer_types import expected_kind, holds_kind
 from rag.country_names import countries_named_by_both
 from rag.evidence_selection import select_evidence
+from rag.headings import is_heading
 from rag.office_holders import asked_office_evidence, offices_of_other_countries
 from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit, SentenceSpan, first_claim
@@ -44,6 +46,9 @@ RANK_PENALTY = 0.02
 # Added when the question asks for a kind of thing (a date, a number, a name, a place) and the
 # sentence holds one the question does not say (`rag.answer_types`).
 ANSWER_KIND_WEIGHT = 0.05
+# Taken off a heading's score ("What happens next", `rag.headings`): it states nothing, so it
+# must never be the strongest sentence nor come within any margin of it.
+HEADING_PENALTY = 1.0
 
 NO_ANSWER = "The library has no passage that answers this."
 
@@ -185,7 +190,7 @@ def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors
             # a sentence naming no minister cannot say who is one
             whose = asked_office_evidence(text, question)
             score = (float(similarity) + LEXICAL_WEIGHT * covered + ANSWER_KIND_WEIGHT * (typed + whose)
-                     - RANK_PENALTY * rank)
+                     - RANK_PENALTY * rank - HEADING_PENALTY * is_heading(hit.passage, i))
             scored[hit.passage.id].append(Evidence(hit, float(cosine), i, span, text, score,
                                                    float(similarity), covered, present, typed))
     return scored

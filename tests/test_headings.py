@@ -1,0 +1,51 @@
+"""Subheadings are never evidence: the test, and answers over a library that holds one."""
+
+import pytest
+
+from rag import TextRecord
+from rag.headings import is_heading
+from rag.results import Passage
+
+PARAGRAPHS = ["What happens next", "Members will vote on the offer next week.",
+              "- India", "A second strike has been suspended"]
+
+
+def _passage(paragraphs: list[str]) -> Passage:
+    """One passage over `paragraphs`, each paragraph one sentence, as ingest stores them."""
+    text, spans, position = "\n\n".join(paragraphs), [], 0
+    for number, paragraph in enumerate(paragraphs, 1):
+        spans.append((position, position + len(paragraph), number))
+        position += len(paragraph) + 2
+    return Passage(1, "doc", "Rail strike", None, "doc.md", 1, 0, len(text), text, tuple(spans))
+
+
+@pytest.mark.parametrize("index, heading", [
+    (0, True),    # a short paragraph that does not end like a sentence, text after it
+    (1, False),   # a sentence
+    (2, False),   # a list item may be the answer
+    (3, False),   # the passage's last line: nothing after it to head
+])
+def test_a_heading_is_a_short_unfinished_paragraph_over_more_text(index, heading):
+    assert is_heading(_passage(PARAGRAPHS), index) is heading
+
+
+def test_a_sentence_cut_by_a_line_break_is_no_heading():
+    """SQuAD's "Concentrated O\n2 is ..." (a subscript on its own line) is one sentence."""
+    assert not is_heading(_passage(["Concentrated O", "2 is a strong oxidiser in the lab."]), 0)
+
+
+def test_a_sentence_sharing_its_paragraph_is_no_heading():
+    passage = _passage(["Vote next week", "Members will vote."])
+    one_paragraph = Passage(1, "doc", "t", None, "d", 1, 0, 33, "Vote next week Members will vote.",
+                            ((0, 14, 1), (15, 33, 1)))
+    assert is_heading(passage, 0) and not is_heading(one_paragraph, 0)
+
+
+def test_answers_never_quote_a_heading(tiny_library):
+    tiny_library.add_texts([TextRecord(
+        "rail", "Rail strike called off\n\nThe union called off the national rail strike after a late deal.\n\n"
+        "What happens next\n\nMembers will vote on the offer next week, the union said.",
+        title="Rail strike called off")])
+    answer = tiny_library.ask("What happens next?", min_confidence=0)
+    assert answer.citations
+    assert all(c.evidence != "What happens next" for c in answer.citations)
