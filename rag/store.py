@@ -287,13 +287,12 @@ def sentence_spans_of(sentences_json: str) -> tuple[tuple[int, int, int], ...]:
     """A passage's `sentences` column as (start, end, paragraph) spans; ValueError if it is
     not that."""
     spans = json.loads(sentences_json)
-    if type(spans) is not list or not all(type(span) is list and len(span) == 3 for span in spans):
-        raise ValueError("not a list of [start, end, paragraph] spans")
-    found = tuple(map(tuple, spans))
-    # one pass over all the numbers: every search reads ~40 passages' spans
-    if not all(type(n) is int for n in chain.from_iterable(found)):
-        raise ValueError("not a list of [start, end, paragraph] spans")
-    return found
+    if type(spans) is list and all(type(span) is list and len(span) == 3 for span in spans):
+        found = tuple(map(tuple, spans))
+        # one pass over all the numbers: every search reads ~40 passages' spans
+        if all(type(n) is int for n in chain.from_iterable(found)):
+            return found
+    raise ValueError("not a list of [start, end, paragraph] spans")
 
 
 def document_passages(connection: sqlite3.Connection, document_id: str) -> list[Passage]:

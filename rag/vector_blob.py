@@ -19,11 +19,16 @@ def pack(rows: np.ndarray) -> bytes:
     return scales.astype(np.float32).tobytes() + codes.tobytes()
 
 
-def unpack(blob: bytes, dimension: int) -> np.ndarray:
-    """The rows `pack` stored; a blob of the wrong size for `dimension` is a ValueError."""
+def _row_count(blob: bytes, dimension: int) -> int:
     count, remainder = divmod(len(blob), 4 + dimension)
     if remainder:
         raise ValueError(f"a sentence-vector blob of {len(blob)} bytes does not hold {dimension}-dimensional rows")
+    return count
+
+
+def unpack(blob: bytes, dimension: int) -> np.ndarray:
+    """The rows `pack` stored; a blob of the wrong size for `dimension` is a ValueError."""
+    count = _row_count(blob, dimension)
     scales = np.frombuffer(blob, dtype=np.float32, count=count)
     codes = np.frombuffer(blob, dtype=np.int8, offset=4 * count).reshape(count, dimension)
     return codes.astype(np.float32) * scales[:, None]
@@ -33,12 +38,7 @@ def dot_many(blobs: list[bytes], dimension: int, vector: np.ndarray) -> list[np.
     """Each blob's rows (`unpack`) times `vector`, in one product for all of them: a search
     scores the sentences of ~200 passages, and one small product per passage costs more in
     call overhead than in arithmetic. A blob of the wrong size is a ValueError, as in `unpack`."""
-    counts = []
-    for blob in blobs:
-        count, remainder = divmod(len(blob), 4 + dimension)
-        if remainder:
-            raise ValueError(f"a sentence-vector blob of {len(blob)} bytes does not hold {dimension}-dimensional rows")
-        counts.append(count)
+    counts = [_row_count(blob, dimension) for blob in blobs]
     if not blobs:
         return []
     scales = np.frombuffer(b"".join(blob[: 4 * n] for blob, n in zip(blobs, counts)), dtype=np.float32)
