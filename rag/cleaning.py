@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.dates import normalise_iso_date, parse_dateline, parse_lead_dateline
-from rag.furniture import furniture
+from rag.furniture import furniture, is_name_line
 from rag.sentences import sentence_spans
 
 RULES_FILE = Path(__file__).with_name("boilerplate.toml")
@@ -149,11 +149,15 @@ def _drop_furniture(paragraphs: list[str], title: str | None) -> tuple[list[str]
     """The article's paragraphs without datelines, header lines, bylines, captions or
     credits (the first date stated at the top is returned), nor the top's repeats of `title`."""
     kept, published = [], None
+    found_next = furniture(paragraphs[0]) if paragraphs else None
     for number, paragraph in enumerate(paragraphs):
         at_top = number < HEADER_PARAGRAPHS
-        found = furniture(paragraph)
-        if found and found.kind == "header" and not at_top:
-            found = None  # "Outlet | date" lower down may be a table row: article text
+        found, found_next = found_next, furniture(paragraphs[number + 1]) if number + 1 < len(paragraphs) else None
+        if found and found.kind in ("header", "outlet") and not at_top:
+            found = None  # "Outlet | date" lower down may be a table row, "USA TODAY" a heading
+        if (not found and at_top and found_next and found_next.kind == "outlet" and number + 1 < HEADER_PARAGRAPHS
+                and is_name_line(paragraph)):
+            found = found_next  # "Karen Gilchrist" over "CNBC": the byline
         stated = (found.published if found else None) or (parse_dateline(paragraph) if at_top else None)
         if found or stated:
             published = published or stated

@@ -59,8 +59,11 @@ _OPENS_SENTENCE = re.compile(r"[\"“‘'(\d]*[A-Z0-9]")  # the story's first wo
 # no agency).
 _TITLED_PLACE = r"(?P<place>[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3}(?:, [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,2})?)"
 _WIRE = r"\((?P<agency>[A-Z]{2,6}|Reuters|Bloomberg|Xinhua|Kyodo|Yonhap)\)"
+# CNN's own dateline has no dash: "(CNN) The telescope ...", "Washington (CNN)President ...".
+_CNN = rf"\((?P<cnn>CNN(?: Business| Politics| Sports| Travel| Health| Style)?)\)(?:{_DASH}|\s*)"
 _LEAD_PATTERNS = [
     re.compile(rf"(?:{_PLACE},?\s+)?(?:{_LEAD_DATE}\s*)?{_AGENCY}{_DASH}"),
+    re.compile(rf"(?:{_TITLED_PLACE},?\s+)?{_CNN}"),
     re.compile(rf"{_TITLED_PLACE},?\s+(?:{_LEAD_DATE}\s*)?{_WIRE}{_DASH}"),
     re.compile(rf"{_PLACE}(?:,\s+{_LEAD_DATE})?{_DASH}"),
 ]
@@ -93,7 +96,7 @@ def parse_lead_dateline(paragraph: str) -> LeadDateline | None:
         if not match or not _OPENS_SENTENCE.match(paragraph, match.end()):
             continue
         parts = match.groupdict()
-        if not (parts.get("place") or parts.get("month_name")):
+        if not (parts.get("place") or parts.get("month_name") or parts.get("cnn")):
             continue  # "(Reuters) - " alone opens no dateline we can vouch for
         if parts.get("month_name") and parts["month_name"].lower() not in _MONTHS:
             continue

@@ -4,8 +4,10 @@ Owns recognising a WHOLE paragraph that is about the article rather than part of
 ("By Jane Doe", "By Jane Doe | Reuters", "Jane Doe, Reuters", "Reporting by ...; Editing by
 ...", "... contributed to this report."), a photo caption or credit ("Photo: ...", "Image
 credit: ...", a caption ending in "(AP Photo/Evan Vucci)" or "Peter Parks/AFP/Getty Images"),
-and a header line of such parts and a date ("Outlet | June 26, 2025"). `rag.cleaning` drops
-them from the stored text. Does not look inside ordinary sentences: a paragraph that merely
+a header line of such parts and a date ("Outlet | June 26, 2025"), an outlet's line over the
+story ("USA TODAY", "Special to the Detroit Free Press", "London CNN —", a name over
+"CNBC"), and the reporter's note under it ("Jane Doe covers energy for the Post. Reach her
+at ...", "– Ken Alltucker"). `rag.cleaning` drops them from the stored text. Does not look inside ordinary sentences: a paragraph that merely
 mentions Reuters or a photo is article text.
 """
 
@@ -25,7 +27,8 @@ _AGENCIES = (
     r"(?:The )?(?:Associated Press|AP|Reuters|AFP|Agence France-Presse|Bloomberg(?: News)?|CNN|"
     r"BBC(?: News)?|dpa|DPA|Xinhua|EFE|ANSA|Kyodo(?: News)?|Yonhap|UPI|TASS|PA(?: Media)?|NPR|"
     r"Getty Images|EPA|Al Jazeera|CNBC|Axios|Politico|(?:NBC|CBS|ABC|Fox) News|"
-    r"Guardian|New York Times|Washington Post|Wall Street Journal|Financial Times)"
+    r"Guardian|New York Times|Washington Post|Wall Street Journal|Financial Times|"
+    r"USA ?TODAY(?: Sports| Network)?|USA Today(?: Sports| Network)?|24/7 Wall St(?:reet|\.))"
 )
 _ROLES = (
     r"(?:(?:Senior|Chief|Staff|Foreign|Special|Political|Business|Contributing)\s+)?"
@@ -44,6 +47,28 @@ _BYLINES = [
     re.compile(rf"(?:(?:{_AGENCIES} )?(?:staff )?(?:writers?|reporters?|correspondents?|journalists?) )?"
                rf"(?:{_NAMES}|{_WORD}['’]s? {_NAMES})(?: in [^.]{{2,60}})? contributed "
                r"(?:reporting )?to this (?:report|story|article)\.?"),
+]
+# "Jane Doe covers energy for the Post. Reach her at ...", "Jane Doe is a trending news
+# producer on USA TODAY's NOW team.", "– Jane Doe": who wrote the story, under it.
+_REPORTER_ROLE = (rf"{_NAME} (?:is (?:an?|the) [\w ]{{0,40}}(?:reporter|producer|writer|correspondent|editor|columnist)"
+                  rf"|covers [^.]{{1,120}})")
+_REPORTER_NOTES = [
+    # a short note ("... for the Herald.") or one that goes on to say how to reach the reporter
+    re.compile(rf"{_REPORTER_ROLE} (?:for|on|at|with) (?:\S+ ){{0,5}}\S+\."),
+    re.compile(rf"{_REPORTER_ROLE}\b[^.]{{0,150}}\.\s.{{0,250}}(?:@|\b(?:[Rr]each|[Cc]ontact|[Ee]mail|[Ff]ollow|[Ss]end)\b).{{0,200}}"),
+    re.compile(rf"[–—]\s*{_NAME}"),
+]
+# The outlet's line over a story, on its own: "USA TODAY", "Special to the Detroit Free
+# Press", "Opinion contributor", "The Republic | azcentral.com", and a wire dateline split off
+# its sentence ("London CNN Business —"). Only at the top: lower down such a line is a heading.
+_NEWSPAPER = (rf"(?:The )?(?:{_WORD} ){{0,3}}(?:Free Press|Republic|Register|Journal|Times|Post|Tribune|"
+              r"Herald|Gazette|Chronicle|Observer|Press|News|Network|Wire|Magazine|Weekly|Daily)")
+_OUTLET_LINES = [
+    re.compile(rf"(?:{_AGENCIES}|{_NEWSPAPER})(?:\s*[|·•]\s*\S+)?"),
+    re.compile(rf"(?i:special|exclusive) (?:to|for) (?:the )?(?:{_AGENCIES}|{_OUTLET})"),
+    re.compile(rf"(?:(?:{_AGENCIES}|{_NEWSPAPER}|Opinion|Free Press) )?(?:{_ROLES}|[Cc]ontributor|[Cc]olumnist)s?"),
+    re.compile(rf"(?:{_WORD}(?:,? {_WORD}){{0,3}} )?(?:{_AGENCIES}|CNNBusiness)(?: Business| Politics| Sports| Travel| Health)?"
+               r"\s*[—–-]"),
 ]
 _CAPTION_LABEL = re.compile(
     r"(?:(?:Photo(?:graph)?|Image|Picture|Illustration|Caption|Graphic)s?(?: credits?)?|Credits?)\s*:\s*\S.*",
@@ -66,17 +91,24 @@ MAX_HEADER_PART_WORDS = 8
 
 @dataclass(frozen=True)
 class Furniture:
-    kind: str  # "byline" | "caption" | "header"
+    kind: str  # "byline" | "caption" | "header" | "outlet" (the last two only mean so at the top)
     published: str | None = None  # ISO date a header line states
 
 
 def furniture(paragraph: str) -> Furniture | None:
     """What kind of page furniture `paragraph` is, or None if it is article text."""
-    if any(pattern.fullmatch(paragraph) for pattern in _BYLINES):
+    if any(pattern.fullmatch(paragraph) for pattern in _BYLINES + _REPORTER_NOTES):
         return Furniture("byline")
     if _CAPTION_LABEL.fullmatch(paragraph) or _TRAILING_CREDIT.search(paragraph):
         return Furniture("caption")
+    if any(pattern.fullmatch(paragraph) for pattern in _OUTLET_LINES):
+        return Furniture("outlet")
     return _header_line(paragraph)
+
+
+def is_name_line(paragraph: str) -> bool:
+    """A paragraph of a name alone ("Karen Gilchrist"): a byline when an outlet's line follows."""
+    return re.fullmatch(_NAMES, paragraph) is not None and len(paragraph.split()) <= 6
 
 
 def _header_line(paragraph: str) -> Furniture | None:

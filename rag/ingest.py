@@ -53,8 +53,11 @@ log = logging.getLogger(__name__)
 # dateline's time read after "at" ("June 26, 2025 at 10:32 a.m. EDT"), share/follow/subscribe
 # prompts, "5 min read", "Image caption: ...", "Tags: ..." and "This article originally appeared
 # in ..." dropped, more widget labels ("Recommended Stories", "More from Reuters") end the article,
-# a PDF's running headers and page footers dropped
-PIPELINE_VERSION = "8"
+# a PDF's running headers and page footers dropped; 9: an outlet's lines over a story ("USA
+# TODAY", "London CNN —", a name over "CNBC"), credits, sign-offs, reporters' notes and contact
+# lines under it, newsletter, subscription and shopping pitches dropped; CNN's dashless
+# dateline ("Washington (CNN) ...") read as the lead
+PIPELINE_VERSION = "9"
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,10 @@ def test_dateline_forms_give_the_date_and_leave_the_text(line, iso):
     ("NEW DELHI — India said it would send a delegation.", "India said", None),
     ("Washington (CNN) — The Federal Reserve held rates.", "The Federal Reserve", None),
     ("Hong Kong, July 3, 2024 (Reuters) - Shares fell.", "Shares fell", "2024-07-03"),
+    # CNN's own form, without a dash
+    ("(CNN) The telescope has taken one giant step closer.", "The telescope", None),
+    ("Washington (CNN)President Joe Biden signed the bill.", "President Joe Biden", None),
+    ("New York (CNN Business) Shares of the airline fell.", "Shares of", None),
 ])
 def test_wire_dateline_is_a_lead_and_its_year_alone_makes_a_date(paragraph, words, iso):
     cleaned = clean(f"Headline here\n\n{paragraph}\n\nMore of the story follows here.")
@@ -260,6 +264,8 @@ def test_wire_dateline_is_a_lead_and_its_year_alone_makes_a_date(paragraph, word
     "The U.S. said on June 26 (a Thursday) - after talks - that it would act.",
     "Reuters reported on Monday that the talks had failed.",
     "Senator Jane Doe (D-Calif.) — The bill passed the Senate.",  # a party, not a wire agency
+    "Reports by (CNN) said the talks had failed.",
+    "The network (CNN) said it would appeal.",
 ])
 def test_ordinary_openings_are_not_wire_datelines(paragraph):
     assert parse_lead_dateline(paragraph) is None
@@ -311,3 +317,79 @@ def test_paragraphs_mentioning_agencies_or_photos_are_kept(paragraph):
 
 def test_a_text_that_is_only_furniture_is_kept_whole():
     assert clean("By Jane Doe").paragraphs == ("By Jane Doe",)
+
+
+BODY = ("The council voted on Tuesday to close the bridge for repairs.",
+        "Engineers said the steel cables had corroded faster than expected.")
+
+
+@pytest.mark.parametrize("note", [
+    "Contributing: The Associated Press", "Contributing: Jane Doe and Sam Roe, Orlavia Herald",
+    "From Orlavia Herald Network and wire reports", "Staff and wire reports",
+    "– Jane Doe", "— Sam Roe",
+    "Follow Jane Doe on Twitter: @janedoe.", "Follow reporter Sam Roe @samroe. Email: sroe@example.com.",
+    "Contact Jane Doe at jdoe@example.com or on Twitter @janedoe.",
+    "Reach the reporter at sam.roe@example.com or 555-444-3333.",
+    "Jane Doe covers city hall for the Orlavia Herald. Reach her at jdoe@example.com.",
+    "Sam Roe is a trending news producer on the Herald's NOW team.",
+    "Jane Doe can be reached at jdoe@example.com.",
+    "More AP soccer: https://apnews.com/hub/soccer",
+    "This story has been updated with additional developments Wednesday.",
+    "This story and headline have been updated.",
+    "This is a developing story and will be updated.",
+    "Editor's note: A version of this story appeared in the Herald's Morning Brief newsletter.",
+    "Thank you for supporting our journalism. You can subscribe to our print edition here.",
+    "Support local journalism: Subscribe to the Herald today.",
+    "What's everyone talking about? Sign up for our trending newsletter to get the latest news.",
+    "(You can get the Morning Brief delivered to your inbox daily. Sign up here.)",
+    "Get our free weekly newsletter Sign up for the Herald's opinion newsletter.",
+    "Prices were accurate at the time this article was published but may change over time.",
+    "— Recommendations are independently chosen by our editors. Purchases you make through our links may earn us a commission.",
+    "Orlavia Wall Street is a Herald content partner offering financial news and commentary.",
+    "Our fact-check sources:", "To report corrections & clarifications, contact:",
+    "►Bridge recall:7,000 benches recalled after 81 reports of breaking",
+    "1. How relevant is this ad to you?",
+    "JUST WATCHED Storm hits the coast Replay More Videos ... MUST WATCH",
+    "High gas prices affecting you? Share your thoughts with the Herald.",
+    "The views and opinions expressed in this column are the author's own.",
+])
+def test_credits_contacts_and_pitches_around_a_story_are_dropped(note):
+    """What a news site prints under (or between) a story's paragraphs is never its text."""
+    assert clean(f"{BODY[0]}\n\n{note}\n\n{BODY[1]}").paragraphs == BODY
+    assert clean(f"{BODY[0]}\n\n{BODY[1]}\n\n{note}").paragraphs == BODY
+
+
+@pytest.mark.parametrize("top", [
+    ["USA TODAY"], ["Associated Press"], ["The Associated Press"], ["Special to the Orlavia Herald"],
+    ["Special for USA TODAY Sports"], ["Opinion contributor"], ["Orlavia Free Press"],
+    ["The Republic | example.com"], ["London CNN —"], ["Seoul, South Korea CNN —"],
+    ["New York CNN Business —"], ["Jane Doe", "Special to USA TODAY"], ["Jane Doe and Sam Roe", "Associated Press"],
+    ["Jane Doe", "CNBC"],
+])
+def test_an_outlets_lines_over_a_story_are_dropped(top):
+    """'USA TODAY', 'London CNN —' and a reporter's name over an outlet's name are the page's
+    header, not the story, when they come before it."""
+    text = "\n\n".join([*top, *BODY])
+    assert clean(text, title="Bridge closes").paragraphs == BODY
+
+
+def test_an_outlets_name_or_a_name_lower_down_is_article_text():
+    """Lower down, 'Detroit Free Press' or a lone name is a heading or a list entry."""
+    lower = ["Papers that ran the story", "Orlavia Free Press", "Jane Doe"]
+    text = "\n\n".join([*BODY, *BODY, *BODY, *lower, "It ran on page one in both."])
+    assert clean(text, title="Bridge closes").paragraphs == (*BODY, *BODY, *BODY, *lower, "It ran on page one in both.")
+
+
+@pytest.mark.parametrize("paragraph", [
+    # a story's own sentence before a pitch keeps the paragraph (its text is the story's)
+    "The rapper told a TV host that the mayor also asked him about the bridge. For more odd news, "
+    "sign up for our weekly newsletter",
+    "Residents can sign up for repair alerts on the council's website, officials said.",
+    "The National Domestic Violence Hotline can be reached at (800) 799-7233.",
+    "Contact the hotline at 988 if you or someone you know needs help.",
+    "Sam Roe is a reporter for the Herald who was detained at the border for two days last week.",
+    "► France recorded more than 100,000 infections in a single day for the first time.",
+    "Follow the money, the inspector said, and the rest of the story tells itself.",
+])
+def test_story_text_that_mentions_sign_ups_contacts_or_reporters_is_kept(paragraph):
+    assert clean(f"{BODY[0]}\n\n{paragraph}").paragraphs == (BODY[0], paragraph)
