@@ -15,7 +15,9 @@ that week's questions (`<week>_qa.jsonl`) and reports:
   "contributed to this report", "follow ... on Twitter", "this story has been updated");
   each one is printed;
 - `dateline_cited`: cited sentences that open with a wire dateline ("Washington (CNN)",
-  "TAMPA, Fla. (AP) —"), also printed.
+  "TAMPA, Fla. (AP) —"), also printed;
+- `question_cited`: cited sentences that end in a question mark (a quiz's or an explainer's
+  question quoted back), also printed.
 
 Only 2022 weeks by default: the held-out news set is the quizzes of 2023 on.
 
@@ -25,6 +27,7 @@ Only 2022 weeks by default: the held-out news set is the quizzes of 2023 on.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import re
@@ -35,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
-from rag import TextRecord  # noqa: E402
+from rag import TextRecord, passages  # noqa: E402
 from rag.evaluation.abstention import contains_answer  # noqa: E402
 from rag.evaluation.datasets import Dataset, Question  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
@@ -87,12 +90,16 @@ def main() -> None:
     parser.add_argument("snapshot", type=Path, help="a RealTime QA checkout (fetch github:realtimeqa/realtimeqa_public)")
     parser.add_argument("--year", default="2022")
     parser.add_argument("--weeks", type=int, default=6, help="how many weeks, evenly spread over the year")
+    parser.add_argument("--min-words", type=int, default=None,
+                        help="measure another `PassageSettings.min_words` (short paragraphs pack into passages of this many words)")
     args = parser.parse_args()
+    if args.min_words is not None:
+        passages.SETTINGS = dataclasses.replace(passages.SETTINGS, min_words=args.min_words)
     encoder = CachingEncoder(Encoder(DEFAULT_MODEL))
     every = weeks(args.snapshot, args.year)
     chosen = every[:: max(1, len(every) // args.weeks)][: args.weeks]
     totals = dict(questions=0, holding=0, answered=0, first_quotes_answer=0, any_quotes_answer=0,
-                  citations=0, furniture_cited=0, dateline_cited=0)
+                  citations=0, furniture_cited=0, dateline_cited=0, question_cited=0)
     for week in chosen:
         dataset = week_dataset(args.snapshot, args.year, week)
         with open_evaluation_library(dataset, encoder) as library:
@@ -118,6 +125,9 @@ def main() -> None:
                     if _DATELINE.match(citation.evidence):
                         totals["dateline_cited"] += 1
                         print(f"  dateline cited ({week}): {citation.evidence[:140]!r}")
+                    if citation.evidence.rstrip(" \"'’”)").endswith("?"):
+                        totals["question_cited"] += 1
+                        print(f"  question cited ({week}): {citation.evidence[:140]!r}")
         print(f"{week}: {len(dataset.records)} pages, {len(dataset.questions)} questions", flush=True)
     holding = max(totals["holding"], 1)
     print(json.dumps({**totals, "answered_share": round(totals["answered"] / holding, 4),

@@ -13,7 +13,7 @@ Owns sentence scoring, the `[n]` markers and abstention.
   "when ...", a number for "how many ..."), for "who is <country>'s <office>?" plus it again
   when it gives that office to that country ("Chinese Defense Minister ...") and minus it when
   it names no such office, minus `RANK_PENALTY` per place its passage ranks below the first,
-  minus `HEADING_PENALTY` for a subheading (`rag.headings`), which states nothing.
+  minus `STATES_NOTHING_PENALTY` for a subheading or a question (`rag.headings`).
   Measured on SQuAD's tuning articles and the news tuning set (bench/tune_evidence_score.py):
   the strongest sentence holds the answer for 75.3% of SQuAD's tuning questions (cosine
   alone: 66.4%).
@@ -32,7 +32,7 @@ from rag.abbreviations import expansions
 from rag.answer_types import expected_kind, holds_kind
 from rag.country_names import countries_named_by_both
 from rag.evidence_selection import select_evidence
-from rag.headings import is_heading
+from rag.headings import states_nothing
 from rag.office_holders import asked_office_evidence, offices_of_other_countries
 from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit, SentenceSpan, first_claim
@@ -46,9 +46,10 @@ RANK_PENALTY = 0.02
 # Added when the question asks for a kind of thing (a date, a number, a name, a place) and the
 # sentence holds one the question does not say (`rag.answer_types`).
 ANSWER_KIND_WEIGHT = 0.05
-# Taken off a heading's score ("What happens next", `rag.headings`): it states nothing, so it
-# must never be the strongest sentence nor come within any margin of it.
-HEADING_PENALTY = 1.0
+# Taken off the score of a heading ("What happens next") or a question ("Which pop star will
+# perform?", `rag.headings`): it states nothing, so it must never be the strongest sentence
+# nor come within any margin of it.
+STATES_NOTHING_PENALTY = 1.0
 
 NO_ANSWER = "The library has no passage that answers this."
 
@@ -78,6 +79,7 @@ class Evidence:
     # the sentence's terms, with those of the long forms of the short forms it uses
     terms: frozenset[str] = frozenset()
     holds_kind: bool = False  # holds the kind of thing the question asks for
+    states_nothing: bool = False  # a heading or a question (`rag.headings`): never cited
 
     @property
     def dense(self) -> float:
@@ -111,6 +113,12 @@ def compose(
                                  term_weights, definitions, ranks=[h.rank - 1 for h in context.hits])
     chosen = select_evidence(question, scored, term_weights, context=around,
                              adjacent=context.adjacent if context else None)
+    # The penalty keeps a heading or a question out of reach whenever any sentence states
+    # something; only the sentence before a possessive opening comes whatever it scores, and
+    # where nothing else was retrieved one may still be strongest: neither is cited.
+    chosen = [e for e in chosen if not e.states_nothing]
+    if not chosen:
+        return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits), confidence=0.0)
     counts = passage_counts if passage_counts is not None else {t: 1 for t in term_weights}
     citations = tuple(_cite(n, e) for n, e in enumerate(chosen, 1))
     # The confidence is the first claim's, judged on its strongest sentence of a hit (a
@@ -189,10 +197,11 @@ def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors
             # "Chinese Defense Minister Dong Jun" says whose minister he is: as telling as a name;
             # a sentence naming no minister cannot say who is one
             whose = asked_office_evidence(text, question)
+            empty = states_nothing(hit.passage, i)
             score = (float(similarity) + LEXICAL_WEIGHT * covered + ANSWER_KIND_WEIGHT * (typed + whose)
-                     - RANK_PENALTY * rank - HEADING_PENALTY * is_heading(hit.passage, i))
+                     - RANK_PENALTY * rank - STATES_NOTHING_PENALTY * empty)
             scored[hit.passage.id].append(Evidence(hit, float(cosine), i, span, text, score,
-                                                   float(similarity), covered, present, typed))
+                                                   float(similarity), covered, present, typed, empty))
     return scored
 
 

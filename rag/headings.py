@@ -1,12 +1,15 @@
-"""Whether a sentence of a passage is a heading: a subheading such as "What happens next"
-stored as its own paragraph above the text it introduces.
+"""Whether a sentence of a passage states nothing: a heading, or a question.
 
-A heading names what follows; it states nothing, so it is never evidence, however close its
-words are to a question ("What happens next with the rail strike?" would otherwise be
-answered by the heading "What happens next"). It stays in the passage, whose meaning and
-words it helps retrieval find. Owns only the test, by the surface: a whole paragraph of a
-few words that does not end like a sentence and has more of the passage after it. A list
-item ("- India", "1. Iran") is no heading: it may be the answer.
+A subheading such as "What happens next", stored as its own paragraph above the text it
+introduces, names what follows; a question ("Which pop star will perform at the halftime
+show?", a news quiz's or an explainer's) asks it. Neither is evidence, however close its words
+are to the question asked: quoting "Which pop star will perform ...?" back as the answer to
+"Who will perform at the halftime show?" tells the reader nothing. Both stay in the passage,
+whose meaning and words they help retrieval find. Owns only the tests, by the surface: a
+heading is a whole paragraph of a few words that does not end like a sentence and has more of
+the passage after it (a list item, "- India" or "1. Iran", is no heading: it may be the
+answer); a question opens with a question word or an auxiliary verb, or asks "which US
+currency?" inside it, and ends in a question mark (inside its closing quotes or brackets too).
 """
 
 from __future__ import annotations
@@ -19,6 +22,33 @@ MAX_HEADING_WORDS = 12
 _ENDS_LIKE_A_SENTENCE = re.compile(r"""[.!?:;…,]["'’”)\]]*$""")
 _LIST_ITEM = re.compile(r"^\s*(?:[-–—•*·▪◦‣]|\d{1,3}[.)])\s")
 _OPENS_SENTENCE = re.compile(r"""["'‘“(]*[A-Z]""")
+_ENDS_LIKE_A_QUESTION = re.compile(r"""\?["'’”)\]]*\s*$""")
+_OPENS_LIKE_A_QUESTION = re.compile(
+    r"""^["'‘“(\s]*(?:who|what|which|when|where|why|how|whose|whom|is|are|was|were|am|do|does|did|can|"""
+    r"""could|will|would|should|shall|has|have|had|may|might|must|(?:is|are|was|were|do|does|did|wo|ca|"""
+    r"""could|would|should|has|have)n['’]t)\b""",
+    re.I,
+)
+
+
+def states_nothing(passage: Passage, index: int) -> bool:
+    """Whether sentence `index` of `passage` is a heading or a question."""
+    return is_question(passage.sentence_text(passage.sentences[index])) or is_heading(passage, index)
+
+
+# A quiz's "Anna May Wong will be featured on the back of which US currency?": a question
+# word inside a sentence without quotation or colon ("Thesis 86, which asks: 'Why does the
+# pope ...?'" reports a question).
+_ASKS_INSIDE = re.compile(r"""^(?=[^"“”:]*$).*?\b(?:which|what|who|whom|whose|when|where|why|how)\b""")
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that asks: it opens with a question word or an auxiliary verb, or holds a
+    lowercase question word before any quotation, and ends in a question mark. "Tesla said he
+    did not believe in telepathy, stating, '... Now, isn't that so?'" or "ABC aired Who's the
+    Boss?" state something before the question or title they end with."""
+    return _ENDS_LIKE_A_QUESTION.search(sentence) is not None and (
+        _OPENS_LIKE_A_QUESTION.match(sentence) is not None or _ASKS_INSIDE.match(sentence) is not None)
 
 
 def is_heading(passage: Passage, index: int) -> bool:

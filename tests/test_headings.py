@@ -1,9 +1,9 @@
-"""Subheadings are never evidence: the test, and answers over a library that holds one."""
+"""Subheadings and questions are never evidence: the tests, and answers over a library that holds them."""
 
 import pytest
 
 from rag import TextRecord
-from rag.headings import is_heading
+from rag.headings import is_heading, is_question, states_nothing
 from rag.results import Passage
 
 PARAGRAPHS = ["What happens next", "Members will vote on the offer next week.",
@@ -49,3 +49,40 @@ def test_answers_never_quote_a_heading(tiny_library):
     answer = tiny_library.ask("What happens next?", min_confidence=0)
     assert answer.citations
     assert all(c.evidence != "What happens next" for c in answer.citations)
+
+
+@pytest.mark.parametrize("sentence, asks", [
+    ("Which pop star will perform at the halftime show?", True),
+    ('"Why would we leave?"', True),
+    ("(Why did it take two months?)", True),
+    ("Why is the park charging for parking? ", True),
+    ("The singer will perform at the halftime show.", False),
+    ('"Why would we leave?" she asked.', False),  # a sentence that reports a question states that
+    ("Who knows.", False),
+    ("The star will be the first Asian American featured on the back of which US currency?", True),
+    ('He asked reporters, "which way is the exit?"', False),
+    ('The 86th thesis, which asks: "Why does the pope build with the money of the poor?"', False),
+    # sentences that state something before the question or title they end with
+    ('Tesla said he did not believe in telepathy, stating, "Now, why would I?"', False),
+    ("ABC refocused on comedies, including Roseanne and Who's the Boss?", False),
+])
+def test_a_question_ends_in_a_question_mark(sentence, asks):
+    assert is_question(sentence) is asks
+
+
+def test_a_question_in_a_passage_states_nothing():
+    passage = _passage(["Who will perform?", "Members will vote on the offer next week."])
+    assert states_nothing(passage, 0) and not states_nothing(passage, 1)
+
+
+def test_answers_never_quote_the_question_back(tiny_library):
+    """A news quiz or an explainer asks the very question the reader asks: its question
+    sentence is the closest in words, but the sentence that answers is the one to cite."""
+    tiny_library.add_texts([TextRecord(
+        "quiz", "Which pop star will perform at the halftime show next year?\n\n"
+        "The league said on Sunday that the pop star Rihanna will perform at the halftime show next year.",
+        title="Halftime show")])
+    answer = tiny_library.ask("Which pop star will perform at the halftime show next year?", min_confidence=0)
+    assert answer.citations
+    assert "Rihanna" in answer.citations[0].evidence
+    assert all(not c.evidence.endswith("?") for c in answer.citations)
