@@ -1,5 +1,5 @@
 """Tune the evidence score's weights (`rag.answers`: the answer-kind bonus, the lexical
-weight, the rank penalty) on SQuAD's tuning articles only.
+weight, the rank penalty, the question scene's penalty) on the tuning sets only.
 
 For every tuning question it scores, once, every sentence of the top 5 hybrid passages the
 way `Library.ask` does (`rag.answers.score_sentences`), keeps each score's parts, then
@@ -39,6 +39,7 @@ from rag.evaluation.datasets import load_beir, load_squad  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.runner import ASK_K, open_evaluation_library  # noqa: E402
 from rag.office_holders import asked_office_evidence  # noqa: E402
+from rag.question_scene import scene_terms  # noqa: E402
 from rag.search import build_query, normalise_query  # noqa: E402
 from rag.search_stages import search  # noqa: E402
 
@@ -46,11 +47,13 @@ KIND_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2)
 LEXICAL_WEIGHTS = (0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
 RANK_PENALTIES = (0.0, 0.01, 0.02, 0.03, 0.05)
 SCORE_PRIORS = (0.05, 0.1, 0.2, 0.3, 0.5)
+SCENE_PENALTIES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 CHECKED = 200  # questions also asked through Library.ask to confirm the replay matches it
 
 
 def scored_sentences(library, question: str):
-    """(similarity, coverage, rank, holds kind, text, score) of every sentence `Library.ask`
+    """(similarity, coverage, rank, holds kind, text, score, source, search score relative to
+    the first hit's, share of the question's scene held) of every sentence `Library.ask`
     scores for `question`. Reads the library's internals (its connection and vectors) as
     `Library.ask` does."""
     text = normalise_query(question)
@@ -65,10 +68,12 @@ def scored_sentences(library, question: str):
         scored = answers.score_sentences(text, vector, hits, cosines, library.evidence.sentence_vectors(hits),
                                          weights, definitions)
     top = hits[0].score if hits and hits[0].score > 0 else 1.0
+    scene = {t: w for t, w in weights.items() if t in scene_terms(text)}
     # the answer-kind weight again for a sentence giving the asked country's office, minus it for one naming none
     return [(e.similarity, e.coverage, e.hit.rank - 1, e.holds_kind + asked_office_evidence(e.text, text), e.text,
-             e.score, e.hit.passage.source, e.hit.score / top)
-            for sentences in scored.values() for e in sentences]
+             e.score, e.hit.passage.source, e.hit.score / top,
+             lexical.weighted_share(e.terms, scene) if scene else 0.0)
+            for sentences in scored.values() for e in sentences if not e.states_nothing]
 
 
 def main() -> None:
@@ -115,7 +120,7 @@ def report(name, dataset, encoder, is_right) -> None:
     names = sorted(counts, key=lambda k: (k is None, str(k)))
     with open_evaluation_library(dataset, encoder) as library:
         encoder.encode([q.text for q in dataset.questions])
-        rows = [[(*r[:4], is_right(r, q), r[4], r[5], r[7]) for r in scored_sentences(library, q.text)]
+        rows = [[(*r[:4], is_right(r, q), r[4], r[5], r[7], r[8]) for r in scored_sentences(library, q.text)]
                 for q in dataset.questions]
         agree = 0
         for q, row in zip(dataset.questions[:CHECKED], rows):
@@ -127,15 +132,19 @@ def report(name, dataset, encoder, is_right) -> None:
     print(f"replay matches Library.ask's strongest sentence on {agree}/{CHECKED} questions")
     print(f"{'lexical':>7} {'rank':>5} {'kind':>5}  {'all':>6}  " + "  ".join(f"{k or 'other':>7}" for k in names))
     current = (answers.LEXICAL_WEIGHT, answers.RANK_PENALTY, answers.ANSWER_KIND_WEIGHT)
-    grid = [("", (*weights, 0.0)) for weights in itertools.product(LEXICAL_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS)]
+    scene = answers.SCENE_PENALTY
+    grid = [("", (*weights, 0.0, scene))
+            for weights in itertools.product(LEXICAL_WEIGHTS, RANK_PENALTIES, KIND_WEIGHTS)]
     # the passage's search score (relative to the first hit's) in place of, or beside, its rank
-    grid += [(f"score prior {prior}", (answers.LEXICAL_WEIGHT, penalty, answers.ANSWER_KIND_WEIGHT, prior))
+    grid += [(f"score prior {prior}", (answers.LEXICAL_WEIGHT, penalty, answers.ANSWER_KIND_WEIGHT, prior, scene))
              for prior in SCORE_PRIORS for penalty in (0.0, 0.01, 0.02)]
-    for label, (lexical_weight, penalty, kind_weight, prior) in [("current", (*current, 0.0)), *grid]:
+    # the words of the scene a question sets before it asks (`rag.question_scene`) counted for less
+    grid += [(f"scene penalty {weight}", (*current, 0.0, weight)) for weight in SCENE_PENALTIES]
+    for label, (lexical_weight, penalty, kind_weight, prior, scene) in [("current", (*current, 0.0, scene)), *grid]:
         right = []
         for row in rows:
             best = max(row, key=lambda r: r[0] + lexical_weight * r[1] - penalty * r[2] + kind_weight * r[3]
-                       - prior * (1 - r[7]), default=None)
+                       - prior * (1 - r[7]) - scene * r[8], default=None)
             right.append(bool(best and best[4]))
         per_kind = {k: sum(r for r, kind in zip(right, kinds) if kind == k) / counts[k] for k in names}
         print(f"{lexical_weight:>7.2f} {penalty:>5.2f} {kind_weight:>5.2f}  {sum(right) / len(right):>6.4f}  "
