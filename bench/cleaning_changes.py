@@ -27,7 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT.parent / "shared" / "datasets"
-NEWS_SETS = [Path.home() / ".cache/rag-dev" / name / "answerable" / "corpus.jsonl" for name in ("news", "news-heldout")]
+NEWS_SETS = [Path.home() / ".cache/rag-dev" / name / "answerable" / "corpus.jsonl"
+             for name in ("news", "news-heldout")]
 
 # Run inside each checkout: read (text, title) pairs from a pickle, write (paragraphs, lead).
 _CLEAN_ALL = """
@@ -69,7 +70,8 @@ def evaluation_texts() -> list[tuple[str, str | None]]:
     for line in (DATASETS / "beir-scifact" / "corpus.jsonl").open(encoding="utf-8"):
         record = json.loads(line)
         texts.append((record["text"], record.get("title") or None))
-    texts += [(path.read_text(encoding="utf-8"), None) for path in sorted((ROOT / "data" / "samples").glob("*.txt"))]
+    samples = sorted((ROOT / "data" / "samples").glob("*.txt"))
+    texts += [(path.read_text(encoding="utf-8"), None) for path in samples]
     return texts
 
 
@@ -83,12 +85,14 @@ def cleaned_by(checkout: Path, texts, folder: Path) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", type=Path, help="the other checkout (a git worktree of the commit to compare with)")
-    parser.add_argument("snapshot", type=Path, help="a RealTime QA checkout (fetch github:realtimeqa/realtimeqa_public)")
+    parser.add_argument("snapshot", type=Path,
+                        help="a RealTime QA checkout (fetch github:realtimeqa/realtimeqa_public)")
     parser.add_argument("--show", type=int, default=60, help="how many dropped and kept paragraphs to list")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        for name, texts in (("scraped pages", scraped_pages(args.snapshot)), ("evaluation texts", evaluation_texts())):
+        corpora = (("scraped pages", scraped_pages(args.snapshot)), ("evaluation texts", evaluation_texts()))
+        for name, texts in corpora:
             before, after = cleaned_by(args.base, texts, folder), cleaned_by(ROOT, texts, folder)
             changed = [(b, a) for b, a in zip(before, after) if b != a]
             dropped, kept = Counter(), Counter()

@@ -51,7 +51,8 @@ _FURNITURE = re.compile(
     re.I,
 )
 
-_DATELINE = re.compile(r"^[\w ,.'’-]{0,40}\((?:CNN|AP|Reuters|AFP)[\w ]{0,12}\)|^(?:[A-Z][\w.'’-]*,? ){0,4}CNN(?: [A-Z]\w+)? [—–]")
+_DATELINE = re.compile(r"^[\w ,.'’-]{0,40}\((?:CNN|AP|Reuters|AFP)[\w ]{0,12}\)"
+                       r"|^(?:[A-Z][\w.'’-]*,? ){0,4}CNN(?: [A-Z]\w+)? [—–]")
 
 
 def _git_lines(repo: Path, path: str) -> list[str]:
@@ -80,18 +81,21 @@ def week_dataset(repo: Path, year: str, week: str) -> Dataset:
         if right:
             questions.append(Question(id=quiz["question_id"], text=quiz["question_sentence"], relevant={},
                                       answers=tuple(right)))
-    digest = hashlib.sha256(json.dumps([[r.source, r.text] for r in pages.values()]).encode()).hexdigest()[:16]
+    texts = json.dumps([[r.source, r.text] for r in pages.values()])
+    digest = hashlib.sha256(texts.encode()).hexdigest()[:16]
     return Dataset(name=f"news-articles-{week}", split="all", records=tuple(pages.values()),
                    questions=tuple(questions), fingerprint=digest)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("snapshot", type=Path, help="a RealTime QA checkout (fetch github:realtimeqa/realtimeqa_public)")
+    parser.add_argument("snapshot", type=Path,
+                        help="a RealTime QA checkout (fetch github:realtimeqa/realtimeqa_public)")
     parser.add_argument("--year", default="2022")
     parser.add_argument("--weeks", type=int, default=6, help="how many weeks, evenly spread over the year")
     parser.add_argument("--min-words", type=int, default=None,
-                        help="measure another `PassageSettings.min_words` (short paragraphs pack into passages of this many words)")
+                        help="measure another `PassageSettings.min_words` "
+                             "(short paragraphs pack into passages of this many words)")
     args = parser.parse_args()
     if args.min_words is not None:
         passages.SETTINGS = dataclasses.replace(passages.SETTINGS, min_words=args.min_words)
@@ -114,7 +118,8 @@ def main() -> None:
                     continue
                 totals["answered"] += 1
                 claim = first_claim(answer.citations)
-                totals["first_quotes_answer"] += any(contains_answer(c.evidence, question.answers) for c in claim)
+                quotes = [contains_answer(c.evidence, question.answers) for c in claim]
+                totals["first_quotes_answer"] += any(quotes)
                 totals["any_quotes_answer"] += any(contains_answer(c.evidence, question.answers)
                                                    for c in answer.citations)
                 for citation in answer.citations:

@@ -14,8 +14,9 @@ Owns sentence scoring, the `[n]` markers and abstention.
   when it gives that office to that country ("Chinese Defense Minister ...") and minus it when
   it names no such office, minus `SCENE_PENALTY` times the share of the term weight of the
   scene a question sets before it asks (`rag.question_scene`) that the sentence holds (a
-  lede restating the scene is not the detail asked), minus `RANK_PENALTY` per place its passage ranks below the first,
-  minus `STATES_NOTHING_PENALTY` for a subheading or a question (`rag.headings`).
+  lede restating the scene is not the detail asked), minus `RANK_PENALTY` per place its
+  passage ranks below the first, minus `STATES_NOTHING_PENALTY` for a subheading or a
+  question (`rag.headings`).
   Measured on SQuAD's tuning articles and the news tuning set (bench/tune_evidence_score.py):
   the strongest sentence holds the answer for 75.3% of SQuAD's tuning questions (cosine
   alone: 66.4%).

@@ -152,11 +152,12 @@ def _drop_furniture(paragraphs: list[str], title: str | None) -> tuple[list[str]
     found_next = furniture(paragraphs[0]) if paragraphs else None
     for number, paragraph in enumerate(paragraphs):
         at_top = number < HEADER_PARAGRAPHS
-        found, found_next = found_next, furniture(paragraphs[number + 1]) if number + 1 < len(paragraphs) else None
+        following = paragraphs[number + 1] if number + 1 < len(paragraphs) else None
+        found, found_next = found_next, furniture(following) if following else None
         if found and found.kind in ("header", "outlet") and not at_top:
             found = None  # "Outlet | date" lower down may be a table row, "USA TODAY" a heading
-        if (not found and at_top and found_next and found_next.kind == "outlet" and number + 1 < HEADER_PARAGRAPHS
-                and is_name_line(paragraph)):
+        outlet_follows = found_next and found_next.kind == "outlet" and number + 1 < HEADER_PARAGRAPHS
+        if not found and at_top and outlet_follows and is_name_line(paragraph):
             found = found_next  # "Karen Gilchrist" over "CNBC": the byline
         stated = (found.published if found else None) or (parse_dateline(paragraph) if at_top else None)
         if found or stated:

@@ -7,8 +7,8 @@ credit: ...", a caption ending in "(AP Photo/Evan Vucci)" or "Peter Parks/AFP/Ge
 a header line of such parts and a date ("Outlet | June 26, 2025"), an outlet's line over the
 story ("USA TODAY", "Special to the Detroit Free Press", "London CNN —", a name over
 "CNBC"), and the reporter's note under it ("Jane Doe covers energy for the Post. Reach her
-at ...", "– Ken Alltucker"). `rag.cleaning` drops them from the stored text. Does not look inside ordinary sentences: a paragraph that merely
-mentions Reuters or a photo is article text.
+at ...", "– Ken Alltucker"). `rag.cleaning` drops them from the stored text. Does not look
+inside ordinary sentences: a paragraph that merely mentions Reuters or a photo is article text.
 """
 
 from __future__ import annotations
@@ -50,12 +50,13 @@ _BYLINES = [
 ]
 # "Jane Doe covers energy for the Post. Reach her at ...", "Jane Doe is a trending news
 # producer on USA TODAY's NOW team.", "– Jane Doe": who wrote the story, under it.
-_REPORTER_ROLE = (rf"{_NAME} (?:is (?:an?|the) [\w ]{{0,40}}(?:reporter|producer|writer|correspondent|editor|columnist)"
-                  rf"|covers [^.]{{1,120}})")
+_REPORTER_ROLE = (rf"{_NAME} (?:is (?:an?|the) [\w ]{{0,40}}"
+                  rf"(?:reporter|producer|writer|correspondent|editor|columnist)|covers [^.]{{1,120}})")
 _REPORTER_NOTES = [
     # a short note ("... for the Herald.") or one that goes on to say how to reach the reporter
     re.compile(rf"{_REPORTER_ROLE} (?:for|on|at|with) (?:\S+ ){{0,5}}\S+\."),
-    re.compile(rf"{_REPORTER_ROLE}\b[^.]{{0,150}}\.\s.{{0,250}}(?:@|\b(?:[Rr]each|[Cc]ontact|[Ee]mail|[Ff]ollow|[Ss]end)\b).{{0,200}}"),
+    re.compile(rf"{_REPORTER_ROLE}\b[^.]{{0,150}}\.\s.{{0,250}}"
+               r"(?:@|\b(?:[Rr]each|[Cc]ontact|[Ee]mail|[Ff]ollow|[Ss]end)\b).{0,200}"),
     re.compile(rf"[–—]\s*{_NAME}"),
 ]
 # The outlet's line over a story, on its own: "USA TODAY", "Special to the Detroit Free
@@ -66,9 +67,10 @@ _NEWSPAPER = (rf"(?:The )?(?:{_WORD} ){{0,3}}(?:Free Press|Republic|Register|Jou
 _OUTLET_LINES = [
     re.compile(rf"(?:{_AGENCIES}|{_NEWSPAPER})(?:\s*[|·•]\s*\S+)?"),
     re.compile(rf"(?i:special|exclusive) (?:to|for) (?:the )?(?:{_AGENCIES}|{_OUTLET})"),
-    re.compile(rf"(?:(?:{_AGENCIES}|{_NEWSPAPER}|Opinion|Free Press) )?(?:{_ROLES}|[Cc]ontributor|[Cc]olumnist)s?"),
-    re.compile(rf"(?:{_WORD}(?:,? {_WORD}){{0,3}} )?(?:{_AGENCIES}|CNNBusiness)(?: Business| Politics| Sports| Travel| Health)?"
-               r"\s*[—–-]"),
+    re.compile(rf"(?:(?:{_AGENCIES}|{_NEWSPAPER}|Opinion|Free Press) )?"
+               rf"(?:{_ROLES}|[Cc]ontributor|[Cc]olumnist)s?"),
+    re.compile(rf"(?:{_WORD}(?:,? {_WORD}){{0,3}} )?(?:{_AGENCIES}|CNNBusiness)"
+               r"(?: Business| Politics| Sports| Travel| Health)?\s*[—–-]"),
 ]
 _CAPTION_LABEL = re.compile(
     r"(?:(?:Photo(?:graph)?|Image|Picture|Illustration|Caption|Graphic)s?(?: credits?)?|Credits?)\s*:\s*\S.*",

@@ -23,6 +23,10 @@ _ENDS_LIKE_A_SENTENCE = re.compile(r"""[.!?:;…,]["'’”)\]]*$""")
 _LIST_ITEM = re.compile(r"^\s*(?:[-–—•*·▪◦‣]|\d{1,3}[.)])\s")
 _OPENS_SENTENCE = re.compile(r"""["'‘“(]*[A-Z]""")
 _ENDS_LIKE_A_QUESTION = re.compile(r"""\?["'’”)\]]*\s*$""")
+# A quiz's "Anna May Wong will be featured on the back of which US currency?": a question
+# word inside a sentence without quotation or colon ("Thesis 86, which asks: 'Why does the
+# pope ...?'" reports a question).
+_ASKS_INSIDE = re.compile(r"""^(?=[^"“”:]*$).*?\b(?:which|what|who|whom|whose|when|where|why|how)\b""")
 _OPENS_LIKE_A_QUESTION = re.compile(
     r"""^["'‘“(\s]*(?:who|what|which|when|where|why|how|whose|whom|is|are|was|were|am|do|does|did|can|"""
     r"""could|will|would|should|shall|has|have|had|may|might|must|(?:is|are|was|were|do|does|did|wo|ca|"""
@@ -36,17 +40,11 @@ def states_nothing(passage: Passage, index: int) -> bool:
     return is_question(passage.sentence_text(passage.sentences[index])) or is_heading(passage, index)
 
 
-# A quiz's "Anna May Wong will be featured on the back of which US currency?": a question
-# word inside a sentence without quotation or colon ("Thesis 86, which asks: 'Why does the
-# pope ...?'" reports a question).
-_ASKS_INSIDE = re.compile(r"""^(?=[^"“”:]*$).*?\b(?:which|what|who|whom|whose|when|where|why|how)\b""")
-
-
 def is_question(sentence: str) -> bool:
-    """A sentence that asks: it opens with a question word or an auxiliary verb, or holds a
-    lowercase question word before any quotation, and ends in a question mark. "Tesla said he
-    did not believe in telepathy, stating, '... Now, isn't that so?'" or "ABC aired Who's the
-    Boss?" state something before the question or title they end with."""
+    """A sentence that asks: it ends in a question mark and opens with a question word or an
+    auxiliary verb, or holds a lowercase question word and no quotation or colon. "Tesla said
+    he did not believe in telepathy, stating, '... Now, isn't that so?'" or "ABC aired Who's
+    the Boss?" state something before the question or title they end with."""
     return _ENDS_LIKE_A_QUESTION.search(sentence) is not None and (
         _OPENS_LIKE_A_QUESTION.match(sentence) is not None or _ASKS_INSIDE.match(sentence) is not None)
 
