@@ -40,6 +40,9 @@ _SENTENCE_END = re.compile(r"""[.!?:;…]["'’”)\]]*$""")
 # stop, a comma, a colon) or like quoted speech ('... next?"').
 _HEADLINE_START = re.compile(r"""["'‘“(]*[A-Z0-9]""")
 _CLAUSE_END = re.compile(r"""(?:[.,;:…]["'’”)\]]*|[?!]["'’”)\]]+)$""")
+# A headline cut short by the page or a search result ("Deadly Alabama floods leave
+# communities ..."): the marker after a space ends no clause.
+_CUT_SHORT = re.compile(r"\s+(?:\.{3}|…)$")
 # ", but Raab was in fact ..." reads as a sentence of prose, not a headline.
 _PROSE_JOINER = re.compile(
     r",\s+(?:but|and|which|who|whom|whose|while|although|though|so|because|as|when|where|"
@@ -206,7 +209,7 @@ def _looks_like_headline(paragraphs: list[str]) -> bool:
         len(first) <= MAX_TITLE_CHARS
         and len(first.split()) <= MAX_TITLE_WORDS
         and _HEADLINE_START.match(first) is not None
-        and not _CLAUSE_END.search(first)
+        and not _CLAUSE_END.search(_CUT_SHORT.sub("", first))
         and not _PROSE_JOINER.search(first)
         and len(sentence_spans(first)) == 1
     )

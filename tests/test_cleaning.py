@@ -393,3 +393,23 @@ def test_an_outlets_name_or_a_name_lower_down_is_article_text():
 ])
 def test_story_text_that_mentions_sign_ups_contacts_or_reporters_is_kept(paragraph):
     assert clean(f"{BODY[0]}\n\n{paragraph}").paragraphs == (BODY[0], paragraph)
+
+
+def test_a_saved_page_with_a_headline_cut_short_keeps_its_title_date_and_dateline():
+    """A page saved from a search result: its headline cut short with " ...", a date line, the
+    reporter's name over the agency's, then the story under a wire dateline."""
+    page = ("Bridge closes after floods leave the valley ...\n\n2021-10-07\n\nJane Doe\n\nAssociated Press\n\n"
+            "PELHAM, Ala. – The council voted on Tuesday to close the bridge for repairs.\n\n"
+            "Engineers said the steel cables had corroded faster than expected.\n\n"
+            "Contributing: Sam Roe, Orlavia Herald")
+    cleaned = clean(page)
+    assert cleaned.title == "Bridge closes after floods leave the valley ..."
+    assert cleaned.published == "2021-10-07"
+    assert cleaned.paragraphs == ("PELHAM, Ala. – The council voted on Tuesday to close the bridge for repairs.",
+                                  BODY[1])
+    assert cleaned.paragraphs[0][cleaned.lead:].startswith("The council voted")
+
+
+def test_prose_of_two_sentences_that_trails_off_is_no_headline():
+    text = "He paused. And then the lights went out ...\n\nThe council voted on Tuesday to close the bridge."
+    assert clean(text).title is None
