@@ -93,6 +93,8 @@ def main() -> None:
                         help="a RealTime QA checkout (fetch github:realtimeqa/realtimeqa_public)")
     parser.add_argument("--year", default="2022")
     parser.add_argument("--weeks", type=int, default=6, help="how many weeks, evenly spread over the year")
+    parser.add_argument("--shift", type=int, default=0,
+                        help="start the spread this many weeks later (other weeks than the default's)")
     parser.add_argument("--min-words", type=int, default=None,
                         help="measure another `PassageSettings.min_words` "
                              "(short paragraphs pack into passages of this many words)")
@@ -101,7 +103,7 @@ def main() -> None:
         passages.SETTINGS = dataclasses.replace(passages.SETTINGS, min_words=args.min_words)
     encoder = CachingEncoder(Encoder(DEFAULT_MODEL))
     every = weeks(args.snapshot, args.year)
-    chosen = every[:: max(1, len(every) // args.weeks)][: args.weeks]
+    chosen = every[args.shift:: max(1, len(every) // args.weeks)][: args.weeks]
     totals = dict(questions=0, holding=0, answered=0, first_quotes_answer=0, any_quotes_answer=0,
                   citations=0, furniture_cited=0, dateline_cited=0, question_cited=0)
     for week in chosen:
