@@ -25,6 +25,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from news_articles import snapshot_lines, snapshot_names  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT.parent / "shared" / "datasets"
 NEWS_SETS = [Path.home() / ".cache/rag-dev" / name / "answerable" / "corpus.jsonl"
@@ -45,15 +49,11 @@ pickle.dump(out, open(sys.argv[3], "wb"))
 
 
 def scraped_pages(snapshot: Path) -> list[tuple[str, str | None]]:
-    names = subprocess.run(["git", "-C", str(snapshot), "ls-tree", "--name-only", "HEAD", "past/2022/"],
-                           capture_output=True, text=True, check=True).stdout.split()
     pages: dict[str, tuple[str, str | None]] = {}
-    for name in names:
+    for name in snapshot_names(snapshot, "2022"):
         if not name.endswith("_gcs.jsonl"):
             continue
-        shown = subprocess.run(["git", "-C", str(snapshot), "show", f"HEAD:{name}"], capture_output=True,
-                               text=True, check=True).stdout
-        for line in shown.splitlines():
+        for line in snapshot_lines(snapshot, name):
             for found in json.loads(line)["search_result"]:
                 if found.get("url") and found.get("text"):
                     pages.setdefault(found["url"], (found["text"], found.get("title")))

@@ -55,27 +55,33 @@ _DATELINE = re.compile(r"^[\w ,.'’-]{0,40}\((?:CNN|AP|Reuters|AFP)[\w ]{0,12}\
                        r"|^(?:[A-Z][\w.'’-]*,? ){0,4}CNN(?: [A-Z]\w+)? [—–]")
 
 
-def _git_lines(repo: Path, path: str) -> list[str]:
+def snapshot_lines(repo: Path, path: str) -> list[str]:
+    """The lines of one file of the snapshot (a bare git folder: read with `git show`)."""
     return subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, text=True,
                           check=True).stdout.splitlines()
 
 
+def snapshot_names(repo: Path, year: str) -> list[str]:
+    """The snapshot's files of one year's quizzes, `past/<year>/...`."""
+    return subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", "HEAD", f"past/{year}/"],
+                          capture_output=True, text=True, check=True).stdout.split()
+
+
 def weeks(repo: Path, year: str) -> list[str]:
-    names = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", "HEAD", f"past/{year}/"],
-                           capture_output=True, text=True, check=True).stdout.split()
+    names = snapshot_names(repo, year)
     stems = {Path(n).name[:-len("_gcs.jsonl")] for n in names if n.endswith("_gcs.jsonl")}
     return sorted(s for s in stems if f"past/{year}/{s}_qa.jsonl" in names and s.isdigit())
 
 
 def week_dataset(repo: Path, year: str, week: str) -> Dataset:
     pages, questions = {}, []
-    for line in _git_lines(repo, f"past/{year}/{week}_gcs.jsonl"):
+    for line in snapshot_lines(repo, f"past/{year}/{week}_gcs.jsonl"):
         for found in json.loads(line)["search_result"]:
             if found.get("url") and (found.get("text") or "").strip():
                 published = (found.get("publish_date") or "").replace("/", "-")[:10] or None
                 pages.setdefault(found["url"], TextRecord(source=found["url"], text=found["text"],
                                                           title=found.get("title"), published=published))
-    for line in _git_lines(repo, f"past/{year}/{week}_qa.jsonl"):
+    for line in snapshot_lines(repo, f"past/{year}/{week}_qa.jsonl"):
         quiz = json.loads(line)
         right = [quiz["choices"][int(a)] for a in quiz.get("answer", []) if a.isdigit()]
         if right:

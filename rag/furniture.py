@@ -72,6 +72,8 @@ _OUTLET_LINES = [
     re.compile(rf"(?:{_WORD}(?:,? {_WORD}){{0,3}} )?(?:{_AGENCIES}|CNNBusiness)"
                r"(?: Business| Politics| Sports| Travel| Health)?\s*[—–-]"),
 ]
+# Every whole-paragraph test that says "who wrote it" rather than what happened.
+_BYLINE_PATTERNS = (*_BYLINES, *_REPORTER_NOTES)
 _CAPTION_LABEL = re.compile(
     r"(?:(?:Photo(?:graph)?|Image|Picture|Illustration|Caption|Graphic)s?(?: credits?)?|Credits?)\s*:\s*\S.*",
     re.I,
@@ -99,7 +101,7 @@ class Furniture:
 
 def furniture(paragraph: str) -> Furniture | None:
     """What kind of page furniture `paragraph` is, or None if it is article text."""
-    if any(pattern.fullmatch(paragraph) for pattern in _BYLINES + _REPORTER_NOTES):
+    if any(pattern.fullmatch(paragraph) for pattern in _BYLINE_PATTERNS):
         return Furniture("byline")
     if _CAPTION_LABEL.fullmatch(paragraph) or _TRAILING_CREDIT.search(paragraph):
         return Furniture("caption")

@@ -41,12 +41,17 @@ def test_a_sentence_sharing_its_paragraph_is_no_heading():
     assert is_heading(passage, 0) and not is_heading(one_paragraph, 0)
 
 
+def _ask_of_one_text(library, text: str, title: str, question: str):
+    """`question` asked of a library holding only `text`, however weak the answer."""
+    library.add_texts([TextRecord("doc", text, title=title)])
+    return library.ask(question, min_confidence=0)
+
+
 def test_answers_never_quote_a_heading(tiny_library):
-    tiny_library.add_texts([TextRecord(
-        "rail", "Rail strike called off\n\nThe union called off the national rail strike after a late deal.\n\n"
+    answer = _ask_of_one_text(
+        tiny_library, "Rail strike called off\n\nThe union called off the national rail strike after a late deal.\n\n"
         "What happens next\n\nMembers will vote on the offer next week, the union said.",
-        title="Rail strike called off")])
-    answer = tiny_library.ask("What happens next?", min_confidence=0)
+        "Rail strike called off", "What happens next?")
     assert answer.citations
     assert all(c.evidence != "What happens next" for c in answer.citations)
 
@@ -66,7 +71,7 @@ def test_answers_never_quote_a_heading(tiny_library):
     ('Tesla said he did not believe in telepathy, stating, "Now, why would I?"', False),
     ("ABC refocused on comedies, including Roseanne and Who's the Boss?", False),
 ])
-def test_a_question_ends_in_a_question_mark(sentence, asks):
+def test_a_question_is_a_sentence_that_asks(sentence, asks):
     assert is_question(sentence) is asks
 
 
@@ -78,11 +83,10 @@ def test_a_question_in_a_passage_states_nothing():
 def test_answers_never_quote_the_question_back(tiny_library):
     """A news quiz or an explainer asks the very question the reader asks: its question
     sentence is the closest in words, but the sentence that answers is the one to cite."""
-    tiny_library.add_texts([TextRecord(
-        "quiz", "Which pop star will perform at the halftime show next year?\n\n"
+    answer = _ask_of_one_text(
+        tiny_library, "Which pop star will perform at the halftime show next year?\n\n"
         "The league said on Sunday that the pop star Rihanna will perform at the halftime show next year.",
-        title="Halftime show")])
-    answer = tiny_library.ask("Which pop star will perform at the halftime show next year?", min_confidence=0)
+        "Halftime show", "Which pop star will perform at the halftime show next year?")
     assert answer.citations
     assert "Rihanna" in answer.citations[0].evidence
     assert all(not c.evidence.endswith("?") for c in answer.citations)
