@@ -246,6 +246,21 @@ def test_question_is_shown_at_once_with_a_status(server, browser, size):
     assert dialogs == []
 
 
+# The page's content height and its frames' heights, unchanged for a second: on a loaded
+# machine the readers' frames fill in after the run ends, and a click scrolled before that is
+# pushed back down by the layout that follows (a user clicks what has finished drawing).
+LAID_OUT = """() => {
+    const content = document.querySelector('[data-testid=stMainBlockContainer]');
+    const layout = [content.getBoundingClientRect().height,
+        ...[...document.querySelectorAll('iframe')].map(f => f.getBoundingClientRect().height)].join();
+    if (window.lastLayout !== layout) { window.lastLayout = layout; window.layoutSince = Date.now(); }
+    return Date.now() - window.layoutSince > 1000; }"""
+
+
+def wait_until_laid_out(page):
+    page.wait_for_function(LAID_OUT, polling=200, timeout=120_000)
+
+
 @VIEWPORTS
 def test_clicked_citation_is_marked_and_not_under_the_header(server, browser, size):
     page, _ = open_app(browser, server, size)
@@ -256,6 +271,7 @@ def test_clicked_citation_is_marked_and_not_under_the_header(server, browser, si
     # The run may still be drawing what follows the second answer: a click scrolled before
     # the page stops growing can be pushed back under the header by the layout that follows.
     expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=120_000)
+    wait_until_laid_out(page)
     links = page.locator("a.cite[href^='#q0-']")
     targets = links.evaluate_all("links => links.map(a => a.getAttribute('href').slice(1))")
     for link, target in reversed(list(zip(links.all(), targets))):
@@ -266,7 +282,8 @@ def test_clicked_citation_is_marked_and_not_under_the_header(server, browser, si
         page.wait_for_function("""([id]) => {
             const card = document.getElementById(id).closest('.card').getBoundingClientRect();
             const header = document.querySelector('[data-testid=stHeader]').getBoundingClientRect();
-            return card.top >= header.bottom && card.top < window.innerHeight - 100; }""", arg=[target])
+            return card.top >= header.bottom && card.top < window.innerHeight - 100; }""", arg=[target],
+            timeout=60_000)
         assert card.evaluate("c => getComputedStyle(c).boxShadow") != "none"  # and marked
         others = page.locator(".card").evaluate_all(
             "cards => cards.filter(c => getComputedStyle(c).boxShadow !== 'none').length")
