@@ -41,6 +41,9 @@ _QUANTITY = r"(?:many|much|long|far|old|big|large|tall|high|deep|wide|often|fast
 _MODIFIERS = r"(?:(?!(?:the|a|an|is|was|are|were|did|does|do|has|have|had|of|in|on|to)\b)[\w’'-]+ ){0,2}"
 
 
+_PREPOSITION = r"(?:with|for|to|by|from|against|about|at|on|over|than|after|before|behind)"
+
+
 def _which(nouns: tuple[str, ...]) -> str:
     return rf"(?:what|which) {_MODIFIERS}(?:{'|'.join(nouns)})(?:s|es)?\b"
 
@@ -53,8 +56,15 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     (NUMBER, "", rf"\bhow {_QUANTITY}\b|\b{_which(('percentage', 'percent', 'number', 'amount', 'share', 'proportion'))}"),
     (COUNTRY, "", rf"\b{_which(_COUNTRY_NOUNS)}"),
     (PLACE, r"where\b", rf"\b{_which(_PLACE_NOUNS)}"),
-    (NAME, r"who\b|whom\b|whose\b", rf"\b{_which(_NAME_NOUNS)}"),
+    # "... denied an affair with who?", "... paving the way for who to advance?": asked, not
+    # relative, after a preposition or right before the question mark
+    (NAME, r"who\b|whom\b|whose\b", rf"\b{_which(_NAME_NOUNS)}|\b{_PREPOSITION} whom?\b|(?<!the )\bwhom?\?"),
 )
+# "Which" before a noun no kind lists ("... the skeleton of which dinosaur?", "Which chain
+# ..."), where it asks (opening the sentence or after a preposition, never after a comma),
+# mostly wants a name: read only when no listed phrase matched.
+_ANY_NOUN = r"(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could)\b)[\w’'-]+"
+_OTHER_WHICH = re.compile(rf"(?:^|\b{_PREPOSITION} |\bof |\bin |\bbetween )which {_MODIFIERS}{_ANY_NOUN}")
 _OPENING_PHRASE = [(kind, re.compile(f"^(?:{start})")) for kind, start, _ in _PHRASES if start]
 # "What did Nasirzadeh say?" asks for the words said: a sentence that quotes them.
 _INNER_PHRASE = [(kind, re.compile(inner)) for kind, _, inner in _PHRASES] + [(QUOTE, WHAT_WAS_SAID)]
@@ -108,6 +118,8 @@ def expected_kind(question: str) -> str | None:
                   if (match := pattern.search(sentence))]
         if found:
             return min(found, key=lambda position_kind: position_kind[0])[1]
+    if any(_OTHER_WHICH.search(sentence) for sentence in sentences if sentence.endswith("?")):
+        return NAME
     return None
 
 

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 # TODAY", "London CNN —", a name over "CNBC"), credits, sign-offs, reporters' notes and contact
 # lines under it, newsletter, subscription and shopping pitches dropped; CNN's dashless
 # dateline ("Washington (CNN) ...") read as the lead
-PIPELINE_VERSION = "9"
+PIPELINE_VERSION = "10"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,15 @@ from tests.conftest import sentences_passage
     ("Which Nordic country scrapped its coronavirus laws?", COUNTRY),
     ("Which member of the royal family is expected to retire?", NAME),
     ("Which two players reached the final?", NAME),
+    # "who" asked after a preposition or at the end, and "which" before a noun no kind lists
+    ("This week the world's richest man denied that he had an alleged affair with who?", NAME),
+    ("Nadal withdrew from Wimbledon, paving the way for who to advance to the final?", NAME),
+    ("The senator was replaced by whom?", NAME),
+    ("Sotheby's is selling the 76-million-year-old skeleton of which dinosaur?", NAME),
+    ("Which chain announced it will close its stores?", NAME),
+    ("Which region will see half its population infected, according to the WHO?", PLACE),
+    ("What dinosaur was sold?", None),
+    ("Which is bigger, the bridge or the tunnel?", None),
     # the words someone said
     ("What did Nasirzadeh say?", QUOTE),
     ("What did President Joe Biden say was a “moral obligation” for the country?", QUOTE),

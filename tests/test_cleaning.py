@@ -348,6 +348,12 @@ BODY = ("The council voted on Tuesday to close the bridge for repairs.",
     "Orlavia Wall Street is a Herald content partner offering financial news and commentary.",
     "Our fact-check sources:", "To report corrections & clarifications, contact:",
     "►Bridge recall:7,000 benches recalled after 81 reports of breaking",
+    # links to other stories: a label glued to the headline, a bare address
+    "More:Orlavia closes park entrances, evacuates visitors amid 'unprecedented' rainfall",
+    "More: Why the hottest tickets of the year are bridge tours",
+    "Live updates:Orlavia's prime minister resigns after six weeks in office",
+    "'Literally ruined':Singer accused of damaging a historic dress at the gala",
+    "https://www.example.com/story/news/2022/06/13/bridge-closes/4372464002/",
     "1. How relevant is this ad to you?",
     "JUST WATCHED Storm hits the coast Replay More Videos ... MUST WATCH",
     "High gas prices affecting you? Share your thoughts with the Herald.",
@@ -390,6 +396,15 @@ def test_an_outlets_name_or_a_name_lower_down_is_article_text():
     "Sam Roe is a reporter for the Herald who was detained at the border for two days last week.",
     "► France recorded more than 100,000 infections in a single day for the first time.",
     "Follow the money, the inspector said, and the rest of the story tells itself.",
+    # colons inside story text: a time, a ratio, a label the scrape kept apart from its text
+    "The meeting starts at 10:30 a.m., and the vote passed 3:1 in favour.",
+    "Update: The bridge reopened on Friday after engineers checked the cables.",
+    "Timeline: the council closed the bridge in May.",
+    "A:My philosophy is to respect people, expect quality and get the bridge fixed.",
+    "March 19:The council counted 45 cracked cables on Thursday morning.",
+    "Orlavia Steel (NYSE:OS), which made the cables, will replace them.",
+    # a correction states the fact as it is ("It took place in 2021.")
+    "Correction: An earlier version of this story misstated the year of the closure. It was 2021.",
 ])
 def test_story_text_that_mentions_sign_ups_contacts_or_reporters_is_kept(paragraph):
     assert clean(f"{BODY[0]}\n\n{paragraph}").paragraphs == (BODY[0], paragraph)
