@@ -7,7 +7,10 @@ contact lines and newsletter pitches. The RealTime QA snapshot keeps, for each w
 title, date, full scraped text). This builds one library per week from those pages, asks
 that week's questions (`<week>_qa.jsonl`) and reports:
 
-- `holding`: questions whose right choice is in the library at all (whole words, any case);
+- `holding`: questions whose right choice is in the library at all (as words of their own,
+  any case, without the quotation marks around a title: '"Another World"' is held by 'the
+  soap opera "Another World,"'); a choice no text can say ("All of the above", "TRUE") is
+  never held;
 - `answered`, `first_quotes_answer`, `any_quotes_answer`: over the holding questions, at the
   product's threshold, the answer's first claim / any citation quoting the right choice;
 - `furniture_cited`: cited sentences that are page furniture by a fixed test independent of
@@ -39,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
 from rag import TextRecord, passages  # noqa: E402
-from rag.evaluation.abstention import contains_answer  # noqa: E402
+from rag.evaluation.datasets import quotes_answer  # noqa: E402
 from rag.evaluation.datasets import Dataset, Question  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.runner import ASK_K, open_evaluation_library  # noqa: E402
@@ -73,6 +76,16 @@ def weeks(repo: Path, year: str) -> list[str]:
     return sorted(s for s in stems if f"past/{year}/{s}_qa.jsonl" in names and s.isdigit())
 
 
+_UNSAYABLE = re.compile(r"(?:all|none|both|neither) of the (?:above|following)|true|false|yes|no", re.I)
+
+
+def _as_said(choice: str) -> str | None:
+    """The choice as a text would say it: without the quotation marks around a title, or None
+    for one no text says ("All of the above", "TRUE")."""
+    said = choice.strip().strip("\"“”‘’'").strip()
+    return None if _UNSAYABLE.fullmatch(said) else said
+
+
 def week_dataset(repo: Path, year: str, week: str) -> Dataset:
     pages, questions = {}, []
     for line in snapshot_lines(repo, f"past/{year}/{week}_gcs.jsonl"):
@@ -83,7 +96,8 @@ def week_dataset(repo: Path, year: str, week: str) -> Dataset:
                                                           title=found.get("title"), published=published))
     for line in snapshot_lines(repo, f"past/{year}/{week}_qa.jsonl"):
         quiz = json.loads(line)
-        right = [quiz["choices"][int(a)] for a in quiz.get("answer", []) if a.isdigit()]
+        right = [said for a in quiz.get("answer", []) if a.isdigit()
+                 and (said := _as_said(quiz["choices"][int(a)]))]
         if right:
             questions.append(Question(id=quiz["question_id"], text=quiz["question_sentence"], relevant={},
                                       answers=tuple(right)))
@@ -118,7 +132,7 @@ def main() -> None:
             stored = " ".join(library.document(d.id).text for d in library.documents())
             for question in dataset.questions:
                 totals["questions"] += 1
-                if not contains_answer(stored, question.answers):
+                if not quotes_answer(stored, question.answers):
                     continue
                 totals["holding"] += 1
                 answer = library.ask(question.text, k=ASK_K)
@@ -126,9 +140,9 @@ def main() -> None:
                     continue
                 totals["answered"] += 1
                 claim = first_claim(answer.citations)
-                quotes = [contains_answer(c.evidence, question.answers) for c in claim]
+                quotes = [quotes_answer(c.evidence, question.answers) for c in claim]
                 totals["first_quotes_answer"] += any(quotes)
-                totals["any_quotes_answer"] += any(contains_answer(c.evidence, question.answers)
+                totals["any_quotes_answer"] += any(quotes_answer(c.evidence, question.answers)
                                                    for c in answer.citations)
                 for citation in answer.citations:
                     totals["citations"] += 1
