@@ -348,6 +348,7 @@ BODY = ("The council voted on Tuesday to close the bridge for repairs.",
     "Orlavia Wall Street is a Herald content partner offering financial news and commentary.",
     "Our fact-check sources:", "To report corrections & clarifications, contact:",
     "►Bridge recall:7,000 benches recalled after 81 reports of breaking",
+    "►Related: The council lists the most popular bridges of the year. Is yours on it?",
     # links to other stories: a label glued to the headline, a bare address
     "More:Orlavia closes park entrances, evacuates visitors amid 'unprecedented' rainfall",
     "More: Why the hottest tickets of the year are bridge tours",
