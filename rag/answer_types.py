@@ -44,6 +44,10 @@ _MODIFIERS = r"(?:(?!(?:the|a|an|is|was|are|were|did|does|do|has|have|had|of|in|
 _PREPOSITION = r"(?:with|for|to|by|from|against|about|at|on|over|than|after|before|behind)"
 
 
+# "What is the name of the mission?", "What's the new official brand name of the vaccine?"
+_NAME_OF = r"\bwhat(?:['’]s| is| was| are| were) (?:the |their |its |his |her )?(?:[\w-]+ ){0,3}?names?\b"
+
+
 def _which(nouns: tuple[str, ...]) -> str:
     return rf"(?:what|which) {_MODIFIERS}(?:{'|'.join(nouns)})(?:s|es)?\b"
 
@@ -58,7 +62,8 @@ _PHRASES: tuple[tuple[str, str, str], ...] = (
     (PLACE, r"where\b", rf"\b{_which(_PLACE_NOUNS)}"),
     # "... denied an affair with who?", "... paving the way for who to advance?": asked, not
     # relative, after a preposition or right before the question mark
-    (NAME, r"who\b|whom\b|whose\b", rf"\b{_which(_NAME_NOUNS)}|\b{_PREPOSITION} whom?\b|(?<!the )\bwhom?\?"),
+    (NAME, r"who\b|whom\b|whose\b", rf"\b{_which(_NAME_NOUNS)}|\b{_PREPOSITION} whom?\b|(?<!the )\bwhom?\?"
+                                        rf"|{_NAME_OF}"),
 )
 # "Which" before a noun no kind lists ("... the skeleton of which dinosaur?", "Which chain
 # ..."), where it asks (opening the sentence or after a preposition, never after a comma),

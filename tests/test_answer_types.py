@@ -45,6 +45,8 @@ from tests.conftest import sentences_passage
     ("Sotheby's is selling the 76-million-year-old skeleton of which dinosaur?", NAME),
     ("Which chain announced it will close its stores?", NAME),
     ("Which region will see half its population infected, according to the WHO?", PLACE),
+    ("NASA slammed a spacecraft into an asteroid. What was the name of the mission?", NAME),
+    ("What's the new official brand name of the vaccine?", NAME),
     ("What dinosaur was sold?", None),
     ("Which is bigger, the bridge or the tunnel?", None),
     # the words someone said
@@ -55,7 +57,7 @@ from tests.conftest import sentences_passage
     ("What did state officials use to build the wall?", None),
     ("According to tradition, what does this mean?", None),
     # the asking sentence decides, wherever it stands
-    ("What is the name of the variant? Experts say it spreads faster than others in many countries.", None),
+    ("What is the name of the variant? Experts say it spreads faster than others in many countries.", NAME),
     # inside a sentence "who", "when" and "which" without a noun are relative, not asking
     ("The man who founded the company died. What did he found?", None),
     ("The bill, which passed when the session ended, did what?", None),
