@@ -42,8 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
 from rag import TextRecord, passages  # noqa: E402
-from rag.evaluation.datasets import quotes_answer  # noqa: E402
-from rag.evaluation.datasets import Dataset, Question  # noqa: E402
+from rag.evaluation.datasets import Dataset, Question, quotes_answer  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.runner import ASK_K, open_evaluation_library  # noqa: E402
 from rag.results import first_claim  # noqa: E402

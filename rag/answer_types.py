@@ -42,8 +42,6 @@ _MODIFIERS = r"(?:(?!(?:the|a|an|is|was|are|were|did|does|do|has|have|had|of|in|
 
 
 _PREPOSITION = r"(?:with|for|to|by|from|against|about|at|on|over|than|after|before|behind)"
-
-
 # "What is the name of the mission?", "What's the new official brand name of the vaccine?"
 _NAME_OF = r"\bwhat(?:['’]s| is| was| are| were) (?:the |their |its |his |her )?(?:[\w-]+ ){0,3}?names?\b"
 
@@ -53,15 +51,15 @@ def _which(nouns: tuple[str, ...]) -> str:
 
 
 # Each kind's question phrase: (at a sentence's start only, anywhere in a sentence). "who",
-# "when" and "where" ask only where a sentence opens with them; inside one they are mostly
-# relative ("the man who ...", "when he arrived"), as "which" is when no noun follows it.
+# "when" and "where" ask only where a sentence opens with them (or, for "who", after a
+# preposition or right before the question mark); inside one they are mostly relative ("the
+# man who ...", "when he arrived"), as "which" is when no noun follows it.
 _PHRASES: tuple[tuple[str, str, str], ...] = (
     (DATE, r"when\b|since when\b", rf"\b(?:in |by |from |until )?{_which(_TIME_NOUNS)}"),
     (NUMBER, "", rf"\bhow {_QUANTITY}\b|\b{_which(('percentage', 'percent', 'number', 'amount', 'share', 'proportion'))}"),
     (COUNTRY, "", rf"\b{_which(_COUNTRY_NOUNS)}"),
     (PLACE, r"where\b", rf"\b{_which(_PLACE_NOUNS)}"),
-    # "... denied an affair with who?", "... paving the way for who to advance?": asked, not
-    # relative, after a preposition or right before the question mark
+    # "... denied an affair with who?", "... paving the way for who to advance?"
     (NAME, r"who\b|whom\b|whose\b", rf"\b{_which(_NAME_NOUNS)}|\b{_PREPOSITION} whom?\b|(?<!the )\bwhom?\?"
                                         rf"|{_NAME_OF}"),
 )
