@@ -139,8 +139,7 @@ def main() -> None:
                     continue
                 totals["answered"] += 1
                 claim = first_claim(answer.citations)
-                quotes = [quotes_answer(c.evidence, question.answers) for c in claim]
-                totals["first_quotes_answer"] += any(quotes)
+                totals["first_quotes_answer"] += any(quotes_answer(c.evidence, question.answers) for c in claim)
                 totals["any_quotes_answer"] += any(quotes_answer(c.evidence, question.answers)
                                                    for c in answer.citations)
                 for citation in answer.citations:

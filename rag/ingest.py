@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 # a PDF's running headers and page footers dropped; 9: an outlet's lines over a story ("USA
 # TODAY", "London CNN —", a name over "CNBC"), credits, sign-offs, reporters' notes and contact
 # lines under it, newsletter, subscription and shopping pitches dropped; CNN's dashless
-# dateline ("Washington (CNN) ...") read as the lead
+# dateline ("Washington (CNN) ...") read as the lead; 10: links to other stories under a label
+# glued to their headline ("More:...", "Live updates:...") and bare addresses dropped
 PIPELINE_VERSION = "10"
 
 
