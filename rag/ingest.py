@@ -57,8 +57,9 @@ log = logging.getLogger(__name__)
 # TODAY", "London CNN —", a name over "CNBC"), credits, sign-offs, reporters' notes and contact
 # lines under it, newsletter, subscription and shopping pitches dropped; CNN's dashless
 # dateline ("Washington (CNN) ...") read as the lead; 10: links to other stories under a label
-# glued to their headline ("More:...", "Live updates:...") and bare addresses dropped
-PIPELINE_VERSION = "10"
+# glued to their headline ("More:...", "Live updates:...") and bare addresses dropped; 11: prose's
+# percent-escapes read ("3%2C000" -> "3,000")
+PIPELINE_VERSION = "11"
 
 
 @dataclass(frozen=True)

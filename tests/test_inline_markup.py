@@ -117,3 +117,28 @@ def test_a_question_that_is_only_markup_is_refused_with_what_to_do(tiny_library)
     tiny_library.add_texts([TextRecord(source="plain/2", text=PLAIN)])
     with pytest.raises(QueryError, match="type a question"):
         tiny_library.ask('<a href="https://example.com/x"></a><br>')
+
+
+@pytest.mark.parametrize("text, read", [
+    ("More than 3%2C000 kids try their first cigarettes every day", "More than 3,000 kids try their first cigarettes every day"),
+    ("Narrator Greg Heffley tries %22to reinvent himself%22 at school", 'Narrator Greg Heffley tries "to reinvent himself" at school'),
+    ("Smoking rates have fallen 59%25 since 1964; Beyonce%27s album sold 617%2C000 copies",
+     "Smoking rates have fallen 59% since 1964; Beyonce's album sold 617,000 copies"),
+    # an address keeps its escapes, and so does an escape no word touches
+    ("See story%2Fsports%2Fnhl%2F2021 and https://x.com/a%2Cb?q=1%2C2 now.", "See story%2Fsports%2Fnhl%2F2021 and https://x.com/a%2Cb?q=1%2C2 now."),
+    ("In a URL, write %20 for a space and 5% for five percent.", "In a URL, write %20 for a space and 5% for five percent."),
+])
+def test_percent_escapes_in_prose_are_read_as_the_page_showed_them(text, read):
+    assert strip_inline_markup(text)[0] == read
+
+
+def test_a_caption_with_escapes_is_quoted_readably_and_slices_exactly(tiny_library):
+    text = ("More than 3%2C000 kids try their first cigarettes every day%2C the surgeon general%27s "
+            "report said on Tuesday.")
+    (document_id,) = tiny_library.add_texts([TextRecord(source="scrape/3", text=text)]).added
+    answer = tiny_library.ask("How many kids try their first cigarettes every day?")
+    assert not answer.abstained
+    citation = answer.citations[0]
+    assert "3,000 kids" in citation.evidence and "%2C" not in answer.text and "general's" in citation.evidence
+    stored = tiny_library.document(document_id).text
+    assert stored[citation.evidence_start:citation.evidence_end] == citation.evidence
