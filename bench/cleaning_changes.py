@@ -1,7 +1,9 @@
 """What a change to the cleaning rules changes: this checkout against another, on real pages.
 
 Runs `rag.cleaning.clean` of both checkouts (each in its own interpreter, so each imports its
-own `rag`) over two corpora and compares the stored paragraphs and the wire-dateline lead:
+own `rag`), after their inline-markup step as plain-text ingest does
+(`rag.inline_markup.strip_inline_markup`: tags, character references, prose's escapes), over
+two corpora and compares the stored paragraphs and the wire-dateline lead:
 
 - the whole scraped pages of the RealTime QA snapshot's 2022 web searches
   (`past/2022/*_gcs.jsonl`: URL, title, full text), each cleaned with its title, as ingest
@@ -39,10 +41,11 @@ _CLEAN_ALL = """
 import pickle, sys
 sys.path.insert(0, sys.argv[1])
 from rag.cleaning import clean
+from rag.inline_markup import strip_inline_markup
 texts = pickle.load(open(sys.argv[2], "rb"))
 out = []
 for text, title in texts:
-    cleaned = clean(text, title=title)
+    cleaned = clean(strip_inline_markup(text)[0], title=title)
     out.append((cleaned.paragraphs, cleaned.lead))
 pickle.dump(out, open(sys.argv[3], "wb"))
 """
