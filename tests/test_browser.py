@@ -246,7 +246,7 @@ def test_question_is_shown_at_once_with_a_status(server, browser, size):
     assert dialogs == []
 
 
-# The page's content height and its frames' heights, unchanged for a second: on a loaded
+# The page's content height and its frames' heights, unchanged for two seconds: on a loaded
 # machine the readers' frames fill in after the run ends, and a click scrolled before that is
 # pushed back down by the layout that follows (a user clicks what has finished drawing).
 LAID_OUT = """() => {
@@ -254,7 +254,7 @@ LAID_OUT = """() => {
     const layout = [content.getBoundingClientRect().height,
         ...[...document.querySelectorAll('iframe')].map(f => f.getBoundingClientRect().height)].join();
     if (window.lastLayout !== layout) { window.lastLayout = layout; window.layoutSince = Date.now(); }
-    return Date.now() - window.layoutSince > 1000; }"""
+    return Date.now() - window.layoutSince > 2000; }"""
 
 
 def wait_until_laid_out(page):
@@ -275,6 +275,7 @@ def test_clicked_citation_is_marked_and_not_under_the_header(server, browser, si
     links = page.locator("a.cite[href^='#q0-']")
     targets = links.evaluate_all("links => links.map(a => a.getAttribute('href').slice(1))")
     for link, target in reversed(list(zip(links.all(), targets))):
+        wait_until_laid_out(page)  # a loaded machine can still be filling frames in between clicks
         link.click()
         card = page.locator(f".card:has([id='{target}']), .card[id='{target}']").first
         # the card is scrolled to just below Streamlit's fixed header (or as far as the page
