@@ -49,6 +49,6 @@ class ExtractiveAnswerer:
     def answer(self, query: Query, retrieved: Retrieved, *, answer_from: float) -> Answer:
         return compose(query.text, query.vector, retrieved.hits, retrieved.cosines, retrieved.sentence_vectors,
                        retrieved.term_weights, passage_counts=retrieved.passage_counts,
-                       definitions=retrieved.definitions, answer_from=answer_from,
+                       definitions=retrieved.definitions, answer_from=answer_from, news_date=query.news_date,
                        context=Context(retrieved.adjacent, retrieved.context_hits, retrieved.context_cosines,
                                        retrieved.context_sentence_vectors))

@@ -16,7 +16,8 @@ Owns sentence scoring, the `[n]` markers and abstention.
   scene a question sets before it asks (`rag.question_scene`) that the sentence holds (a
   lede restating the scene is not the detail asked), minus `RANK_PENALTY` per place its
   passage ranks below the first, minus `STATES_NOTHING_PENALTY` for a subheading or a
-  question (`rag.headings`).
+  question (`rag.headings`), minus `STALE_PENALTY` times its document's staleness
+  (`rag.freshness`: an old page in a library of this week's news).
   Measured on SQuAD's tuning articles and the news tuning set (bench/tune_evidence_score.py):
   the strongest sentence holds the answer for 75.3% of SQuAD's tuning questions (cosine
   alone: 66.4%).
@@ -35,6 +36,7 @@ from rag.abbreviations import expansions
 from rag.answer_types import expected_kind, holds_kind
 from rag.country_names import countries_named_by_both
 from rag.evidence_selection import select_evidence
+from rag.freshness import asks_about_now, staleness
 from rag.headings import states_nothing
 from rag.office_holders import asked_office_evidence, offices_of_other_countries
 from rag.question_scene import scene_terms
@@ -60,6 +62,11 @@ SCENE_PENALTY = 0.1
 # perform?", `rag.headings`): it states nothing, so it must never be the strongest sentence
 # nor come within any margin of it.
 STATES_NOTHING_PENALTY = 1.0
+
+# Times the staleness of the sentence's document (`rag.freshness`: 0 when current or undated,
+# towards 1 with age) for a question about the news of the day. Chosen on whole news pages
+# (bench/news_articles.py): docs/evaluation.md.
+STALE_PENALTY = 0.1
 
 NO_ANSWER = "The library has no passage that answers this."
 
@@ -109,18 +116,20 @@ def compose(
     definitions: dict[str, dict[str, str]] | None = None,  # document id -> its short forms' long forms
     answer_from: float = confidence.ANSWER_FROM,
     context: Context | None = None,
+    news_date: str | None = None,  # the question's "now" (`rag.freshness`); None: no document is stale
 ) -> Answer:
     if not hits:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), confidence=0.0)
     term_weights = term_weights or {}
     scored = score_sentences(question, query_vector, hits, passage_cosines, sentence_vectors, term_weights,
-                             definitions)
+                             definitions, news_date=news_date)
     if not any(scored.values()):
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits), confidence=0.0)
     around = {}
     if context and context.hits:
         around = score_sentences(question, query_vector, context.hits, context.cosines, context.sentence_vectors,
-                                 term_weights, definitions, ranks=[h.rank - 1 for h in context.hits])
+                                 term_weights, definitions, ranks=[h.rank - 1 for h in context.hits],
+                                 news_date=news_date)
     chosen = select_evidence(question, scored, term_weights, context=around,
                              adjacent=context.adjacent if context else None)
     # The penalty keeps a heading or a question out of reach whenever any sentence states
@@ -138,7 +147,14 @@ def compose(
     claim = [e for e in chosen[: len(first_claim(citations))] if e.hit.passage.id in scored]
     first = max(claim, key=lambda e: e.score) if claim else next(e for e in chosen if e.hit.passage.id in scored)
     signals = _signals(question, first, hits, passage_cosines, term_weights, counts)
+    # An old page answering a question that says it is about the present is seldom right
+    # (whole news pages of 16 weeks of 2022, bench/news_articles.py: 2 of 18 such first claims
+    # from a stale page quoted the answer, 67 of 121 from a current one): its chance is cut
+    # by the page's staleness. The fitted model never saw a dated document (its tuning sets
+    # hold none). Without such words an old page may be the one that knows: left as it is.
     estimate = confidence.estimate(signals)
+    if news_date and asks_about_now(question):
+        estimate *= 1.0 - staleness(first.hit.passage.published, news_date)
     if estimate < answer_from:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits),
                       confidence=estimate, signals=signals)
@@ -183,10 +199,11 @@ def _signals(question: str, first: Evidence, hits, cosines, term_weights, passag
 
 def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors, term_weights,
                     definitions: dict[str, dict[str, str]] | None = None,
-                    ranks: list[int] | None = None) -> dict[int, list[Evidence]]:
+                    ranks: list[int] | None = None, news_date: str | None = None) -> dict[int, list[Evidence]]:
     """Every sentence of every hit, scored; keyed by passage id, in passage order. A sentence
     that says "the SCO" holds the words of the long form its document defines for it.
-    `ranks`: each hit's places below the first (default: its position in `hits`)."""
+    `ranks`: each hit's places below the first (default: its position in `hits`).
+    `news_date`: the question's "now", against which a document's staleness is judged."""
     definitions = definitions or {}
     kind = expected_kind(question)
     scene = scene_terms(question)
@@ -196,6 +213,7 @@ def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors
     for rank, hit, cosine, vectors in zip(ranks, hits, cosines, sentence_vectors):
         similarities = vectors @ query_vector if len(vectors) else []
         defined = definitions.get(hit.passage.document_id, {})
+        stale = staleness(hit.passage.published, news_date)
         scored[hit.passage.id] = []
         for i, (span, similarity) in enumerate(zip(hit.passage.sentences, similarities)):
             text = hit.passage.sentence_text(span)
@@ -212,7 +230,8 @@ def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors
             empty = states_nothing(hit.passage, i)
             restates = lexical.weighted_share(present, scene_weights) if scene_weights else 0.0
             score = (float(similarity) + LEXICAL_WEIGHT * covered + ANSWER_KIND_WEIGHT * (typed + whose)
-                     - SCENE_PENALTY * restates - RANK_PENALTY * rank - STATES_NOTHING_PENALTY * empty)
+                     - SCENE_PENALTY * restates - RANK_PENALTY * rank - STATES_NOTHING_PENALTY * empty
+                     - STALE_PENALTY * stale)
             scored[hit.passage.id].append(Evidence(hit, float(cosine), i, span, text, score,
                                                    float(similarity), covered, present, typed, empty))
     return scored

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from embeddings import BACKENDS, FAITHFUL_KIND, Encoder, ModelLoadFailed, VectorIndex
-from rag import ingest_run, library_folder, meta_values, record_checks, store, uploads
+from rag import freshness, ingest_run, library_folder, meta_values, record_checks, store, uploads
 from rag.answerer import Answerer, ExtractiveAnswerer
 from rag.answers import compose
 from rag.bm25_postings import Bm25Postings
@@ -40,6 +41,7 @@ from rag.search import (
     check_k,
     check_mode,
     normalise_query,
+    restriction,
 )
 from rag.search_stages import search as search_passages
 from rag.writer import Writer
@@ -88,6 +90,7 @@ class Library:
         # What `ask` reads beyond the hits for the answerer (sentence vectors, term weights, short forms).
         self.evidence = EvidenceReader(connection, self._encode, lambda: self.encoder.dimension)
         self._lexical_copy = LexicalCopy(folder / store.DATABASE_NAME, POSTINGS_ABOVE)
+        self._library_date: tuple[tuple[int, date], str | None] | None = None  # ((generation, today), date)
         # Turns what `ask` retrieved into the answer (`rag.answerer`); replaceable per library.
         self.answerer: Answerer = ExtractiveAnswerer()
 
@@ -207,7 +210,7 @@ class Library:
                 return []
             postings = self._lexical_postings(vectors)
             built = build_query(self._db, query, k, filters, mode, self._embed_query, needs_vector=mode != "lexical",
-                                postings=postings)
+                                postings=postings, library_date=self._newest_publication(filters))
             return search_passages(self._db, vectors, built, postings).hits
 
     def ask(
@@ -233,7 +236,7 @@ class Library:
             # scoring are by meaning.
             postings = self._lexical_postings(vectors)
             query = build_query(self._db, question, k, filters, mode, self._embed_query, needs_vector=True,
-                                postings=postings)
+                                postings=postings, library_date=self._newest_publication(filters))
             run = search_passages(self._db, vectors, query, postings)
             return self.answerer.answer(query, self.evidence.read(question, run), answer_from=min_confidence)
 
@@ -245,6 +248,16 @@ class Library:
         (searches start it in the background by themselves above `POSTINGS_ABOVE` passages;
         benchmarks and servers call this to be fast from the first question)."""
         self._lexical_copy.build()
+
+    def _newest_publication(self, filters: SearchFilters | None) -> str | None:
+        """`freshness.reference_date` of the generation being read (within the filters), read
+        once per generation and day when unfiltered (a scan of the documents table)."""
+        if filters is not None and filters.active:
+            return freshness.reference_date(self._db, restriction=restriction(filters))
+        key = (self._generations.generation, date.today())
+        if self._library_date is None or self._library_date[0] != key:
+            self._library_date = (key, freshness.reference_date(self._db, key[1]))
+        return self._library_date[1]
 
     def _lexical_postings(self, vectors: VectorIndex) -> Bm25Postings | None:
         return self._lexical_copy.for_generation(self._generations.generation, len(vectors))

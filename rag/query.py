@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from rag import bm25_postings, store
+from rag import bm25_postings, freshness, store
 from rag.abbreviations import long_forms_in, query_short_forms, uses
 from rag.dates import normalise_iso_date
 from rag.errors import QueryError, UnknownDocumentError
@@ -77,14 +77,18 @@ class Query:
     k: int
     filters: SearchFilters | None
     mode: str
+    # The date the question's "now" is (`rag.freshness`): older documents' passages count for
+    # less. None when the question names its own time or the library holds no dated document.
+    news_date: str | None = None
 
 
 def build_query(connection: sqlite3.Connection, text: str, k: int, filters: SearchFilters | None, mode: str,
                 embed: Callable[[str], np.ndarray], *, needs_vector: bool,
-                postings: bm25_postings.Bm25Postings | None = None) -> Query:
+                postings: bm25_postings.Bm25Postings | None = None, library_date: str | None = None) -> Query:
     """The question checked, read with the library's long forms, analysed and (when
     `needs_vector`) embedded: once, for every stage after. `postings`: the in-memory lexical
-    copy of the connection's generation, if kept (it knows the terms' passage counts)."""
+    copy of the connection's generation, if kept (it knows the terms' passage counts).
+    `library_date`: the newest publication date in the library (`freshness.reference_date`)."""
     text, k, mode = normalise_query(text), check_k(k), check_mode(mode)
     retrieval_text = expand_short_forms(connection, text, postings)  # "SCO" -> also its long form
     analysed = tuple(terms(retrieval_text))
@@ -92,6 +96,7 @@ def build_query(connection: sqlite3.Connection, text: str, k: int, filters: Sear
         text=text, retrieval_text=retrieval_text, terms=analysed,
         idf=bm25_postings.term_idf(connection, analysed, postings), match=match_expression(retrieval_text),
         vector=embed(retrieval_text) if needs_vector else None, k=k, filters=filters, mode=mode,
+        news_date=None if freshness.sets_its_own_time(text) else library_date,
     )
 
 

@@ -45,6 +45,9 @@ FEATURES = (
 )
 # Fitted weights, in the order of FEATURES (bench/tune_rerank.py).
 WEIGHTS = (0.577, 0.985, 1.350, 0.302, 0.970, 1.608, 0.327, 0.257, 0.289)
+# The share of a passage's reading bonus a fully stale document loses (`rag.freshness`):
+# chosen on whole news pages (bench/news_articles.py), docs/evaluation.md.
+STALE_DISCOUNT = 0.6
 
 
 def _relative(scores: np.ndarray) -> np.ndarray:
@@ -115,12 +118,17 @@ def head_features(run, head: list[int]) -> np.ndarray:
 
 
 def rerank(ranked: list[tuple[int, float]], features: np.ndarray,
-           weights: Sequence[float] = WEIGHTS) -> list[tuple[int, float]]:
+           weights: Sequence[float] = WEIGHTS, staleness: Sequence[float] | None = None) -> list[tuple[int, float]]:
     """The head (the first len(features) of `ranked`) re-ordered by fused score + weights .
-    features. Every score is then divided by the highest it could reach (1 + the weights'
-    sum: each feature is at most 1), so a hybrid score is at most 1 and the order is kept."""
+    features, each passage's bonus cut by `STALE_DISCOUNT` times its document's staleness
+    (`rag.freshness`; none when not given). Every score is then divided by the highest it
+    could reach (1 + the weights' sum: each feature is at most 1), so a hybrid score is at
+    most 1 and the order is kept: a head passage never falls below its fused score, which is
+    at least the tail's."""
     head, tail = ranked[: len(features)], ranked[len(features):]
-    bonus = features @ np.asarray(weights, dtype=float) if len(features) else []
+    bonus = features @ np.asarray(weights, dtype=float) if len(features) else np.zeros(0)
+    if staleness is not None and len(bonus):
+        bonus = bonus * (1.0 - STALE_DISCOUNT * np.asarray(staleness, dtype=float))
     scale = 1.0 + float(sum(weights))
     head = [(i, (s + float(b)) / scale) for (i, s), b in zip(head, bonus)]
     return sorted(head, key=lambda pair: (-pair[1], pair[0])) + [(i, s / scale) for i, s in tail]

@@ -43,11 +43,11 @@ __all__ = [
     "DEFAULT_MODE", "MAX_K", "MODE_LABELS", "SCORE_LABELS", "SEARCH_MODES", "Candidates", "Query",
     "QueryError", "SearchFilters", "SearchRun", "best_sentence_cosines", "build_query", "check_confidence",
     "check_filter_documents", "check_k", "check_mode", "complete_scores", "expand_short_forms",
-    "normalise_query", "retrieve", "sentence_coverage",
+    "normalise_query", "restriction", "retrieve", "sentence_coverage",
 ]
 
 
-def _restriction(filters: SearchFilters | None) -> tuple[str, list] | None:
+def restriction(filters: SearchFilters | None) -> tuple[str, list] | None:
     if filters is None or not filters.active:
         return None
     return store.filter_clause(
@@ -103,10 +103,10 @@ def retrieve(run: SearchRun, depth: int) -> Candidates:
     """The top `depth` passages of the retrievers the query's mode needs. `run.postings`, an
     in-memory copy of the lexical index of the same generation, gives the same BM25 ranking faster."""
     query, connection = run.query, run.connection
-    restriction = _restriction(query.filters)
+    where = restriction(query.filters)
     allowed = None
-    if restriction is not None:
-        allowed = np.asarray(store.filtered_passage_ids(connection, *restriction), dtype=np.int64)
+    if where is not None:
+        allowed = np.asarray(store.filtered_passage_ids(connection, *where), dtype=np.int64)
     dense: list[tuple[int, float]] = []
     lexical: list[tuple[int, float]] = []
     if query.mode in ("dense", "hybrid"):

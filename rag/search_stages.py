@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 
 from embeddings import VectorIndex
+from rag import freshness
 from rag.bm25_postings import Bm25Postings
 from rag.fusion import FUSION_DEPTH, fuse
 from rag.query import Query
@@ -47,12 +48,18 @@ class Fuse:
 
 class Rerank:
     """The head of the fused ranking re-read (`rag.rerank`: how much of the question its best
-    sentence and the whole passage say, and each retriever's view) and re-ordered; the k best kept."""
+    sentence and the whole passage say, and each retriever's view), an old document's bonus
+    cut (`rag.freshness`), and re-ordered; the k best kept."""
 
     def __call__(self, run: SearchRun) -> None:
         head = [i for i, _ in run.ranked[:RERANK_DEPTH]]
         features = head_features(run, head)
-        run.ranked = rerank(run.ranked, features)[: run.query.k]
+        staleness = None
+        if run.query.news_date:
+            passages = run.passages(head)
+            staleness = [freshness.staleness(passages[i].published if i in passages else None, run.query.news_date)
+                         for i in head]
+        run.ranked = rerank(run.ranked, features, staleness=staleness)[: run.query.k]
 
 
 class RankBy:
