@@ -36,7 +36,7 @@ from rag.abbreviations import expansions
 from rag.answer_types import expected_kind, holds_kind
 from rag.country_names import countries_named_by_both
 from rag.evidence_selection import select_evidence
-from rag.freshness import asks_about_now, staleness
+from rag.freshness import staleness
 from rag.headings import states_nothing
 from rag.office_holders import asked_office_evidence, offices_of_other_countries
 from rag.question_scene import scene_terms
@@ -64,7 +64,7 @@ SCENE_PENALTY = 0.1
 STATES_NOTHING_PENALTY = 1.0
 
 # Times the staleness of the sentence's document (`rag.freshness`: 0 when current or undated,
-# towards 1 with age) for a question about the news of the day. Chosen on whole news pages
+# towards 1 with age) for a question about the present ("this week", "recently"). Chosen on whole news pages
 # (bench/news_articles.py): docs/evaluation.md.
 STALE_PENALTY = 0.1
 
@@ -151,10 +151,8 @@ def compose(
     # (whole news pages of 16 weeks of 2022, bench/news_articles.py: 2 of 18 such first claims
     # from a stale page quoted the answer, 67 of 121 from a current one): its chance is cut
     # by the page's staleness. The fitted model never saw a dated document (its tuning sets
-    # hold none). Without such words an old page may be the one that knows: left as it is.
-    estimate = confidence.estimate(signals)
-    if news_date and asks_about_now(question):
-        estimate *= 1.0 - staleness(first.hit.passage.published, news_date)
+    # hold none). `news_date` is None for other questions, where nothing is cut.
+    estimate = confidence.estimate(signals) * (1.0 - staleness(first.hit.passage.published, news_date))
     if estimate < answer_from:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits),
                       confidence=estimate, signals=signals)

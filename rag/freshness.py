@@ -1,18 +1,22 @@
-"""How current a passage's document is, for a question about the news of the day.
+"""How current a passage's document is, for a question about the present.
 
-A news question means the latest story unless it says otherwise: asked in a library of one
-week's news, "Which head of state announced his resignation this week?" is about that week,
-and a 2020 page that happens to be in the library ("Gordon abruptly resigned as head of the
-state's health department ...") is not the answer however close its words. The reference
-is the library's own newest publication date (not after today): a library of last year's
-news reads "this week" as the last week it holds.
+A question that says it is about the present ("this week", "recently", "the latest") means
+the library's latest news: asked in a library of one week's news, "Which head of state
+announced his resignation this week?" is about that week, and a page of the year before that
+happens to be in the library ("Gordon abruptly resigned as head of the state's health
+department ...") is not the answer however close its words. The reference is the library's
+own newest publication date (not after today): a library of last year's news reads "this
+week" as the last week it holds.
 
-Owns that reference date, when a question sets its own time (it names a year: "in 2014",
-then it is left alone), when it says it is about the present ("this week", "recently"), and
-a document's staleness in [0, 1]: 0 for a document published
-within `FRESH_DAYS` of the reference, rising towards 1 with age. An undated document, or
-any document of a library that holds no dates, is never stale: nothing changes there.
-What staleness costs a passage is the caller's (`rag.rerank`, `rag.answers`).
+Without such words a question may be about any time, and an old page may be the one that
+knows ("Who is Sun Jianguo?"), so it is read as before; so is one that names a year ("this
+year, in 2014").
+
+Owns that reference date, when a question says it is about the present, and a document's
+staleness in [0, 1]: 0 for a document published within `FRESH_DAYS` of the reference,
+rising towards 1 with age. An undated document, or any document of a library that holds no
+dates, is never stale: nothing changes there. What staleness costs a passage is the
+caller's (`rag.rerank`, `rag.answers`).
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ class Query:
     filters: SearchFilters | None
     mode: str
     # The date the question's "now" is (`rag.freshness`): older documents' passages count for
-    # less. None when the question names its own time or the library holds no dated document.
+    # less. None unless the question says it is about the present ("this week") and names no
+    # year, and the library holds a dated document.
     news_date: str | None = None
 
 
@@ -96,7 +97,7 @@ def build_query(connection: sqlite3.Connection, text: str, k: int, filters: Sear
         text=text, retrieval_text=retrieval_text, terms=analysed,
         idf=bm25_postings.term_idf(connection, analysed, postings), match=match_expression(retrieval_text),
         vector=embed(retrieval_text) if needs_vector else None, k=k, filters=filters, mode=mode,
-        news_date=None if freshness.sets_its_own_time(text) else library_date,
+        news_date=library_date if freshness.asks_about_now(text) else None,
     )
 
 
