@@ -152,12 +152,15 @@ def compose(
     # from a stale page quoted the answer, 67 of 121 from a current one): its chance is cut
     # by the page's staleness. The fitted model never saw a dated document (its tuning sets
     # hold none). `news_date` is None for other questions, where nothing is cut.
-    estimate = confidence.estimate(signals) * (1.0 - staleness(first.hit.passage.published, news_date))
+    stale = staleness(first.hit.passage.published, news_date)
+    estimate = confidence.estimate(signals) * (1.0 - stale)
+    older_page = (first.hit.passage.published, news_date) if stale > 0 else None
     if estimate < answer_from:
         return Answer(question, NO_ANSWER, abstained=True, citations=(), nearest=tuple(hits),
-                      confidence=estimate, signals=signals)
+                      confidence=estimate, signals=signals, older_page=older_page)
     text = " ".join(f"{c.evidence} [{c.n}]" for c in citations)
-    return Answer(question, text, abstained=False, citations=citations, confidence=estimate, signals=signals)
+    return Answer(question, text, abstained=False, citations=citations, confidence=estimate, signals=signals,
+                  older_page=older_page)
 
 
 def _signals(question: str, first: Evidence, hits, cosines, term_weights, passage_counts) -> confidence.Signals:

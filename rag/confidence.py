@@ -86,14 +86,18 @@ def estimate(signals: Signals) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-def statement(confidence: float, abstained: bool, claim: str = "[1]") -> str:
+def statement(confidence: float, abstained: bool, claim: str = "[1]",
+              older_page: tuple[str, str] | None = None) -> str:
     """The confidence said as what it is, the same words in the UI and the CLI: a refusal
     says what it fell short of, an uncertain answer asks the reader to check its quote.
     `claim`: the markers of the first claim ("[1]", or "[1] read with [2]" for a sentence cited
-    with the one it needs)."""
+    with the one it needs). `older_page`: (its page's date, the library's newest) when the
+    confidence was lowered for a question about now answered from an older page."""
+    lowered = (f"; lowered because the best evidence is from a page of {older_page[0]} and the question "
+               f"asks about now, the library's news of {older_page[1]}") if older_page else ""
     if abstained:
-        return f"confidence {confidence:.2f}, below the {ANSWER_FROM:.2f} an answer needs"
-    said = f"confidence {confidence:.2f}: the estimated chance that {claim} answers the question"
+        return f"confidence {confidence:.2f}, below the {ANSWER_FROM:.2f} an answer needs{lowered}"
+    said = f"confidence {confidence:.2f}: the estimated chance that {claim} answers the question{lowered}"
     if confidence < UNCERTAIN_BELOW:
         said += f"; uncertain: check {claim} before relying on it"
     return said

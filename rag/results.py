@@ -189,13 +189,16 @@ class Answer:
     # that the best evidence found would have); `rag.confidence`.
     confidence: float = 0.0
     signals: Signals | None = field(default=None, repr=False)  # what `confidence` was computed from
+    # (its page's date, the library's newest) when `confidence` was cut because a question about
+    # now is answered from an older page (`rag.freshness`); None otherwise
+    older_page: tuple[str, str] | None = None
 
     @property
     def confidence_statement(self) -> str:
         """The confidence in words, naming the citations of the claim it is about."""
         claim = [f"[{c.n}]" for c in first_claim(self.citations)] or ["[1]"]
         markers = claim[0] if len(claim) == 1 else f"{', '.join(claim[:-1])} read with {claim[-1]}"
-        return statement(self.confidence, self.abstained, claim=markers)
+        return statement(self.confidence, self.abstained, claim=markers, older_page=self.older_page)
 
     def to_json(self) -> dict:
         return {
@@ -207,6 +210,7 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "nearest": [h.to_json() for h in self.nearest],
             "signals": self.signals.to_json() if self.signals else None,
+            "older_page": dict(zip(("published", "library_newest"), self.older_page)) if self.older_page else None,
         }
 
 

@@ -131,6 +131,12 @@ def test_an_answer_only_an_old_page_gives_is_less_certain_when_asked_about_now(t
     cut = 1 - freshness.staleness("2016-02-05", "2022-07-29") if about_now else 1.0
     assert answers["dated"].confidence == pytest.approx(answers["undated"].confidence * cut)
     assert freshness.asks_about_now(question) is about_now
+    # and the statement the UI, the CLI and the JSON show says why it is lower
+    said = answers["dated"].confidence_statement
+    assert ("from a page of 2016-02-05" in said and "the library's news of 2022-07-29" in said) is about_now
+    assert answers["dated"].to_json()["older_page"] == (
+        {"published": "2016-02-05", "library_newest": "2022-07-29"} if about_now else None)
+    assert "page of" not in answers["undated"].confidence_statement
 
 
 @pytest.mark.parametrize("question, about_now", [
