@@ -31,8 +31,12 @@ FRESH_DAYS = 30
 # Past FRESH_DAYS, staleness is age / (age + STALE_HALF_DAYS): half at this many days more.
 STALE_HALF_DAYS = 180
 
-_NOW = re.compile(r"\b(?:this (?:week|weekend|month|year|summer|fall|autumn|spring|winter|season)|recent(?:ly)?"
-                  r"|latest|now|current(?:ly)?|today|tonight|so far|upcoming|soon)\b", re.IGNORECASE)
+# Words that place a question in the present. Not "last year": that asks about a year ago,
+# where the year-old pages are the current ones.
+_NOW = re.compile(r"\b(?:this (?:week|weekend|month|year|summer|fall|autumn|spring|winter|season|morning)"
+                  r"|(?:earlier|later) this (?:week|month|year)|last (?:week|weekend|night)|past (?:week|few days)"
+                  r"|yesterday|recent(?:ly)?|latest|now|current(?:ly)?|today|tonight|so far|upcoming|soon)\b",
+                  re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w.,$£€])(?:1[6-9]|20)\d\d(?:s\b|(?![\w.,]\d))")
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from rag import bm25_postings, freshness, store
+from rag import bm25_postings, store
 from rag.abbreviations import long_forms_in, query_short_forms, uses
 from rag.dates import normalise_iso_date
 from rag.errors import QueryError, UnknownDocumentError
@@ -85,11 +85,11 @@ class Query:
 
 def build_query(connection: sqlite3.Connection, text: str, k: int, filters: SearchFilters | None, mode: str,
                 embed: Callable[[str], np.ndarray], *, needs_vector: bool,
-                postings: bm25_postings.Bm25Postings | None = None, library_date: str | None = None) -> Query:
+                postings: bm25_postings.Bm25Postings | None = None, news_date: str | None = None) -> Query:
     """The question checked, read with the library's long forms, analysed and (when
     `needs_vector`) embedded: once, for every stage after. `postings`: the in-memory lexical
     copy of the connection's generation, if kept (it knows the terms' passage counts).
-    `library_date`: the newest publication date in the library (`freshness.reference_date`)."""
+    `news_date`: the question's "now" (`Query.news_date`), which the caller reads."""
     text, k, mode = normalise_query(text), check_k(k), check_mode(mode)
     retrieval_text = expand_short_forms(connection, text, postings)  # "SCO" -> also its long form
     analysed = tuple(terms(retrieval_text))
@@ -97,7 +97,7 @@ def build_query(connection: sqlite3.Connection, text: str, k: int, filters: Sear
         text=text, retrieval_text=retrieval_text, terms=analysed,
         idf=bm25_postings.term_idf(connection, analysed, postings), match=match_expression(retrieval_text),
         vector=embed(retrieval_text) if needs_vector else None, k=k, filters=filters, mode=mode,
-        news_date=library_date if freshness.asks_about_now(text) else None,
+        news_date=news_date,
     )
 
 

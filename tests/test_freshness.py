@@ -143,9 +143,23 @@ def test_an_answer_only_an_old_page_gives_is_less_certain_when_asked_about_now(t
     ("Which head of state announced his resignation this week?", True),
     ("What is the latest estimate of the damage?", True),
     ("How many people have been evacuated so far?", True),
+    ("Following the attack on Salman Rushdie last week, which author did Rowling defend?", True),
+    ("What did the minister announce last year?", False),  # a year ago: year-old pages are current
     ("Who is Sun Jianguo?", False),
     ("When did China and Iran hold naval exercises?", False),
     ("Who won the election this year, in 2014?", False),  # the year it names is its time
 ])
 def test_words_of_the_present_say_a_question_is_about_now(question, about_now):
     assert freshness.asks_about_now(question) is about_now
+
+
+@pytest.mark.parametrize("current, old", [("Acme", "Zenith"), ("Zenith", "Acme")])
+def test_a_search_filtered_to_older_news_reads_now_within_the_filter(tiny_library, current, old):
+    """A library of 2022 news, searched for what was new this week as of 2016: the 2016 page
+    is current there and the 2012 one is not."""
+    tiny_library.add_texts([_deal(current, "2016-02-05"), _deal(old, "2012-01-02"),
+                            TextRecord(source="news/weather", published="2022-07-29",
+                                       text="Heavy rain flooded the coastal road on Friday.")])
+    until_2016 = SearchFilters(published_to="2016-12-31")
+    assert tiny_library.search(QUESTION, k=2, filters=until_2016)[0].passage.title == f"{current} deal"
+    assert tiny_library.ask(QUESTION, filters=until_2016, min_confidence=0).citations[0].title == f"{current} deal"
