@@ -20,7 +20,11 @@ that week's questions (`<week>_qa.jsonl`) and reports:
 - `dateline_cited`: cited sentences that open with a wire dateline ("Washington (CNN)",
   "TAMPA, Fla. (AP) —"), also printed;
 - `question_cited`: cited sentences that end in a question mark (a quiz's or an explainer's
-  question quoted back), also printed.
+  question quoted back), also printed;
+- `about_now`, `stale_first_claims`, `stale_first_claims_right`: answered questions that say
+  they are about the present ("this week", `rag.freshness.asks_about_now`), and those of
+  them whose first claim is from a page more than 30 days older than the library's newest
+  (`freshness.staleness` > 0), with how many of those quote the right choice.
 
 Only 2022 weeks by default: the held-out news set is the quizzes of 2023 on.
 
@@ -41,7 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import DEFAULT_MODEL, Encoder  # noqa: E402
-from rag import TextRecord, passages  # noqa: E402
+from rag import TextRecord, freshness, passages  # noqa: E402
 from rag.evaluation.datasets import Dataset, Question, quotes_answer  # noqa: E402
 from rag.evaluation.embedding_cache import CachingEncoder  # noqa: E402
 from rag.evaluation.runner import ASK_K, open_evaluation_library  # noqa: E402
@@ -124,7 +128,8 @@ def main() -> None:
     every = weeks(args.snapshot, args.year)
     chosen = every[args.shift:: max(1, len(every) // args.weeks)][: args.weeks]
     totals = dict(questions=0, holding=0, answered=0, first_quotes_answer=0, any_quotes_answer=0,
-                  citations=0, furniture_cited=0, dateline_cited=0, question_cited=0)
+                  citations=0, furniture_cited=0, dateline_cited=0, question_cited=0,
+                  about_now=0, stale_first_claims=0, stale_first_claims_right=0)
     for week in chosen:
         dataset = week_dataset(args.snapshot, args.year, week)
         with open_evaluation_library(dataset, encoder) as library:
@@ -139,7 +144,13 @@ def main() -> None:
                     continue
                 totals["answered"] += 1
                 claim = first_claim(answer.citations)
-                totals["first_quotes_answer"] += any(quotes_answer(c.evidence, question.answers) for c in claim)
+                right = any(quotes_answer(c.evidence, question.answers) for c in claim)
+                totals["first_quotes_answer"] += right
+                if freshness.asks_about_now(question.text):
+                    totals["about_now"] += 1
+                    stale = freshness.staleness(claim[0].published, freshness.reference_date(library._db)) > 0
+                    totals["stale_first_claims"] += stale
+                    totals["stale_first_claims_right"] += stale and right
                 totals["any_quotes_answer"] += any(quotes_answer(c.evidence, question.answers)
                                                    for c in answer.citations)
                 for citation in answer.citations:
