@@ -64,8 +64,8 @@ SCENE_PENALTY = 0.1
 STATES_NOTHING_PENALTY = 1.0
 
 # Times the staleness of the sentence's document (`rag.freshness`: 0 when current or undated,
-# towards 1 with age) for a question about the present ("this week", "recently"). Chosen on whole news pages
-# (bench/news_articles.py): docs/evaluation.md.
+# towards 1 with age) for a question about the present ("this week", "recently"). Chosen on
+# whole news pages (bench/news_articles.py): docs/evaluation.md.
 STALE_PENALTY = 0.1
 
 NO_ANSWER = "The library has no passage that answers this."
