@@ -6,6 +6,7 @@
     answer = lib.ask("what joint naval exercises did China and Iran hold?")
 """
 
+from rag.chat_model import ChatModel, LanguageModelError
 from rag.errors import QueryError, RagError
 from rag.ingest import TextRecord
 from rag.library import Library, LibraryStats
@@ -19,11 +20,13 @@ from rag.results import (
     IngestReport,
     Passage,
     SentenceSpan,
+    Writing,
+    WrittenSentence,
 )
 from rag.search import SEARCH_MODES, SearchFilters
 
 __all__ = [
-    "Answer", "Citation", "Document", "DocumentSummary", "FileFailure", "Hit", "IngestReport",
-    "Library", "LibraryStats", "Passage", "QueryError", "RagError", "SEARCH_MODES",
-    "SearchFilters", "SentenceSpan", "TextRecord",
+    "Answer", "ChatModel", "Citation", "Document", "DocumentSummary", "FileFailure", "Hit", "IngestReport",
+    "LanguageModelError", "Library", "LibraryStats", "Passage", "QueryError", "RagError", "SEARCH_MODES",
+    "SearchFilters", "SentenceSpan", "TextRecord", "Writing", "WrittenSentence",
 ]

@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--mode", choices=MODES, default=MODES[0],
                          help="hybrid (default: meaning and words fused), dense (meaning) or lexical (BM25)")
         sub.add_argument("--json", action="store_true", help="print one JSON object")
+        if name == "ask":
+            sub.add_argument("--write", action="store_true",
+                             help="have your language model (RAG_LLM_URL, RAG_LLM_MODEL) write the answer; "
+                             "only sentences its citations state are shown")
 
     evaluate = commands.add_parser(
         "eval", help="measure retrieval quality on a BEIR dataset or SQuAD v1.1",
@@ -196,10 +200,21 @@ def _filters(args):
 
 
 def cmd_ask(args) -> int:
-    answer = _open_or_build(args).ask(args.query, k=args.k, filters=_filters(args), mode=args.mode)
+    library = _open_or_build(args)
+    streaming = args.write and not args.json and sys.stderr.isatty()
+    if args.write:
+        from rag.settings import language_model_from_env
+
+        library.language_model = language_model_from_env()
+    answer = library.ask(args.query, k=args.k, filters=_filters(args), mode=args.mode, write=args.write,
+                         on_text=_stream_to_stderr if streaming else None)
+    if streaming:
+        print(file=sys.stderr)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
+    if answer.written:
+        print(written_summary(answer.written))
     print(block(answer.text))
     print(answer.confidence_statement)
     for citation in answer.citations:
@@ -213,6 +228,22 @@ def cmd_ask(args) -> int:
         print("\nNearest passages (not an answer):")
         _print_hits(answer.nearest, args.mode)
     return 0
+
+
+def _stream_to_stderr(text: str) -> None:
+    """The model's reply as it arrives, unchecked, on the terminal (the answer follows on stdout)."""
+    sys.stderr.write(block(text))
+    sys.stderr.flush()
+
+
+def written_summary(written) -> str:
+    """What became of the written answer: shown (and what was dropped, and why), or why not."""
+    if not written.shown:
+        return f"Written answer not shown: {one_line(written.failure)}\nQuoted answer:"
+    lines = [f"Written by {one_line(written.model)}; each sentence checked against the passages it cites."]
+    for dropped in written.dropped:
+        lines.append(f"  dropped: “{one_line(dropped.text)}” ({one_line(dropped.reason)})")
+    return "\n".join(lines)
 
 
 def _dates_line(citation) -> str:

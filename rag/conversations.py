@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rag.confidence import Signals
 from rag.errors import RagError
-from rag.results import Answer, Citation, Hit, Passage, ResolvedDate
+from rag.results import Answer, Citation, Hit, Passage, ResolvedDate, Writing, WrittenSentence
 
 FORMAT_VERSION = 1
 DEFAULT_KEEP_DAYS = 30
@@ -52,7 +52,12 @@ def answer_from_json(data: dict) -> Answer:
                       for c in data["citations"])
     nearest = tuple(Hit(rank=h["rank"], score=h["score"], passage=Passage(**h["passage"])) for h in data["nearest"])
     signals = Signals(**data["signals"]) if data["signals"] else None
-    return Answer(**{**data, "citations": citations, "nearest": nearest, "signals": signals})
+    written = data.get("written")  # conversations saved before written answers have none
+    if written:
+        written = Writing(**{**written, "sentences": tuple(
+            WrittenSentence(**{**s, "cited": tuple(s["cited"]), "citations": tuple(s["citations"])})
+            for s in written["sentences"])})
+    return Answer(**{**data, "citations": citations, "nearest": nearest, "signals": signals, "written": written})
 
 
 class ConversationStore:

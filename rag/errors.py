@@ -191,3 +191,9 @@ class FolderAccessError(StorageError):
     def __init__(self, path: Path | str, reason: str):
         super().__init__(f"Cannot use {path} as a library folder: {reason}")
         self.path = Path(path)
+
+
+class NoLanguageModelError(RagError):
+    def __init__(self):
+        super().__init__("No language model is configured to write answers: set RAG_LLM_URL and RAG_LLM_MODEL "
+                         "(for the CLI and the UI), or open the library with language_model=ChatModel(url, model)")

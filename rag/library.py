@@ -10,7 +10,7 @@ answering. Every read sees one committed generation whole (`rag.generations`). C
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -23,8 +23,9 @@ from rag import freshness, ingest_run, library_folder, meta_values, record_check
 from rag.answerer import Answerer, ExtractiveAnswerer
 from rag.answers import compose
 from rag.bm25_postings import Bm25Postings
+from rag.chat_model import ChatModel
 from rag.confidence import ANSWER_FROM
-from rag.errors import EncoderBackendError, ModelLoadError
+from rag.errors import EncoderBackendError, ModelLoadError, NoLanguageModelError
 from rag.evidence_reading import EvidenceReader
 from rag.generations import Generations
 from rag.ingest import FileInput, RecordInput, TextRecord, discover
@@ -45,6 +46,7 @@ from rag.search import (
 )
 from rag.search_stages import search as search_passages
 from rag.writer import Writer
+from rag.written_answers import WritingAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,8 @@ class Library:
         self._news_dates: dict[tuple, str | None] = {}  # (generation, today, filters) -> `_news_date`
         # Turns what `ask` retrieved into the answer (`rag.answerer`); replaceable per library.
         self.answerer: Answerer = ExtractiveAnswerer()
+        # The user's language model, for `ask(..., write=True)` (`rag.written_answers`); None: quotes only.
+        self.language_model: ChatModel | None = None
 
     @property
     def read_only(self) -> bool:
@@ -119,6 +123,7 @@ class Library:
         encoder: Encoder | None = None,
         read_only: bool = False,
         backend: str = "auto",
+        language_model: ChatModel | None = None,
     ) -> "Library":
         """Open the library in `path`, creating an empty one if the folder is new or empty.
 
@@ -136,6 +141,8 @@ class Library:
         kind of vectors it holds: "auto" opens an existing one on the path that made them,
         and adding with a path that makes another kind is a VectorKindMismatchError (reading
         with one is allowed: query vectors of the paths agree to a cosine of ~0.99 or better).
+        `language_model` (`rag.ChatModel`: an OpenAI-compatible server) lets `ask(write=True)`
+        write answers; without it `ask` only quotes.
         """
         if backend not in BACKENDS:
             raise EncoderBackendError(backend, BACKENDS)
@@ -144,8 +151,10 @@ class Library:
         opened = library_folder.open_database(folder, requested, read_only=read_only)
         if backend == "auto":  # an existing library goes on making the kind of vectors it holds
             backend = meta_values.backend_for(opened.meta)
-        return cls(folder, opened.connection, encoder or shared_encoder(opened.meta["model"], backend),
-                   read_only=opened.read_only, not_writable_because=opened.not_writable_because)
+        library = cls(folder, opened.connection, encoder or shared_encoder(opened.meta["model"], backend),
+                      read_only=opened.read_only, not_writable_because=opened.not_writable_because)
+        library.language_model = language_model
+        return library
 
     def close(self) -> None:
         self._db.close()
@@ -221,13 +230,19 @@ class Library:
         filters: SearchFilters | None = None,
         mode: str = DEFAULT_MODE,
         min_confidence: float = ANSWER_FROM,
+        write: bool = False,
+        on_text: Callable[[str], None] | None = None,
     ) -> Answer:
         """An extractive answer with citations from the top k passages of `mode`, or an
         abstention with the nearest passages when the answer's confidence (the estimated
         probability that its first citation answers) is below `min_confidence` (0 answers
-        always, with the confidence attached)."""
+        always, with the confidence attached).
+        `write`: have `language_model` write the answer from those passages, shown only as far
+        as its citations hold (`rag.written_answers`; `Answer.written` says what was dropped,
+        or why the quoted answer is shown instead); `on_text` gets its reply as it streams."""
         question, k, mode = normalise_query(question), check_k(k), check_mode(mode)
         min_confidence = check_confidence(min_confidence)
+        answerer = self._writing_answerer(on_text) if write else self.answerer
         with self._generations.reading() as vectors:
             check_filter_documents(self._db, filters)
             if vectors is None or len(vectors) == 0:
@@ -238,7 +253,12 @@ class Library:
             query = build_query(self._db, question, k, filters, mode, self._embed_query, needs_vector=True,
                                 postings=postings, news_date=self._news_date(question, filters))
             run = search_passages(self._db, vectors, query, postings)
-            return self.answerer.answer(query, self.evidence.read(question, run), answer_from=min_confidence)
+            return answerer.answer(query, self.evidence.read(question, run), answer_from=min_confidence)
+
+    def _writing_answerer(self, on_text) -> WritingAnswerer:
+        if self.language_model is None:
+            raise NoLanguageModelError()
+        return WritingAnswerer(self.language_model, self._encode, quoting=self.answerer, on_text=on_text)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)

@@ -179,6 +179,42 @@ def first_claim(citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
 
 
 @dataclass(frozen=True)
+class WrittenSentence:
+    """One sentence a language model wrote, and whether the passages it cites state it."""
+
+    text: str  # as written, its [n] markers taken out
+    cited: tuple[int, ...]  # the passages it cited, numbered as the model was shown them
+    supported: bool
+    reason: str = ""  # why it is not shown as supported ("cites no passage", ...)
+    citations: tuple[int, ...] = ()  # the answer's citations (Citation.n) that state it
+
+
+@dataclass(frozen=True)
+class Writing:
+    """A written answer's sentences, checked (`rag.claim_check`); or why none is shown."""
+
+    model: str
+    sentences: tuple[WrittenSentence, ...] = ()
+    # why the quoted answer is shown instead of a written one; "" when the written one is
+    failure: str = ""
+
+    @property
+    def shown(self) -> bool:
+        return not self.failure
+
+    @property
+    def dropped(self) -> tuple[WrittenSentence, ...]:
+        return tuple(s for s in self.sentences if not s.supported)
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "shown": self.shown, "failure": self.failure,
+                "sentences": [asdict(s) for s in self.sentences]}
+
+
+WRITTEN_CLAIM = "its best quoted evidence"  # what a written answer's confidence is about
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -192,12 +228,19 @@ class Answer:
     # (its page's date, the library's newest) when `confidence` was cut because a question about
     # now is answered from an older page (`rag.freshness`); None otherwise
     older_page: tuple[str, str] | None = None
+    # a language model's answer, checked sentence by sentence (`rag.written_answers`); None
+    # when none was asked for. When it is shown, `text` and `citations` are its supported
+    # sentences and the evidence that states them; `confidence` stays the quoted answer's.
+    written: Writing | None = None
 
     @property
     def confidence_statement(self) -> str:
         """The confidence in words, naming the citations of the claim it is about."""
-        claim = [f"[{c.n}]" for c in first_claim(self.citations)] or ["[1]"]
-        markers = claim[0] if len(claim) == 1 else f"{', '.join(claim[:-1])} read with {claim[-1]}"
+        if self.written and self.written.shown:
+            markers = WRITTEN_CLAIM
+        else:
+            claim = [f"[{c.n}]" for c in first_claim(self.citations)] or ["[1]"]
+            markers = claim[0] if len(claim) == 1 else f"{', '.join(claim[:-1])} read with {claim[-1]}"
         return statement(self.confidence, self.abstained, claim=markers, older_page=self.older_page)
 
     def to_json(self) -> dict:
@@ -211,6 +254,7 @@ class Answer:
             "nearest": [h.to_json() for h in self.nearest],
             "signals": self.signals.to_json() if self.signals else None,
             "older_page": dict(zip(("published", "library_newest"), self.older_page)) if self.older_page else None,
+            "written": self.written.to_json() if self.written else None,
         }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from rag.chat_model import DEFAULT_TIMEOUT_S, ChatModel
 from rag.conversations import DEFAULT_KEEP_DAYS
 from rag.errors import EncoderBackendError, RagError
 
@@ -27,6 +28,9 @@ class Settings:
     # RAG_ENCODER_BACKEND: the encoder's numeric path; "auto" is the faithful fp32 one, the
     # faster "onnx-int8" and "torch-bf16" move vectors slightly (docs/performance.md)
     encoder_backend: str = "auto"
+    # RAG_LLM_URL, RAG_LLM_MODEL, RAG_LLM_API_KEY, RAG_LLM_TIMEOUT: the language model that
+    # writes answers when asked to (`rag.chat_model`); None when RAG_LLM_URL is unset
+    language_model: ChatModel | None = None
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -39,7 +43,8 @@ class Settings:
                                   meaning="a whole number of days (0 keeps conversations forever)")
         return cls(library=environ.get("RAG_LIBRARY") or cls.library, max_upload_mb=max_upload_mb,
                    read_only=flag in ("1", "true", "yes"), conversations_folder=environ.get("RAG_CONVERSATIONS", ""),
-                   conversations_keep_days=keep_days, encoder_backend=encoder_backend_from_env(environ))
+                   conversations_keep_days=keep_days, encoder_backend=encoder_backend_from_env(environ),
+                   language_model=language_model_from_env(environ))
 
     @property
     def conversations(self) -> str:
@@ -59,6 +64,20 @@ def _whole_number(environ, name: str, default: int, *, least: int, meaning: str)
     except ValueError:
         raise RagError(f"{name} must be {meaning}, got {raw!r}") from None
     return value
+
+
+def language_model_from_env(environ=os.environ) -> ChatModel | None:
+    """The configured language model, checked; None when RAG_LLM_URL is unset or empty."""
+    url = environ.get("RAG_LLM_URL", "").strip()
+    if not url:
+        return None
+    raw_timeout = environ.get("RAG_LLM_TIMEOUT", "").strip() or str(DEFAULT_TIMEOUT_S)
+    try:
+        timeout = float(raw_timeout)
+    except ValueError:
+        raise RagError(f"RAG_LLM_TIMEOUT must be a number of seconds, got {raw_timeout!r}") from None
+    return ChatModel(url, environ.get("RAG_LLM_MODEL", "").strip(), api_key=environ.get("RAG_LLM_API_KEY", ""),
+                     timeout=timeout)
 
 
 def encoder_backend_from_env(environ=os.environ) -> str:
