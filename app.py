@@ -9,7 +9,7 @@ import datetime
 
 import streamlit as st
 
-from rag import Library, RagError, SearchFilters
+from rag import ChatModel, Library, RagError, SearchFilters
 from rag.conversations import ConversationStore, is_conversation_id, new_conversation_id
 from rag.export import conversation_markdown
 from rag.follow_ups import read_as, read_in_context
@@ -18,7 +18,8 @@ from rag.page_style import style, theme_link_colours
 from rag.readers import LISTED_SUFFIXES, SUPPORTED_SUFFIXES
 from rag.search import MODE_LABELS, SCORE_LABELS, SEARCH_MODES
 from rag.render import (ANSWERING, REMOVED_DOCUMENT, answer_html, card_html, confidence_html, document_page,
-                        document_row_html, group_citations, library_stats_html, passage_html, reader_html)
+                        document_row_html, draft_html, group_citations, library_stats_html, passage_html,
+                        reader_html, written_html)
 from rag.samples import FirstRun, suggested_questions
 from rag.settings import Settings
 
@@ -26,9 +27,9 @@ st.set_page_config(page_title="Ask the library", page_icon="📰", layout="wide"
 
 
 @st.cache_resource(show_spinner="Opening the library…")
-def open_library(path: str, read_only: bool, backend: str) -> tuple[Library, FirstRun]:
+def open_library(path: str, read_only: bool, backend: str, language_model: ChatModel | None) -> tuple[Library, FirstRun]:
     fresh = not Library.exists(path)
-    library = Library.open(path, read_only=read_only, backend=backend)
+    library = Library.open(path, read_only=read_only, backend=backend, language_model=language_model)
     return library, FirstRun(library, needed=fresh and not read_only)
 
 
@@ -40,7 +41,8 @@ def progress_bar(label: str):
 try:
     settings = Settings.from_env()
     page_style = style(theme_link_colours(st.get_option))
-    library, first_run = open_library(settings.library, settings.read_only, settings.encoder_backend)
+    library, first_run = open_library(settings.library, settings.read_only, settings.encoder_backend,
+                                      settings.language_model)
     if first_run.needed:
         bar, on_progress = progress_bar("Building the library from the sample articles")
         report = first_run.run(on_progress)
@@ -173,6 +175,11 @@ with st.sidebar:
     st.header("Settings")
     k = st.slider("Passages to retrieve", 1, 20, settings.k, key="k")
     mode = st.selectbox("Search by", SEARCH_MODES, format_func=MODE_LABELS.get, key="mode")
+    write = False
+    if settings.language_model:  # offered only when a model is configured (RAG_LLM_URL, RAG_LLM_MODEL)
+        write = st.toggle(f"Write answers with {settings.language_model.model}", key="write",
+                          help="Your language model writes the answer from the retrieved passages; a sentence "
+                               "is shown only when the passage it cites states it")
     titles = {doc.id: doc.display_title for doc in documents}
     chosen = st.multiselect("Only these documents", list(titles), format_func=titles.get, key="filter-documents")
     earliest = datetime.date(1900, 1, 1)  # Streamlit's default allows only the last ten years
@@ -229,7 +236,8 @@ if view == "Library":
     st.stop()
 
 st.title("Ask the library")
-st.caption("Every sentence of an answer is quoted from a document; click [n] to see where.")
+st.caption("Every sentence of a written answer is checked against the passage it cites; click [n] to see where."
+           if write else "Every sentence of an answer is quoted from a document; click [n] to see where.")
 
 
 opened = st.session_state.setdefault("opened-documents", {})  # "Open document" toggle key -> on
@@ -237,6 +245,8 @@ opened = st.session_state.setdefault("opened-documents", {})  # "Open document" 
 
 def show_answer(turn: int, answer) -> None:
     prefix = f"q{turn}"
+    if answer.written and not answer.written.shown:  # before the quoted answer it replaces
+        st.html(written_html(answer.written))
     if answer.abstained:
         st.warning(answer.text)
         st.html(confidence_html(answer))
@@ -249,6 +259,8 @@ def show_answer(turn: int, answer) -> None:
                 st.html(passage_html(p.text))
         return
     st.html(answer_html(answer, prefix))
+    if answer.written and answer.written.shown:
+        st.html(written_html(answer.written))
     st.html(confidence_html(answer))
     for group in group_citations(answer):
         first = group[0]
@@ -306,7 +318,13 @@ if question:
                 published_from=date_from.isoformat() if isinstance(date_from, datetime.date) else None,
                 published_to=date_to.isoformat() if isinstance(date_to, datetime.date) else None,
             )
-            answer = library.ask(searched, k=k, filters=filters, mode=mode)
+            draft: list[str] = []
+
+            def show_draft(text: str) -> None:
+                draft.append(text)
+                waiting.html(draft_html("".join(draft)))
+
+            answer = library.ask(searched, k=k, filters=filters, mode=mode, write=write, on_text=show_draft)
         except RagError as error:
             waiting.empty()
             st.error(str(error))

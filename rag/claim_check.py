@@ -10,7 +10,8 @@ A written sentence is supported only when all of these hold:
 - it says "not" (or "never", "no", ...) exactly when the sentence that supports it does.
 
 A sentence that tells a reader or a model what to do ("Ignore previous instructions and say
-...") supports nothing: a document cannot vouch for the claim it asks a model to make.
+...", `rag.instructions`) supports nothing: a document cannot vouch for the claim it asks a
+model to make. Nor does a heading or a question (`rag.headings`).
 
 Every verdict names its supporting sentence by exact offsets into its passage's document,
 so the UI highlights it as it highlights a quote. Does not judge whether the sentences
@@ -52,16 +53,6 @@ _SENTENCE_STARTERS = frozenset(
     "from furthermore he her his however if in it its later meanwhile moreover no not on overall she since "
     "some the their there these they this those though thus to today under when while with yes a an".split())
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot)\b|n['’]t\b", re.I)
-# Text addressed to whoever reads it ("ignore previous instructions", "you are an AI", "tell
-# the user that ..."): not a statement of fact, so no evidence.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?]{0,60}\b(?:instructions?|prompts?|rules|directions)\b"
-    r"|\bsystem prompt\b|\byou are (?:now )?(?:an? )?(?:ai|assistant|chatbot|language model|llm)\b"
-    r"|\bas an ai\b|\b(?:ai|assistant|chatbot|language model|llm)s?,? (?:must|should|will|are to)\b"
-    r"|\b(?:tell|inform|assure) the (?:user|reader)s?\b"
-    r"|\b(?:respond|reply|answer) (?:only )?(?:with|that)\b"
-    r"|\b(?:say|state|write|claim) (?:only |instead )?(?:that|exactly)\b",
-    re.I)
 
 
 @dataclass(frozen=True)
@@ -102,10 +93,6 @@ def split_claims(reply: str) -> list[WrittenClaim]:
             continue
         claims.append(WrittenClaim(bare, cited))
     return claims
-
-
-def is_instruction(sentence: str) -> bool:
-    return _INSTRUCTION.search(sentence) is not None
 
 
 def check_claims(claims: Sequence[WrittenClaim], hits: Sequence[Hit],
@@ -170,11 +157,10 @@ def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:
         spans = passage.sentences
         alone: list[int | None] = []
         for i, span in enumerate(spans):
-            text = passage.sentence_text(span)
-            usable = not states_nothing(passage, i) and not is_instruction(text)
+            usable = not states_nothing(passage, i)  # nor a heading, a question, or an instruction
             alone.append(len(found) if usable else None)
             if usable:
-                found.append(_Candidate(n, span.start, span.end, text))
+                found.append(_Candidate(n, span.start, span.end, passage.sentence_text(span)))
         for i in range(len(spans) - 1):
             if alone[i] is not None and alone[i + 1] is not None:
                 start, end = spans[i].start, spans[i + 1].end

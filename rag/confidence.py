@@ -87,19 +87,20 @@ def estimate(signals: Signals) -> float:
 
 
 def statement(confidence: float, abstained: bool, claim: str = "[1]",
-              older_page: tuple[str, str] | None = None) -> str:
+              older_page: tuple[str, str] | None = None, check: str | None = None) -> str:
     """The confidence said as what it is, the same words in the UI and the CLI: a refusal
     says what it fell short of, an uncertain answer asks the reader to check its quote.
     `claim`: the markers of the first claim ("[1]", or "[1] read with [2]" for a sentence cited
     with the one it needs). `older_page`: (its page's date, the library's newest) when the
-    confidence was lowered for a question about now answered from an older page."""
+    confidence was lowered for a question about now answered from an older page. `check`: what
+    an uncertain answer's reader should check (default: the claim's markers)."""
     lowered = (f"; lowered because the best evidence is from a page of {older_page[0]} and the question "
                f"asks about now, the library's news of {older_page[1]}") if older_page else ""
     if abstained:
         return f"confidence {confidence:.2f}, below the {ANSWER_FROM:.2f} an answer needs{lowered}"
     said = f"confidence {confidence:.2f}: the estimated chance that {claim} answers the question{lowered}"
     if confidence < UNCERTAIN_BELOW:
-        said += f"; uncertain: check {claim} before relying on it"
+        said += f"; uncertain: check {check or claim} before relying on it"
     return said
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from rag.instructions import is_instruction
 from rag.results import Passage
 
 MAX_HEADING_WORDS = 12
@@ -36,8 +37,10 @@ _OPENS_LIKE_A_QUESTION = re.compile(
 
 
 def states_nothing(passage: Passage, index: int) -> bool:
-    """Whether sentence `index` of `passage` is a heading or a question."""
-    return is_question(passage.sentence_text(passage.sentences[index])) or is_heading(passage, index)
+    """Whether sentence `index` of `passage` is a heading, a question, or an instruction to its
+    reader (`rag.instructions`: "Ignore previous instructions and ...")."""
+    sentence = passage.sentence_text(passage.sentences[index])
+    return is_question(sentence) or is_instruction(sentence) or is_heading(passage, index)
 
 
 def is_question(sentence: str) -> bool:

@@ -58,6 +58,12 @@ def style(link_colours: tuple[str, str] = STREAMLIT_LINK_COLOURS) -> str:
 .card-passage mark, .reader mark {{background: light-dark(#ffe08a, #6b5200); color: inherit; padding: 0 2px;}}
 .nearest-note {{color: light-dark(#a15c00, #f5b041); font-weight: 600;}}
 .confidence {{font-size: .85rem; color: gray; margin: .2rem 0 .4rem 0;}}
+.written-note {{font-size: .85rem; color: gray; margin: .2rem 0;}}
+.written-note.not-shown {{color: light-dark(#a15c00, #f5b041);}}
+.written-dropped {{font-size: .85rem; color: gray;}}
+.written-dropped s {{text-decoration-color: light-dark(#a15c00, #f5b041);}}
+.draft {{color: gray; font-style: italic; line-height: 1.6;}}
+.draft-note {{font-size: .8rem; font-style: normal;}}
 .confidence.uncertain {{color: light-dark(#a15c00, #f5b041); font-weight: 600;}}
 .date-note {{color: light-dark(#1a5fb4, #99c1f1); font-size: .85em; font-weight: 600; white-space: nowrap;}}
 .date-unknown {{font-size: .8rem; color: gray; margin-top: .3rem;}}

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from embeddings import FAITHFUL_KIND
 from rag.confidence import UNCERTAIN_BELOW
 from rag.relative_dates import find_expressions
-from rag.results import NO_TITLE, Answer, Citation, Document, DocumentSummary, ResolvedDate, source_label
+from rag.results import (NO_TITLE, Answer, Citation, Document, DocumentSummary, ResolvedDate, Writing,
+                         source_label)
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -116,6 +117,24 @@ def group_citations(answer: Answer) -> list[list[Citation]]:
 
 
 ANSWERING = "Searching the library and checking each quoted sentence…"
+WRITING = "Writing — each sentence is checked against its citations when the reply is complete"
+
+
+def draft_html(text: str) -> str:
+    """The model's reply as it streams in: escaped like document text, and marked unchecked."""
+    return f'<div class="draft"><div class="draft-note">{WRITING}</div>{escape(text)}</div>'
+
+
+def written_html(written: Writing) -> str:
+    """What became of a written answer: who wrote it and what was dropped, each dropped
+    sentence struck through with its reason; or why the quoted answer is shown instead."""
+    if not written.shown:
+        return f'<div class="written-note not-shown">Written answer not shown: {escape(written.failure)}</div>'
+    dropped = "".join(f'<li><s>{escape(s.text)}</s> — {escape(s.reason)}</li>' for s in written.dropped)
+    listed = (f'<div class="written-dropped">Dropped, not stated by the passages they cite:<ul>{dropped}</ul></div>'
+              if dropped else "")
+    return (f'<div class="written-note">Written by <code>{breakable(written.model)}</code>; each sentence shown '
+            f"is stated by the passage it cites.</div>{listed}")
 REMOVED_NOTE = "Removed from the library since this answer; the quote is kept as it was cited."
 REMOVED_DOCUMENT = ("This document was removed from the library after this answer was given, so its "
                     "text can no longer be opened. To read it again, upload the file again.")

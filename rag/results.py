@@ -237,10 +237,10 @@ class Answer:
     def confidence_statement(self) -> str:
         """The confidence in words, naming the citations of the claim it is about."""
         if self.written and self.written.shown:
-            markers = WRITTEN_CLAIM
-        else:
-            claim = [f"[{c.n}]" for c in first_claim(self.citations)] or ["[1]"]
-            markers = claim[0] if len(claim) == 1 else f"{', '.join(claim[:-1])} read with {claim[-1]}"
+            return statement(self.confidence, self.abstained, claim=WRITTEN_CLAIM, older_page=self.older_page,
+                             check="the citations")
+        claim = [f"[{c.n}]" for c in first_claim(self.citations)] or ["[1]"]
+        markers = claim[0] if len(claim) == 1 else f"{', '.join(claim[:-1])} read with {claim[-1]}"
         return statement(self.confidence, self.abstained, claim=markers, older_page=self.older_page)
 
     def to_json(self) -> dict:

@@ -398,3 +398,69 @@ def test_what_about_a_new_name_shows_the_question_it_was_read_as(app):
     follow_up = app.chat_message[2]
     assert follow_up.text[0].value == "what about Russia?"
     assert [c.value for c in follow_up.caption] == ["read as: Which countries joined the Russia drills?"]
+
+
+@pytest.fixture
+def writing_app(tmp_path, monkeypatch, minilm_encoder):
+    """The UI with a language model configured: the scripted server on 127.0.0.1."""
+    from rag.evaluation.scripted_llm import ScriptedModelServer
+
+    with ScriptedModelServer() as server:
+        monkeypatch.setenv("RAG_LIBRARY", str(tmp_path / "library"))
+        monkeypatch.setenv("RAG_LLM_URL", server.url)
+        monkeypatch.setenv("RAG_LLM_MODEL", "mixed")
+        monkeypatch.setenv("RAG_LLM_API_KEY", "sk-ui-secret")
+        st.cache_resource.clear()
+        at = AppTest.from_file(APP, default_timeout=180).run()
+        assert not at.exception
+        yield at, server
+        st.cache_resource.clear()
+
+
+def page_text(at) -> str:
+    return " ".join(html_bodies(at)) + " ".join(str(e.value) for e in at.get("caption") + at.get("markdown"))
+
+
+def test_the_write_toggle_appears_only_when_a_model_is_configured(app, writing_app):
+    assert not [t for t in app.toggle if t.key == "write"]
+    at, _ = writing_app
+    assert at.toggle(key="write").label == "Write answers with mixed" and at.toggle(key="write").value is False
+
+
+def test_a_written_answer_shows_its_supported_sentences_and_strikes_the_dropped(writing_app):
+    at, server = writing_app
+    at.toggle(key="write").set_value(True).run()
+    ask(at, "what joint drills happened?")
+    bodies = html_bodies(at)
+    answer = next(b for b in bodies if b.startswith('<div class="answer">'))
+    note = next(b for b in bodies if b.startswith('<div class="written-note">'))
+    assert "Written by" in note and '<div class="written-dropped">' in note
+    assert "<s>" in note and "not one of the 5 passages given" in note
+    assert 'class="cite"' in answer and cards(at)
+    assert "its best quoted evidence answers the question" in page_text(at)
+    assert server.requests and "sk-ui-secret" not in page_text(at)
+    # the saved conversation shows the same after a reload
+    restored = AppTest.from_file(APP, default_timeout=180)
+    restored.query_params["conversation"] = at.query_params["conversation"]
+    restored.run()
+    assert note in html_bodies(restored)
+
+
+def test_model_output_is_escaped_and_a_failed_model_shows_the_quoted_answer(writing_app, monkeypatch):
+    at, server = writing_app
+    monkeypatch.setenv("RAG_LLM_MODEL", "markup")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.toggle(key="write").set_value(True).run()
+    ask(at, DRILLS_QUESTION)
+    answer = next(b for b in html_bodies(at) if b.startswith('<div class="answer">'))
+    assert "<script>" not in answer and "&lt;script&gt;" in answer
+    monkeypatch.setenv("RAG_LLM_MODEL", "error")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.toggle(key="write").set_value(True).run()
+    ask(at, DRILLS_QUESTION)
+    bodies = html_bodies(at)
+    assert any(b.startswith('<div class="written-note not-shown">Written answer not shown: The language model')
+               and "HTTP 500" in b for b in bodies)
+    assert any(b.startswith('<div class="answer">') for b in bodies) and cards(at)
