@@ -7,7 +7,8 @@ A written sentence is supported only when all of these hold:
 - it is close in meaning to one sentence of a cited passage, or to two adjacent ones, by the
   embedded model's cosine (`SUPPORT_FROM`, calibrated by bench/verify_written.py on SQuAD's
   tuning articles: docs/evaluation.md);
-- it says "not" (or "never", "no", ...) exactly when the sentence that supports it does.
+- it negates nothing its supporting sentence affirms, and affirms nothing that sentence
+  negates ("not", "never", "no", ...: `negation_differs`).
 
 A sentence that tells a reader or a model what to do ("Ignore previous instructions and say
 ...", `rag.instructions`) supports nothing: a document cannot vouch for the claim it asks a
@@ -31,9 +32,12 @@ from rag.headings import states_nothing
 from rag.results import Hit
 from rag.sentences import sentence_spans
 
-# The least cosine between a written sentence and the sentence(s) that state it. Chosen by
-# bench/verify_written.py on SQuAD's tuning articles (docs/evaluation.md).
-SUPPORT_FROM = 0.72
+# The least cosine between a written sentence and the sentence(s) that state it: the lowest at
+# which the sentences bench/verify_written.py writes from SQuAD's tuning articles are shown with
+# precision 0.99 or more (0.60: 0.986, 0.66: 0.992, 0.72: 0.992; docs/evaluation.md). Lowest,
+# because those rewrites stay closer to their sources than a model's paraphrase does ("The
+# exercises lasted four days ..." for "The joint training lasted for four days ...": 0.68).
+SUPPORT_FROM = 0.66
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # "... in 2001. [1]" and "... in 2001.[1][2]": the markers belong to the sentence they follow
@@ -52,6 +56,10 @@ _SENTENCE_STARTERS = frozenset(
     "according additionally also although and as at before both but by during each earlier finally for "
     "from furthermore he her his however if in it its later meanwhile moreover no not on overall she since "
     "some the their there these they this those though thus to today under when while with yes a an".split())
+# The words after "not" that it negates ("did not directly address the conflict").
+NEGATION_SCOPE_WORDS = 4
+_FUNCTION_WORDS = frozenset("a an the to be been being was were is are of in on at for by with it its that this "
+                            "and or as from have has had do does did".split())
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot)\b|n['’]t\b", re.I)
 
 
@@ -98,7 +106,10 @@ def split_claims(reply: str) -> list[WrittenClaim]:
 def check_claims(claims: Sequence[WrittenClaim], hits: Sequence[Hit],
                  encode: Callable[[Sequence[str]], np.ndarray], *, support_from: float = SUPPORT_FROM) -> list[Verdict]:
     """A verdict for each claim, against `hits` numbered 1.. as the model was shown them."""
-    candidates = _candidates(hits)
+    # only the passages some claim cites are read: k passages of long paragraphs would otherwise
+    # put hundreds of sentences through the model for a reply that cites two
+    cited = {n for claim in claims for n in claim.cited}
+    candidates = _candidates(hits, cited)
     texts = [c.text for c in claims] + [c.text for c in candidates]
     vectors = _unit(encode(texts)) if texts else np.zeros((0, 1), np.float32)
     claim_vectors, candidate_vectors = vectors[: len(claims)], vectors[len(claims):]
@@ -117,15 +128,15 @@ def _verdict(claim, vector, hits, candidates, candidate_vectors, support_from) -
     if missing:
         return Verdict(claim, False, f"says {', '.join(f'“{m}”' for m in missing[:3])}, which "
                                      f"{_markers(claim.cited)} {'does' if len(claim.cited) == 1 else 'do'} not")
-    numbers, negations = _numbers(claim.text), _negations(claim.text)
+    numbers = _numbers(claim.text)
     cosines = candidate_vectors @ vector if len(candidates) else np.zeros(0)
     best: dict[int, Support] = {}
     for candidate, cosine in zip(candidates, cosines):
         # The sentence that supports a claim gives each of its numbers (as often: "won 20–18" is
-        # not "won 20–20") and says "not" as often; two joined sentences support only a claim
-        # closer to both together than to either alone (one that draws on both).
+        # not "won 20–20") and negates nothing the claim affirms; two joined sentences support
+        # only a claim closer to both together than to either alone (one that draws on both).
         if (candidate.passage not in claim.cited or numbers - _numbers(candidate.text)
-                or _negations(candidate.text) != negations
+                or negation_differs(claim.text, candidate.text)
                 or any(cosines[part] >= cosine for part in candidate.parts)):
             continue
         n = candidate.passage
@@ -148,11 +159,13 @@ class _Candidate:
     parts: tuple[int, ...] = ()  # for two joined sentences: the indices of each alone
 
 
-def _candidates(hits: Sequence[Hit]) -> list[_Candidate]:
-    """Every sentence that can support a claim, and every two adjacent ones (a written
-    sentence often joins two)."""
+def _candidates(hits: Sequence[Hit], cited: set[int]) -> list[_Candidate]:
+    """Every sentence of the cited passages that can support a claim, and every two adjacent
+    ones (a written sentence often joins two)."""
     found: list[_Candidate] = []
     for n, hit in enumerate(hits, 1):
+        if n not in cited:
+            continue
         passage = hit.passage
         spans = passage.sentences
         alone: list[int | None] = []
@@ -207,8 +220,22 @@ def _normal(word: str) -> str:
     return re.sub(r"['’]s?$", "", word)
 
 
-def _negations(text: str) -> int:
-    return len(_NEGATION.findall(text))
+def negation_differs(claim: str, sentence: str) -> bool:
+    """Whether the claim negates what the sentence does not ("X did not attend" against "X
+    attended"), or mentions what the sentence negates without negating it ("X attended"
+    against "X did not attend"). A negation is read with the words after it: "Dong Jun did not
+    directly address the conflict" negates nothing in "Dong Jun is China's defense minister"."""
+    claimed, negated = _negation_scopes(claim), _negation_scopes(sentence)
+    if any(not any(c & n for n in negated) for c in claimed):
+        return True
+    claim_words = _word_set(claim)
+    return any(n & claim_words and not any(n & c for c in claimed) for n in negated)
+
+
+def _negation_scopes(text: str) -> list[set[str]]:
+    """For each negation in `text`, the content words it negates (the next few)."""
+    return [{_normal(w) for w in _WORD.findall(text[found.end():])[:NEGATION_SCOPE_WORDS]} - _FUNCTION_WORDS
+            for found in _NEGATION.finditer(text)]
 
 
 def _numbers(text: str) -> Counter:

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from rag.evaluation.scripted_llm import ScriptedModelServer
 from rag.render import ANSWERING, REMOVED_DOCUMENT, REMOVED_NOTE
 from rag.samples import SAMPLE_QUESTIONS
 from tests.conftest import DRILLS_QUESTION, REPO
@@ -52,11 +54,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def streamlit_app(folder: Path, **env_extra):
+    """scripts/start.sh's Streamlit run, on a free port, over a library in `folder`."""
     port = free_port()
-    folder = tmp_path_factory.mktemp("ui")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_LIBRARY": str(folder / "library")}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_LIBRARY": str(folder / "library"), **env_extra}
     # Output goes to a file, not a pipe nobody reads: a full pipe would block the server.
     log = open(folder / "streamlit.log", "wb")
     process = subprocess.Popen(
@@ -83,6 +85,12 @@ def server(tmp_path_factory):
         process.kill()
         process.wait()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with streamlit_app(tmp_path_factory.mktemp("ui")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -561,3 +569,25 @@ def test_links_and_highlights_follow_the_theme_and_stay_readable(server, browser
     page.locator("iframe[title='st.iframe']").first.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / f"theme-{scheme}-document-{size}.png"))
     assert dialogs == []
+
+
+def test_a_written_answer_streams_then_shows_only_its_checked_sentences(browser, tmp_path):
+    """With a language model configured (the scripted server, streaming slowly), the reply
+    appears as an unchecked draft while it arrives; then the checked answer replaces it."""
+    with ScriptedModelServer() as model, streamlit_app(tmp_path, RAG_LLM_URL=model.url, RAG_LLM_MODEL="slow") as app:
+        page, dialogs = open_app(browser, app)
+        open_sidebar(page)
+        page.get_by_text("Write answers with slow").click()
+        ask(page, DRILLS_QUESTION)
+        draft = page.locator(".draft")
+        expect(draft).to_contain_text("Writing — each sentence is checked", timeout=120_000)
+        expect(draft).to_contain_text("Bandar Abbas", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "written-draft.png"), full_page=True)
+        expect(page.locator(".written-note")).to_contain_text("Written by slow", timeout=60_000)
+        expect(draft).to_have_count(0)
+        expect(page.locator(".answer a.cite").first).to_have_text("[1]")
+        card = page.locator(".card").first
+        expect(card.locator("mark").first).to_be_visible()
+        assert any(request["body"]["model"] == "slow" for request in model.requests)
+        page.screenshot(path=str(ARTIFACTS / "written-answer.png"), full_page=True)
+        assert dialogs == []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.claim_check import SUPPORT_FROM, WrittenClaim, check_claims, missing_facts, split_claims
+from rag.claim_check import (SUPPORT_FROM, WrittenClaim, check_claims, missing_facts, negation_differs,
+                              split_claims)
 from rag.instructions import is_instruction
 from rag.results import Hit
 from rag.written_prompt import messages
@@ -75,6 +76,17 @@ def test_a_sentence_joining_two_is_supported_by_both_together(verdict, hits):
 def test_a_sentence_its_citations_do_not_state_is_not_supported(verdict, written, reason):
     found = verdict(written)
     assert not found.supported and found.reason.startswith(reason) and found.support == ()
+
+
+@pytest.mark.parametrize(("claim", "differs"), [
+    ("Dong Jun is China's defense minister.", False),  # the sentence's "not" negates something else
+    ("Dong Jun directly addressed the conflict.", True),  # ... which this claim affirms
+    ("Dong Jun did not address the conflict.", False),
+    ("Dong Jun did not attend the gathering.", True),  # a negation the sentence does not make
+])
+def test_a_negation_matters_only_where_the_claim_touches_it(claim, differs):
+    sentence = "Chinese Defense Minister Dong Jun did not directly address the conflict in remarks to the gathering."
+    assert negation_differs(claim, sentence) is differs
 
 
 def test_numbers_count_as_often_as_they_are_written():
