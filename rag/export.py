@@ -4,7 +4,8 @@ The UI offers it as a download; it is plain text an analyst can paste into a rep
 references are numbered across the whole conversation (an answer's [1] becomes the export's
 [n]), so a pasted answer keeps pointing at the right quote. Each reference gives the
 document, its date, the paragraph and the quoted sentence. A follow-up question read in the
-context of the one before (`rag.follow_ups`) says how it was read. Does not export the nearest
+context of the one before (`rag.follow_ups`) says how it was read, and a written answer who wrote
+it and how many of its sentences were dropped (not their text). Does not export the nearest
 passages of a refused question: they were shown as not answering it.
 """
 
@@ -30,6 +31,18 @@ def reference_line(number: int, citation: Citation, *, removed: bool = False) ->
             f"({citation.source}): “{_one_line(citation.evidence)}”")
 
 
+def _written_note(answer: Answer) -> str:
+    """Who wrote a written answer, and how many of its sentences were dropped; or why it was not shown."""
+    written = answer.written
+    if written is None:
+        return ""
+    if not written.shown:
+        return f"\n\n*Written answer not shown:* {_one_line(written.failure)}"
+    dropped = len(written.dropped)
+    return (f"\n\n*Written by {_one_line(written.model)}; each sentence checked against the passage it cites"
+            f"{f', {dropped} dropped as not stated there' if dropped else ''}.*")
+
+
 def conversation_markdown(history: Iterable[tuple[str, Answer]], *, removed: frozenset[str] = frozenset()) -> str:
     """`history` as (question, answer) pairs, in order; `removed`: ids of documents that
     have left the library since they were cited."""
@@ -46,7 +59,7 @@ def conversation_markdown(history: Iterable[tuple[str, Answer]], *, removed: fro
             numbers[citation.n] = len(references) + 1
             references.append(reference_line(numbers[citation.n], citation, removed=citation.document_id in removed))
         text = _MARKER.sub(lambda m: f"[{numbers.get(int(m.group(1)), m.group(1))}]", _one_line(answer.text))
-        sections.append(f"{text}\n\n(confidence {answer.confidence:.2f})")
+        sections.append(f"{text}\n\n(confidence {answer.confidence:.2f}){_written_note(answer)}")
     if references:
         sections.append("## References\n\n" + "\n\n".join(references))
     return "\n\n".join(sections) + "\n"

@@ -107,7 +107,7 @@ def test_the_minister_who_went_to_qingdao_is_named(minilm_samples_library):
 @pytest.mark.xfail(strict=True, reason="the Qingdao paragraph leaves its subject to the paragraph before it "
                    "and ranks 8th in every mode; the answer reaches it from that paragraph (see above), "
                    "retrieval does not: read with its neighbours' words it ranked 2nd on the samples but "
-                   "lost on SQuAD articles (docs/evaluation.md; issue 17, open)")
+                   "lost on SQuAD articles (docs/evaluation.md, 'Not done / limits')")
 def test_hybrid_retrieves_the_qingdao_paragraph(minilm_samples_library):
     """The retrieval half of the case above: dense alone misses it, hybrid finds it."""
     question = "which city hosted the SCO defense ministers' meeting?"

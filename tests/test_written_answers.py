@@ -159,3 +159,15 @@ def test_the_cli_writes_when_asked_and_says_what_it_dropped(minilm_samples_libra
     as_json = json.loads(cli("ask", DRILLS_QUESTION, "--write", "--json", library=folder, RAG_LLM_URL=server.url,
                              RAG_LLM_MODEL="faithful").stdout)
     assert as_json["written"]["shown"] and as_json["citations"]
+
+
+def test_the_exported_conversation_says_who_wrote_an_answer(written_library, server):
+    from rag.export import conversation_markdown
+
+    written = using(written_library, server, "mixed").ask("what joint drills happened?", write=True)
+    failed = using(written_library, server, "error").ask(DRILLS_QUESTION, write=True)
+    markdown = conversation_markdown([("q1", written), ("q2", failed)])
+    dropped = len(written.written.dropped)
+    assert f"*Written by mixed; each sentence checked against the passage it cites, {dropped} dropped" in markdown
+    assert "*Written answer not shown:* The language model 'error'" in markdown
+    assert written.citations[0].evidence in markdown
