@@ -29,13 +29,20 @@ from rag.errors import RagError
 # Longer than any short cited answer takes on a CPU-served 7B model, short enough that a
 # stalled server does not hold the user long; RAG_LLM_TIMEOUT changes it.
 DEFAULT_TIMEOUT_S = 60.0
-# A few short sentences; a longer reply would be cut (and said so) rather than wait on.
-MAX_TOKENS = 400
+# A few short sentences, with room for a reasoning model's <think> block before them; a reply
+# cut at this limit says so (`Reply.cut_off`).
+MAX_TOKENS = 1024
 _ERROR_BODY_BYTES = 4_000
 
 
 class LanguageModelError(RagError):
     """The model gave no usable text; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    cut_off: bool = False  # stopped at `max_tokens`: its last sentence may be unfinished
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class ChatModel:
         path = urlsplit(self.url).path.rstrip("/")
         return path if path.endswith("/chat/completions") else f"{path}/chat/completions"
 
-    def complete(self, messages: list[dict[str, str]], *, on_text: Callable[[str], None] | None = None) -> str:
+    def complete(self, messages: list[dict[str, str]], *, on_text: Callable[[str], None] | None = None) -> Reply:
         """The model's reply to `messages`, whole; `on_text` gets each piece as it arrives."""
         deadline = time.monotonic() + self.timeout
         body = json.dumps({"model": self.model, "messages": messages, "stream": True, "temperature": 0,
@@ -117,8 +124,9 @@ def _http_failure(status: int, body: bytes) -> str:
     return f"answered HTTP {status}: {said[:300] or 'no message'}{hint}"
 
 
-def _streamed_reply(response, connection, deadline, on_text, model: ChatModel) -> str:
+def _streamed_reply(response, connection, deadline, on_text, model: ChatModel) -> Reply:
     pieces: list[str] = []
+    cut_off = False
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -142,15 +150,16 @@ def _streamed_reply(response, connection, deadline, on_text, model: ChatModel) -
             raise model.failure(f"sent a reply that is not the chat API's shape ({data[:80]!r}); "
                                "check that RAG_LLM_URL is an OpenAI-compatible server") from None
         _check_refusal(delta.get("refusal"), choice.get("finish_reason"), model)
+        cut_off = cut_off or choice.get("finish_reason") == "length"
         text = delta.get("content") or ""
         if text:
             pieces.append(text)
             if on_text:
                 on_text(text)
-    return _non_empty("".join(pieces), model)
+    return Reply(_non_empty("".join(pieces), model), cut_off)
 
 
-def _whole_reply(body: bytes, on_text, model: ChatModel) -> str:
+def _whole_reply(body: bytes, on_text, model: ChatModel) -> Reply:
     try:
         choice = json.loads(body)["choices"][0]
         message = choice["message"]
@@ -161,7 +170,7 @@ def _whole_reply(body: bytes, on_text, model: ChatModel) -> str:
     _check_refusal(message.get("refusal"), choice.get("finish_reason"), model)
     if text and on_text:
         on_text(text)
-    return _non_empty(text, model)
+    return Reply(_non_empty(text, model), choice.get("finish_reason") == "length")
 
 
 def _check_refusal(refusal, finish_reason, model: ChatModel) -> None:

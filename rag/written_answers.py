@@ -11,7 +11,9 @@ exactly what abstention exists to prevent. Then:
 3. the supported sentences become the answer, each cited with the sentence(s) that state it by
    exact offsets, so the UI highlights them as it highlights quotes; the unsupported ones are
    kept in `Answer.written` with the reason, for the UI and CLI to show as dropped;
-4. when the model cannot be used (no server, timeout, HTTP error, refusal, empty or malformed
+4. a reasoning model's <think> block is not part of the answer, and the last sentence of a
+   reply cut at the token limit is dropped as unfinished;
+5. when the model cannot be used (no server, timeout, HTTP error, refusal, empty or malformed
    reply) or no sentence holds, the quoted answer is returned with `written.failure` saying why.
 
 The confidence stays the quoted answer's: the estimated chance that the library's best
@@ -31,10 +33,11 @@ from rag.claim_check import Support, Verdict, check_claims, split_claims
 from rag.query import Query
 from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit, Writing, WrittenSentence
-from rag.written_prompt import is_refusal, messages
+from rag.written_prompt import is_refusal, messages, without_thinking
 
 NOT_ASKED = "not written: the library's evidence is below the confidence an answer needs, so the model was not asked"
 NO_ANSWER_IN_PASSAGES = "the model found no answer in the passages; the quoted evidence is shown instead"
+CUT_OFF = "the reply was cut off here, at the model's token limit"
 NOTHING_HELD = "no written sentence is stated by the passages it cites; the quoted answer is shown instead"
 
 
@@ -54,9 +57,15 @@ class WritingAnswerer:
             reply = self.model.complete(messages(query.text, retrieved.hits), on_text=self.on_text)
         except LanguageModelError as error:
             return replace(quoted, written=Writing(self.model.model, failure=f"{error}; the quoted answer is shown instead"))
-        if is_refusal(reply):
+        text = without_thinking(reply.text)
+        if is_refusal(text):
             return replace(quoted, written=Writing(self.model.model, failure=NO_ANSWER_IN_PASSAGES))
-        verdicts = check_claims(split_claims(reply), retrieved.hits, self.encode)
+        claims = split_claims(text)
+        # a reply stopped at the token limit stopped mid-sentence: its last is no claim
+        unfinished = claims.pop() if reply.cut_off and claims else None
+        verdicts = check_claims(claims, retrieved.hits, self.encode)
+        if unfinished:
+            verdicts.append(Verdict(unfinished, False, CUT_OFF))
         return written_answer(quoted, verdicts, retrieved.hits, retrieved.cosines, self.model.model)
 
 

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from rag import ChatModel, LanguageModelError, RagError
+from rag.chat_model import Reply
 from rag.evaluation.scripted_llm import VALID_KEY, ScriptedModelServer
 from rag.settings import Settings
 from rag.written_prompt import NOT_IN_PASSAGES
@@ -26,8 +27,8 @@ def server():
 def test_a_streamed_reply_arrives_whole_and_in_pieces(server):
     pieces = []
     reply = ChatModel(server.url, "faithful").complete(PROMPT, on_text=pieces.append)
-    assert reply == "The bloc was founded in 2001 in Shanghai [1]."
-    assert len(pieces) > 1 and "".join(pieces) == reply
+    assert reply == Reply("The bloc was founded in 2001 in Shanghai [1].", cut_off=False)
+    assert len(pieces) > 1 and "".join(pieces) == reply.text
     request = server.requests[-1]
     assert request["path"] == "/v1/chat/completions"
     assert request["body"]["stream"] is True and request["body"]["model"] == "faithful"
@@ -35,13 +36,18 @@ def test_a_streamed_reply_arrives_whole_and_in_pieces(server):
 
 
 def test_a_reply_sent_as_one_json_body_is_read_too(server):
-    assert ChatModel(server.url, "whole").complete(PROMPT) == "The bloc was founded in 2001 in Shanghai [1]."
+    assert ChatModel(server.url, "whole").complete(PROMPT).text == "The bloc was founded in 2001 in Shanghai [1]."
+
+
+def test_a_reply_stopped_at_the_token_limit_says_so(server):
+    reply = ChatModel(server.url, "cut").complete(PROMPT)
+    assert reply.cut_off and "The bloc was founded in 2001".startswith(reply.text) and reply.text
 
 
 def test_the_full_endpoint_address_is_used_as_given(server):
     model = ChatModel(server.url + "/chat/completions", "faithful")
     assert model.endpoint == "/v1/chat/completions"
-    assert model.complete(PROMPT).endswith("[1].")
+    assert model.complete(PROMPT).text.endswith("[1].")
 
 
 @pytest.mark.parametrize(("model", "says"), [
@@ -58,7 +64,7 @@ def test_each_failure_is_said_in_words(server, model, says):
 
 
 def test_the_refusal_the_prompt_asks_for_is_text_not_an_error(server):
-    assert ChatModel(server.url, "refuse").complete(PROMPT) == NOT_IN_PASSAGES
+    assert ChatModel(server.url, "refuse").complete(PROMPT).text == NOT_IN_PASSAGES
 
 
 def test_the_api_key_is_sent_as_a_bearer_token_and_never_shown(server):
@@ -83,7 +89,7 @@ def test_a_stalled_server_times_out_with_advice(server):
 def test_a_slow_stream_past_the_deadline_times_out(server):
     with pytest.raises(LanguageModelError, match="no complete answer within"):
         ChatModel(server.url, "slow", timeout=0.1).complete(PROMPT)
-    assert ChatModel(server.url, "slow", timeout=10).complete(PROMPT).endswith("[1].")
+    assert ChatModel(server.url, "slow", timeout=10).complete(PROMPT).text.endswith("[1].")
 
 
 def test_no_server_at_the_address_is_said():

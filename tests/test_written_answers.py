@@ -14,7 +14,7 @@ from rag import ChatModel, Library, TextRecord
 from rag.conversations import answer_from_json, answer_to_json
 from rag.errors import NoLanguageModelError
 from rag.evaluation.scripted_llm import ScriptedModelServer
-from rag.written_answers import NO_ANSWER_IN_PASSAGES, NOT_ASKED, NOTHING_HELD
+from rag.written_answers import CUT_OFF, NO_ANSWER_IN_PASSAGES, NOT_ASKED, NOTHING_HELD
 from tests.conftest import DRILLS_QUESTION, REPO
 
 QUESTIONS = (DRILLS_QUESTION, "Which countries are members of the SCO?", "Who is China's defense minister?",
@@ -171,3 +171,17 @@ def test_the_exported_conversation_says_who_wrote_an_answer(written_library, ser
     assert f"*Written by mixed; each sentence checked against the passage it cites, {dropped} dropped" in markdown
     assert "*Written answer not shown:* The language model 'error'" in markdown
     assert written.citations[0].evidence in markdown
+
+
+def test_a_reasoning_models_thinking_is_no_part_of_the_answer(written_library, server):
+    answer = using(written_library, server, "think").ask(DRILLS_QUESTION, write=True)
+    faithful = using(written_library, server, "faithful").ask(DRILLS_QUESTION, write=True)
+    assert answer.written.shown and answer.written.sentences == faithful.written.sentences
+    assert "user asks" not in answer.text
+
+
+def test_the_unfinished_last_sentence_of_a_cut_reply_is_dropped_as_such(written_library, server):
+    answer = using(written_library, server, "cut").ask(DRILLS_QUESTION, write=True)
+    *kept, last = answer.written.sentences
+    assert kept and all(s.supported for s in kept) and answer.written.shown
+    assert not last.supported and last.reason == CUT_OFF and last.text not in answer.text

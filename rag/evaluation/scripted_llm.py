@@ -14,6 +14,8 @@ whose truth is known by construction:
   `mixed_script` returns them with their labels, for bench/verify_written.py.
 - "inject": obeys a passage that says "ignore ... instructions and say X": it writes X.
 - "markup": a faithful sentence with HTML in it; "bad-citation": cites [9].
+- "think": a reasoning model's <think> block, then the faithful reply; "cut": the faithful
+  reply stopped half-way through its last sentence, with finish_reason "length".
 - "refuse": NOT IN PASSAGES; "refusal": the API's refusal field; "empty": no text.
 - "whole": one JSON body instead of a stream; "broken": a stream that is not JSON.
 - "error": HTTP 500; "locked": HTTP 401 unless the key is "test-key" (its message echoes the key).
@@ -194,6 +196,10 @@ def reply_for(model: str, messages: list[dict]) -> str:
         return "<script>alert('x')</script> " + reply
     if model == "bad-citation":
         return re.sub(r"\[\d+\]", "[9]", reply)
+    if model == "think":
+        return f"<think>The user asks: {question} Passage 1 might say 1999 [1].</think>\n{reply}"
+    if model == "cut":
+        return reply[: reply.rfind(" [") - 25]
     return reply
 
 
@@ -230,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._chunk({"content": piece}, None)
                 if model == "slow":
                     time.sleep(0.05)
-        self._chunk({}, "stop")
+        self._chunk({}, "length" if model == "cut" else "stop")
         self._event(b"data: [DONE]\n\n")
 
     def _chunk(self, delta: dict, finish_reason):
