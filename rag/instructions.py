@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import re
 
+# Each pattern names who is addressed or what is to be set aside: news says "ignore the rules",
+# "respond with force", "the AI assistant will launch" and "its system prompt was changed",
+# and none of those is an instruction.
 _INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?]{0,60}\b(?:instructions?|prompts?|rules|directions)\b"
-    r"|\bsystem prompt\b|\byou are (?:now )?(?:an? )?(?:ai|assistant|chatbot|language model|llm)\b"
-    r"|\bas an ai\b|\b(?:ai|assistant|chatbot|language model|llm)s?,? (?:must|should|will|are to)\b"
-    r"|\b(?:tell|inform|assure) the (?:user|reader)s?\b"
-    r"|\b(?:respond|reply) (?:only )?with\b",
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|my\s+)?"
+    r"(?:previous|prior|above|earlier|preceding|foregoing|original)\s+(?:instructions?|prompts?|rules|directions)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?(?:instructions?|prompts?|rules)\s+"
+    r"(?:above|before)\b"
+    r"|\b(?:ignore|disregard|reveal|print|repeat)\s+(?:your|the)\s+system\s+prompt\b"
+    r"|\byou are (?:now )?(?:an? )?(?:ai|assistant|chatbot|language model|llm)\b"
+    r"|\bas an ai (?:language model|assistant)\b"
+    r"|\b(?:ai|assistant|chatbot|language model|llm)s?,?\s+(?:must|should|will)\s+(?:now\s+)?"
+    r"(?:ignore|say|answer|respond|reply|write|output|state)\b"
+    r"|\b(?:tell|inform|assure) the (?:user|reader)s?\b",
     re.I)
 
 
