@@ -57,10 +57,13 @@ def main() -> None:
         for done, question in enumerate(questions, 1):
             answer = library.ask(question.text, k=5, write=True, min_confidence=0.0)
             question_text, passages = parse_prompt(server.requests[-1]["body"]["messages"])
-            script = {_key(s): (truth, kind) for s, truth, kind in mixed_script(question_text, passages)}
-            hits = library.search(question.text, k=5)  # the same hits the prompt held
-            claims = claim_check.split_claims(" ".join(s for s in [w[0] for w in mixed_script(question_text, passages)]))
-            loose = claim_check.check_claims(claims, hits, library._encode, support_from=0.0)
+            written = mixed_script(question_text, passages)
+            script = {_key(s): (truth, kind) for s, truth, kind in written}
+            # the verdicts again at threshold 0, for --sweep: the same hits the prompt held
+            # (SQuAD has no dates, so nothing in `ask` reorders them), the same encoder
+            hits = library.search(question.text, k=5)
+            claims = claim_check.split_claims(" ".join(s for s, _, _ in written))
+            loose = claim_check.check_claims(claims, hits, encoder.encode, support_from=0.0)
             loose_by_key = {_key(v.claim.text): v for v in loose}
             for sentence in answer.written.sentences:
                 key = _key(sentence.text)
@@ -88,7 +91,8 @@ def main() -> None:
 
     precision, recall, tp, fp, fn = scores([r[2] for r in rows])
     print(f"split {args.split}: {len(questions)} questions, {len(rows)} written sentences "
-          f"({sum(r[1] for r in rows)} supported by construction), {unmatched} not matched by text")
+          f"({sum(r[1] for r in rows)} supported by construction), {unmatched} not matched by text "
+          "(verdicts and scripted sentences left over, counted on both sides)")
     print(f"SUPPORT_FROM {claim_check.SUPPORT_FROM:.2f}: precision {precision:.4f} recall {recall:.4f} "
           f"(true {tp}, false {fp}, missed {fn})")
     kinds = Counter(r[0] for r in rows)

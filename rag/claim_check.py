@@ -2,8 +2,9 @@
 
 A written sentence is supported only when all of these hold:
 - it cites at least one passage, and every number it cites is one of the passages given;
-- every number, number word and capitalised word it uses (names, places, months) occurs in
-  the passages it cites, or in their titles;
+- every number it writes occurs in the sentence that supports it, as often as it is written,
+  and every number word and capitalised word (names, places, months) in the passages it
+  cites, or in their titles;
 - it is close in meaning to one sentence of a cited passage, or to two adjacent ones, by the
   embedded model's cosine (`SUPPORT_FROM`, calibrated by bench/verify_written.py on SQuAD's
   tuning articles: docs/evaluation.md);
