@@ -43,6 +43,7 @@ SUPPORT_FROM = 0.66
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # "... in 2001. [1]" and "... in 2001.[1][2]": the markers belong to the sentence they follow
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
+_DOUBLE_STOP = re.compile(r"([.!?][\"'”’)\]]*)\.$")
 _LIST_MARK = re.compile(r"^(?:[-–—•*]|\d{1,2}[.)])\s+")
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -95,6 +96,8 @@ def split_claims(reply: str) -> list[WrittenClaim]:
         cited = tuple(dict.fromkeys(int(n) for group in _MARKERS.findall(sentence)
                                     for n in re.split(r"\s*[,;]\s*", group)))
         bare = _LIST_MARK.sub("", re.sub(r"\s+([.,;:!?])", r"\1", _MARKERS.sub("", sentence))).strip()
+        # the stop a marker was put before: "... region.' [1]." and "... 2001. [1]." end once
+        bare = _DOUBLE_STOP.sub(r"\1", bare)
         if not re.search(r"\w", bare):
             if claims and cited:  # markers the splitter left alone: they close the sentence before
                 last = claims[-1]

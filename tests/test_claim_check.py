@@ -40,6 +40,8 @@ def verdict(hits, minilm_encoder):
     ("- Founded in 2001 [1, 2].\n- Iran joined [2].", [("Founded in 2001.", (1, 2)), ("Iran joined.", (2,))]),
     ("It was founded in the U.S. in 2001 [1].", [("It was founded in the U.S. in 2001.", (1,))]),
     ("No citation here.", [("No citation here.", ())]),
+    ("It aims to 'keep the peace.' [1]. Founded in 2001. [2].",
+     [("It aims to 'keep the peace.'", (1,)), ("Founded in 2001.", (2,))]),
 ])
 def test_a_reply_splits_into_sentences_each_with_its_citations(reply, expected):
     assert [(c.text, c.cited) for c in split_claims(reply)] == expected
