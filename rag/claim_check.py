@@ -43,6 +43,13 @@ SUPPORT_FROM = 0.66
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # "... in 2001. [1]" and "... in 2001.[1][2]": the markers belong to the sentence they follow
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
+_NAMED_MARKER = re.compile(r"\[\s*(?:passage|source|doc(?:ument)?|ref(?:erence)?)\s*#?\s*(\d+)\s*\]", re.I)
+_MARKER_RANGE = re.compile(r"\[(\d+)\s*[-–]\s*(\d+)\]")
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)")
+# "Based on the passages, ...", "According to the provided passages, ...": said about the
+# passages, not from them (and "Based" is in none of them)
+_PREAMBLE = re.compile(r"^(?:based on|according to|from|per) (?:the )?(?:provided |given |above |retrieved )?"
+                       r"(?:passages?|sources?|documents?|context|texts?|information)(?: provided| given| above)?,\s*", re.I)
 _DOUBLE_STOP = re.compile(r"([.!?][\"'”’)\]]*)\.$")
 _LIST_MARK = re.compile(r"^(?:[-–—•*]|\d{1,2}[.)])\s+")
 _WORD = re.compile(r"[^\W_][\w'’.-]*")
@@ -87,9 +94,18 @@ class Verdict:
     support: tuple[Support, ...] = ()  # when supported: each cited passage that states it, best first
 
 
+def plain_markers(reply: str) -> str:
+    """The reply with the other ways models cite written as [n]: "[Passage 2]", "[source 1]",
+    "【3】", "[1-3]"; and markdown emphasis ("**China**") taken out."""
+    text = _NAMED_MARKER.sub(r"[\1]", reply.replace("【", "[").replace("】", "]"))
+    text = _MARKER_RANGE.sub(lambda m: "".join(f"[{n}]" for n in range(int(m.group(1)), int(m.group(2)) + 1)), text)
+    return _EMPHASIS.sub("", text)
+
+
 def split_claims(reply: str) -> list[WrittenClaim]:
-    """The reply's sentences, each with the passage numbers it cites."""
-    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", reply.strip())
+    """The reply's sentences, each with the passage numbers it cites, any preamble ("Based on
+    the passages, ...") taken off."""
+    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", plain_markers(reply).strip())
     claims: list[WrittenClaim] = []
     for start, end in sentence_spans(text):
         sentence = text[start:end]
@@ -98,6 +114,9 @@ def split_claims(reply: str) -> list[WrittenClaim]:
         bare = _LIST_MARK.sub("", re.sub(r"\s+([.,;:!?])", r"\1", _MARKERS.sub("", sentence))).strip()
         # the stop a marker was put before: "... region.' [1]." and "... 2001. [1]." end once
         bare = _DOUBLE_STOP.sub(r"\1", bare)
+        if preamble := _PREAMBLE.match(bare):  # the passages' own words follow it
+            rest = bare[preamble.end():]
+            bare = rest[:1].upper() + rest[1:]
         if not re.search(r"\w", bare):
             if claims and cited:  # markers the splitter left alone: they close the sentence before
                 last = claims[-1]

@@ -40,6 +40,10 @@ def verdict(hits, minilm_encoder):
     ("- Founded in 2001 [1, 2].\n- Iran joined [2].", [("Founded in 2001.", (1, 2)), ("Iran joined.", (2,))]),
     ("It was founded in the U.S. in 2001 [1].", [("It was founded in the U.S. in 2001.", (1,))]),
     ("No citation here.", [("No citation here.", ())]),
+    ("Based on the passages, the bloc was founded in 2001 [1]. According to the provided sources, "
+     "**China** leads it [Passage 2].",
+     [("The bloc was founded in 2001.", (1,)), ("China leads it.", (2,))]),
+    ("Drills took place【1】. Members are listed [2-4].", [("Drills took place.", (1,)), ("Members are listed.", (2, 3, 4))]),
     ("It aims to 'keep the peace.' [1]. Founded in 2001. [2].",
      [("It aims to 'keep the peace.'", (1,)), ("Founded in 2001.", (2,))]),
 ])
