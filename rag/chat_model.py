@@ -115,13 +115,17 @@ class ChatModel:
 def _http_failure(status: int, body: bytes) -> str:
     said = body.decode("utf-8", "replace").strip()
     try:
-        error = json.loads(said).get("error", said)
-        said = error.get("message", said) if isinstance(error, dict) else str(error)
+        said = _message(json.loads(said).get("error", said))
     except (ValueError, AttributeError):
         pass
     hint = {401: "; check RAG_LLM_API_KEY", 403: "; check RAG_LLM_API_KEY", 404: "; check RAG_LLM_URL (it usually "
             "ends in /v1) and RAG_LLM_MODEL"}.get(status, "")
     return f"answered HTTP {status}: {said[:300] or 'no message'}{hint}"
+
+
+def _message(error) -> str:
+    """An API error's words: {"message": ...} or a plain string."""
+    return str(error.get("message", error) if isinstance(error, dict) else error)
 
 
 def _streamed_reply(response, connection, deadline, on_text, model: ChatModel) -> Reply:
@@ -144,6 +148,8 @@ def _streamed_reply(response, connection, deadline, on_text, model: ChatModel) -
             break
         try:
             chunk = json.loads(data)
+            if chunk.get("error"):  # llama.cpp and vLLM report a failure mid-stream this way
+                raise model.failure(f"stopped with an error: {_message(chunk['error'])[:300]}")
             choice = chunk["choices"][0] if chunk.get("choices") else {}
             delta = choice.get("delta") or {}
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):

@@ -55,6 +55,7 @@ def test_the_full_endpoint_address_is_used_as_given(server):
     ("broken", "not the chat API's shape"),
     ("empty", "sent an empty reply"),
     ("refusal", "declined to answer: I can't help with that."),
+    ("midway", "stopped with an error: context window exceeded"),
 ])
 def test_each_failure_is_said_in_words(server, model, says):
     with pytest.raises(LanguageModelError) as caught:

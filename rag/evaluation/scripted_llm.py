@@ -17,7 +17,8 @@ whose truth is known by construction:
 - "think": a reasoning model's <think> block, then the faithful reply; "cut": the faithful
   reply stopped half-way through its last sentence, with finish_reason "length".
 - "refuse": NOT IN PASSAGES; "refusal": the API's refusal field; "empty": no text.
-- "whole": one JSON body instead of a stream; "broken": a stream that is not JSON.
+- "whole": one JSON body instead of a stream; "broken": a stream that is not JSON; "midway":
+  an error reported inside the stream.
 - "error": HTTP 500; "locked": HTTP 401 unless the key is "test-key" (its message echoes the key).
 - "slow": a stream with pauses; "stall": nothing for 30 s.
 
@@ -228,6 +229,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if model == "broken":
             self._event(b"data: {not json at all\n\n")
+            return
+        if model == "midway":  # a failure reported inside the stream, after some text
+            self._chunk({"content": "The bloc "}, None)
+            self._event(b'data: {"error": {"message": "context window exceeded"}}\n\n')
             return
         if model == "refusal":
             self._chunk({"refusal": "I can't help with that."}, None)
