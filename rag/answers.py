@@ -41,7 +41,7 @@ from rag.headings import states_nothing
 from rag.office_holders import asked_office_evidence, offices_of_other_countries
 from rag.question_scene import scene_terms
 from rag.relative_dates import resolve_dates
-from rag.results import Answer, Citation, Hit, SentenceSpan, first_claim
+from rag.results import Answer, Citation, Hit, Passage, SentenceSpan, first_claim
 
 # The three weights were chosen together on SQuAD's tuning articles and the news tuning set
 # (bench/tune_evidence_score.py: the strongest sentence holds a gold answer / is from the
@@ -239,8 +239,16 @@ def score_sentences(question: str, query_vector, hits, cosines, sentence_vectors
 
 
 def _cite(n: int, evidence: Evidence) -> Citation:
-    passage = evidence.hit.passage
     start, end, paragraph = evidence.sentence
+    return cite_span(n, evidence.hit.passage, start, end, paragraph, score=evidence.cosine,
+                     evidence_score=evidence.score)
+
+
+def cite_span(n: int, passage: Passage, start: int, end: int, paragraph: int, *, score: float,
+              evidence_score: float) -> Citation:
+    """Citation [n] of passage's text[start:end] (absolute offsets: a sentence, or two adjacent),
+    with the relative dates in it resolved against the passage's publication date."""
+    evidence = passage.text[start - passage.start: end - passage.start]
     return Citation(
         n=n,
         document_id=passage.document_id,
@@ -251,10 +259,10 @@ def _cite(n: int, evidence: Evidence) -> Citation:
         start=passage.start,
         end=passage.end,
         passage=passage.text,
-        evidence=evidence.text,
+        evidence=evidence,
         evidence_start=start,
         evidence_end=end,
-        score=evidence.cosine,
-        evidence_score=evidence.score,
-        dates=resolve_dates(evidence.text, passage.published, offset=start),
+        score=float(score),
+        evidence_score=float(evidence_score),
+        dates=resolve_dates(evidence, passage.published, offset=start),
     )

@@ -28,10 +28,10 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answerer import Answerer, ExtractiveAnswerer, Retrieved
+from rag.answers import cite_span
 from rag.chat_model import ChatModel, LanguageModelError
 from rag.claim_check import Support, Verdict, check_claims, split_claims
 from rag.query import Query
-from rag.relative_dates import resolve_dates
 from rag.results import Answer, Citation, Hit, Writing, WrittenSentence
 from rag.written_prompt import is_refusal, messages, without_thinking
 
@@ -100,10 +100,5 @@ def _with_markers(text: str, numbers: list[int]) -> str:
 
 def _cite(n: int, hit: Hit, support: Support, cosine: float) -> Citation:
     passage = hit.passage
-    evidence = passage.text[support.start - passage.start: support.end - passage.start]
     paragraph = next((s.paragraph for s in passage.sentences if s.start == support.start), passage.paragraph)
-    return Citation(n=n, document_id=passage.document_id, title=passage.title, published=passage.published,
-                    source=passage.source, paragraph=paragraph, start=passage.start, end=passage.end,
-                    passage=passage.text, evidence=evidence, evidence_start=support.start,
-                    evidence_end=support.end, score=float(cosine), evidence_score=support.cosine,
-                    dates=resolve_dates(evidence, passage.published, offset=support.start))
+    return cite_span(n, passage, support.start, support.end, paragraph, score=cosine, evidence_score=support.cosine)
